@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Diagnostics: the findings of a parser or checker.
+ *
+ * Every finding has a stable code ("policy-mx-invalid"), a severity, a
+ * message naming the offending text, the 1-based line it applies to (0
+ * when the input has no lines) and advice.  Codes, severities and advice
+ * come from one table (src/lib/diag_codes.def) so that they stay stable
+ * for scripts and are documented in one place; mts_diag_rule_at() walks
+ * that table.
+ *
+ * A struct mts_diag is caller-embedded: mts_diag_init() it, pass it to
+ * parsers, read it, mts_diag_reset() it.  It holds at most MTS_DIAG_MAX
+ * findings; further ones are counted in `dropped` (an input made of 64 KiB
+ * of garbage must not cost megabytes of findings).
+ */
+#ifndef MTASTS_DIAG_H
+#define MTASTS_DIAG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <mtasts/visibility.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Ordered by weight: a check's verdict is its worst finding. */
+enum mts_severity {
+	MTS_SEV_OK = 0, /* a check passed (used by `mtasts check`) */
+	MTS_SEV_INFO,
+	MTS_SEV_WARNING,
+	MTS_SEV_ERROR
+};
+
+#define MTS_DIAG_MAX	     100
+#define MTS_FINDING_MSG_SIZE 256
+
+struct mts_finding {
+	const char *code;   /* stable code from the table; static storage */
+	enum mts_severity severity;
+	unsigned line;	    /* 1-based, 0 when not tied to a line */
+	char message[MTS_FINDING_MSG_SIZE];
+	const char *advice; /* static storage, may be "" but never NULL */
+};
+
+struct mts_diag {
+	struct mts_finding *items; /* owned */
+	size_t count;
+	size_t cap;
+	size_t dropped;		   /* findings not stored: over MTS_DIAG_MAX
+				      or an allocation failed */
+	size_t by_severity[4];	   /* counts including dropped findings */
+};
+
+/* One row of the code table. */
+struct mts_diag_rule {
+	const char *code;
+	enum mts_severity severity;
+	const char *summary; /* one line: what the finding means */
+	const char *advice;
+};
+
+MTS_API void mts_diag_init(struct mts_diag *diag);
+
+/* Frees the findings; the struct can be used again.  NULL-safe. */
+MTS_API void mts_diag_reset(struct mts_diag *diag);
+
+/* Number of findings of a severity, dropped ones included. */
+MTS_API size_t mts_diag_count(const struct mts_diag *diag,
+    enum mts_severity severity);
+
+/* "ok", "info", "warning" or "error". */
+MTS_API const char *mts_severity_name(enum mts_severity severity);
+
+/*
+ * The code table, for documentation and `mtasts lint --list-codes`:
+ * returns row i, or NULL past the end.
+ */
+MTS_API const struct mts_diag_rule *mts_diag_rule_at(size_t i);
+
+/* The table row of a code string, or NULL. */
+MTS_API const struct mts_diag_rule *mts_diag_rule_find(const char *code);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MTASTS_DIAG_H */

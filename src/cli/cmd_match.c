@@ -1,0 +1,1 @@
+typedef int placeholder_cmd_match;

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Diagnostics: a bounded list of findings, and the table of finding codes
+ * built from the per-module codes_*.def files.  The table is the single
+ * source of each code's severity and advice, so that `mtasts lint`,
+ * `mtasts check` and the documentation never disagree.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const struct mts_diag_rule rules[MTS_D__COUNT] = {
+#define MTS_DIAG(id, code, sev, summary, advice) \
+	[MTS_D_##id] = {code, MTS_SEV_##sev, summary, advice},
+#include "codes_sts_record.def"
+#include "codes_sts_policy.def"
+#include "codes_tlsrpt_record.def"
+#include "codes_dane_tlsa.def"
+#undef MTS_DIAG
+};
+
+void
+mts_diag_init(struct mts_diag *diag)
+{
+	memset(diag, 0, sizeof(*diag));
+}
+
+void
+mts_diag_reset(struct mts_diag *diag)
+{
+	if (diag == NULL)
+		return;
+	free(diag->items);
+	mts_diag_init(diag);
+}
+
+size_t
+mts_diag_count(const struct mts_diag *diag, enum mts_severity severity)
+{
+	if (diag == NULL || (unsigned)severity > MTS_SEV_ERROR)
+		return 0;
+	return diag->by_severity[severity];
+}
+
+const char *
+mts_severity_name(enum mts_severity severity)
+{
+	switch (severity) {
+	case MTS_SEV_OK:
+		return "ok";
+	case MTS_SEV_INFO:
+		return "info";
+	case MTS_SEV_WARNING:
+		return "warning";
+	case MTS_SEV_ERROR:
+		return "error";
+	}
+	return "unknown";
+}
+
+const struct mts_diag_rule *
+mts_diag_rule_at(size_t i)
+{
+	return i < MTS_D__COUNT ? &rules[i] : NULL;
+}
+
+const struct mts_diag_rule *
+mts_diag_rule_find(const char *code)
+{
+	size_t i;
+
+	for (i = 0; i < MTS_D__COUNT; i++)
+		if (strcmp(rules[i].code, code) == 0)
+			return &rules[i];
+	return NULL;
+}
+
+enum mts_severity
+mts_diag_severity(enum mts_diag_id id)
+{
+	return rules[id].severity;
+}
+
+/* Makes room for one more finding; false when full or out of memory. */
+static bool
+diag_grow(struct mts_diag *diag)
+{
+	struct mts_finding *items;
+	size_t cap;
+
+	if (diag->count < diag->cap)
+		return true;
+	if (diag->cap >= MTS_DIAG_MAX)
+		return false;
+	cap = diag->cap == 0 ? 8 : diag->cap * 2;
+	if (cap > MTS_DIAG_MAX)
+		cap = MTS_DIAG_MAX;
+	items = realloc(diag->items, cap * sizeof(*items));
+	if (items == NULL)
+		return false;
+	diag->items = items;
+	diag->cap = cap;
+	return true;
+}
+
+void
+mts_diag_add(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
+    const char *fmt, ...)
+{
+	const struct mts_diag_rule *rule = &rules[id];
+	struct mts_finding *f;
+	va_list ap;
+
+	if (diag == NULL)
+		return;
+	diag->by_severity[rule->severity]++;
+	if (!diag_grow(diag)) {
+		diag->dropped++;
+		return;
+	}
+	f = &diag->items[diag->count++];
+	f->code = rule->code;
+	f->severity = rule->severity;
+	f->line = line;
+	f->advice = rule->advice;
+	va_start(ap, fmt);
+	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	va_end(ap);
+}
