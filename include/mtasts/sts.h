@@ -62,6 +62,61 @@ MTS_API bool mts_sts_record_is_candidate(const char *txt, size_t len);
 MTS_API int mts_sts_record_select(const char *const *txts, const size_t *lens,
     size_t n, size_t *index, struct mts_err *err);
 
+/*
+ * Writes the query name "_mta-sts.<domain>" (§3.1) to buf: the domain
+ * lower-cased, one trailing dot dropped, no trailing dot added.  The
+ * domain must be an ASCII (A-label) name.  Returns 0, or -1 (MTS_ERR_ARG
+ * for a malformed domain, MTS_ERR_TOOBIG when buf is too small).
+ */
+MTS_API int mts_sts_record_qname(const char *domain, char *buf, size_t size,
+    struct mts_err *err);
+
+/* ---- discovery: what a sender does with the TXT answer (§3.1, §5.1) ---- */
+
+/* The outcome of a DNS lookup, as the I/O adapter reports it. */
+enum mts_dns_status {
+	MTS_DNS_OK = 0,	  /* an answer: the TXT RRset (CNAMEs followed) */
+	MTS_DNS_NXDOMAIN, /* the name or the TXT type does not exist */
+	MTS_DNS_TEMPFAIL  /* SERVFAIL, timeout, CNAME loop, bogus */
+};
+
+/* A cached policy, as far as discovery needs it. */
+struct mts_sts_cached {
+	const char *id;	  /* the record id the policy was fetched under */
+	int64_t fetched;  /* time of the last successful fetch */
+	uint32_t max_age; /* of the cached policy */
+};
+
+enum mts_sts_action {
+	MTS_STS_NO_POLICY = 0, /* deliver as if the domain had no MTA-STS */
+	MTS_STS_USE_CACHE,     /* apply the cached policy */
+	MTS_STS_FETCH	       /* fetch the policy for the new id */
+};
+
+struct mts_sts_discovery {
+	enum mts_sts_action action;
+	char id[MTS_STS_ID_MAX + 1]; /* the record's id, when one was valid */
+	enum mts_errcode record_err; /* why no record was usable, or MTS_OK */
+};
+
+/*
+ * Decides, at time `now`, what a sender does with the answer to the TXT
+ * query (§3.1, §3.3, §5.1): a missing, unusable or temporarily failing
+ * record never removes an unexpired cached policy; a valid record whose
+ * id equals the cached one (byte-wise: ids have no order) needs no fetch;
+ * any other valid record means a fetch.  `cached` may be NULL.  Always
+ * succeeds and fills *out.
+ */
+MTS_API void mts_sts_discover(enum mts_dns_status status,
+    const char *const *txts, const size_t *lens, size_t n,
+    const struct mts_sts_cached *cached, int64_t now,
+    struct mts_sts_discovery *out);
+
+/* True when a cached policy fetched at `fetched` is still valid at `now`
+ * (§3.2, §5.1: time since fetch has not exceeded max_age). */
+MTS_API bool mts_sts_cache_fresh(const struct mts_sts_cached *cached,
+    int64_t now);
+
 /* ---- policy body (RFC 8461 §3.2) ---- */
 
 /* Senders stop reading a policy body past 64 KiB (§3.3 suggests it). */
@@ -114,6 +169,18 @@ MTS_API const char *mts_sts_mode_name(enum mts_sts_mode mode);
  */
 MTS_API bool mts_sts_policy_match(const struct mts_sts_policy *policy,
     const char *host);
+
+/* What a sender does with one MX host under a policy (§4, §5, §8.4). */
+enum mts_sts_mx_verdict {
+	MTS_STS_MX_ALLOWED = 0,	 /* covered, or mode none */
+	MTS_STS_MX_ALLOWED_REPORT, /* not covered, mode testing: deliver and
+				      report the failure */
+	MTS_STS_MX_REFUSED	 /* not covered, mode enforce: treat the host
+				      as unreachable and go on down the MX list */
+};
+
+MTS_API enum mts_sts_mx_verdict mts_sts_policy_check_mx(
+    const struct mts_sts_policy *policy, const char *host);
 
 /* ---- MX pattern matching (RFC 8461 §4.1) ---- */
 

@@ -50,6 +50,13 @@ MTS_API int mts_tlsrpt_record_parse(const char *txt, size_t len,
     struct mts_tlsrpt_record *out, struct mts_diag *diag,
     struct mts_err *err);
 
+/*
+ * Writes the query name "_smtp._tls.<domain>" (§3) to buf, as
+ * mts_sts_record_qname().
+ */
+MTS_API int mts_tlsrpt_record_qname(const char *domain, char *buf,
+    size_t size, struct mts_err *err);
+
 /* Frees what a parsed record owns and zeroes it.  NULL-safe. */
 MTS_API void mts_tlsrpt_record_reset(struct mts_tlsrpt_record *record);
 

@@ -1,0 +1,3 @@
+/* SPDX-License-Identifier: ISC */
+/* placeholder: being written */
+typedef int mts_placeholder_sts_discover;
