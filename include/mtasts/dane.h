@@ -56,7 +56,8 @@ struct mts_dane_tlsa {
  * MTS_ERR_NOMEM).  Does not judge usability: see mts_dane_tlsa_usable().
  */
 MTS_API int mts_dane_tlsa_parse_rdata(const uint8_t *rdata, size_t len,
-    struct mts_dane_tlsa *out, struct mts_err *err);
+                                      struct mts_dane_tlsa *out,
+                                      struct mts_err *err);
 
 /*
  * Parses the presentation format (RFC 6698 §2.2): three fields, each a
@@ -66,7 +67,8 @@ MTS_API int mts_dane_tlsa_parse_rdata(const uint8_t *rdata, size_t len,
  * are skipped.  Findings (lint) go to `diag`; see mts_dane_tlsa_lint().
  */
 MTS_API int mts_dane_tlsa_parse(const char *text, size_t len,
-    struct mts_dane_tlsa *out, struct mts_diag *diag, struct mts_err *err);
+                                struct mts_dane_tlsa *out,
+                                struct mts_diag *diag, struct mts_err *err);
 
 /* Frees the data and zeroes the record.  NULL-safe. */
 MTS_API void mts_dane_tlsa_reset(struct mts_dane_tlsa *tlsa);
@@ -80,7 +82,7 @@ MTS_API char *mts_dane_tlsa_format(const struct mts_dane_tlsa *tlsa);
 /* Flags for mts_dane_tlsa_usable(). */
 #define MTS_DANE_DISABLE_SHA256 0x01u /* a local policy forbids SHA2-256 */
 #define MTS_DANE_DISABLE_SHA512 0x02u
-#define MTS_DANE_ALLOW_PKIX	0x04u /* treat usages 0 and 1 as usable */
+#define MTS_DANE_ALLOW_PKIX     0x04u /* treat usages 0 and 1 as usable */
 
 /*
  * Whether an SMTP client can use the record (RFC 6698 §4.1, RFC 7672
@@ -91,7 +93,7 @@ MTS_API char *mts_dane_tlsa_format(const struct mts_dane_tlsa *tlsa);
  * Returns 0 when usable, else -1 with MTS_ERR_UNUSABLE and a message.
  */
 MTS_API int mts_dane_tlsa_usable(const struct mts_dane_tlsa *tlsa,
-    unsigned flags, struct mts_err *err);
+                                 unsigned flags, struct mts_err *err);
 
 /*
  * Publisher-side findings for one record (RFC 7672 §3.1, RFC 7671 §5.2,
@@ -100,7 +102,7 @@ MTS_API int mts_dane_tlsa_usable(const struct mts_dane_tlsa *tlsa,
  * Returns the number of error findings added.
  */
 MTS_API size_t mts_dane_tlsa_lint(const struct mts_dane_tlsa *tlsa,
-    struct mts_diag *diag);
+                                  struct mts_diag *diag);
 
 /*
  * True when the record matches the DER certificate `der` (RFC 6698
@@ -111,7 +113,7 @@ MTS_API size_t mts_dane_tlsa_lint(const struct mts_dane_tlsa *tlsa,
  * unusable record or undecodable certificate never matches.
  */
 MTS_API bool mts_dane_tlsa_match_cert(const struct mts_dane_tlsa *tlsa,
-    const uint8_t *der, size_t der_len);
+                                      const uint8_t *der, size_t der_len);
 
 /*
  * Builds the association data of `der` for a selector and matching type
@@ -120,8 +122,9 @@ MTS_API bool mts_dane_tlsa_match_cert(const struct mts_dane_tlsa *tlsa,
  * certificate, MTS_ERR_NOMEM).  Used by `mtasts tlsa gen`.
  */
 MTS_API int mts_dane_tlsa_from_cert(const uint8_t *der, size_t der_len,
-    uint8_t usage, uint8_t selector, uint8_t mtype, struct mts_dane_tlsa *out,
-    struct mts_err *err);
+                                    uint8_t usage, uint8_t selector,
+                                    uint8_t mtype, struct mts_dane_tlsa *out,
+                                    struct mts_err *err);
 
 /*
  * Writes the TLSA owner name "_<port>._tcp.<host>" (RFC 6698 §3, RFC 7672
@@ -131,7 +134,7 @@ MTS_API int mts_dane_tlsa_from_cert(const uint8_t *der, size_t der_len,
  * malformed host, MTS_ERR_TOOBIG when buf is too small).
  */
 MTS_API int mts_dane_tlsa_owner(const char *host, unsigned port, char *buf,
-    size_t size, struct mts_err *err);
+                                size_t size, struct mts_err *err);
 
 #ifdef __cplusplus
 }

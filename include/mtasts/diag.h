@@ -34,14 +34,16 @@ enum mts_severity {
 	MTS_SEV_ERROR
 };
 
-#define MTS_DIAG_MAX	     100
+#define MTS_DIAG_MAX         100
 #define MTS_FINDING_MSG_SIZE 256
 
 struct mts_finding {
-	const char *code;   /* stable code from the table; static storage */
+	const char *code; /* stable code from the table; static storage */
 	enum mts_severity severity;
-	unsigned line;	    /* 1-based, 0 when not tied to a line */
-	char message[MTS_FINDING_MSG_SIZE];
+	unsigned line;       /* 1-based, 0 when not tied to a line */
+	const char *summary; /* what the code means; static storage */
+	char message[MTS_FINDING_MSG_SIZE]; /* the specifics: the text
+					       at fault, its column */
 	const char *advice; /* static storage, may be "" but never NULL */
 };
 
@@ -49,9 +51,9 @@ struct mts_diag {
 	struct mts_finding *items; /* owned */
 	size_t count;
 	size_t cap;
-	size_t dropped;		   /* findings not stored: over MTS_DIAG_MAX
+	size_t dropped;        /* findings not stored: over MTS_DIAG_MAX
 				      or an allocation failed */
-	size_t by_severity[4];	   /* counts including dropped findings */
+	size_t by_severity[4]; /* counts including dropped findings */
 };
 
 /* One row of the code table. */
@@ -69,7 +71,13 @@ MTS_API void mts_diag_reset(struct mts_diag *diag);
 
 /* Number of findings of a severity, dropped ones included. */
 MTS_API size_t mts_diag_count(const struct mts_diag *diag,
-    enum mts_severity severity);
+                              enum mts_severity severity);
+
+/*
+ * Orders the findings by line, stable, findings not tied to a line
+ * last: the order people read a file in.
+ */
+MTS_API void mts_diag_sort(struct mts_diag *diag);
 
 /* "ok", "info", "warning" or "error". */
 MTS_API const char *mts_severity_name(enum mts_severity severity);

@@ -17,11 +17,11 @@ extern "C" {
 #endif
 
 #define MTS_DNAME_LABEL_MAX 63
-#define MTS_DNAME_MAX	    253 /* presentation length without the root dot */
+#define MTS_DNAME_MAX       253 /* presentation length without the root dot */
 
 /* Flags for mts_dname_check(). */
 #define MTS_DNAME_ALLOW_TRAILING_DOT 0x01u /* "mx.example.com." */
-#define MTS_DNAME_REQUIRE_DOT	     0x02u /* at least two labels */
+#define MTS_DNAME_REQUIRE_DOT        0x02u /* at least two labels */
 
 /*
  * Checks that name[0..len) is an RFC 5321 `Domain`: labels of letters,
@@ -31,14 +31,14 @@ extern "C" {
  * A-label", ...).
  */
 MTS_API int mts_dname_check(const char *name, size_t len, unsigned flags,
-    struct mts_err *err);
+                            struct mts_err *err);
 
 /*
  * True when the two names are equal ignoring ASCII case and one trailing
  * dot on either side.
  */
 MTS_API bool mts_dname_equal(const char *a, size_t alen, const char *b,
-    size_t blen);
+                             size_t blen);
 
 /*
  * True when the name looks like an IPv4 or IPv6 address literal

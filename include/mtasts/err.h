@@ -19,24 +19,24 @@ extern "C" {
 
 enum mts_errcode {
 	MTS_OK = 0,
-	MTS_ERR_NOMEM,	   /* an allocation failed */
-	MTS_ERR_SYNTAX,	   /* input does not match the grammar */
-	MTS_ERR_INVALID,   /* well-formed, but violates a semantic rule */
-	MTS_ERR_TOOBIG,	   /* input or output over its size cap */
-	MTS_ERR_NOTFOUND,  /* no applicable record among the candidates */
-	MTS_ERR_MULTIPLE,  /* more than one applicable record (RFC 8461 §3.1) */
-	MTS_ERR_UNUSABLE,  /* a TLSA record this client cannot use */
-	MTS_ERR_ARG,	   /* a caller error: bad argument */
-	MTS_ERR_IO,	   /* an I/O adapter failed; see sys_errno */
+	MTS_ERR_NOMEM,    /* an allocation failed */
+	MTS_ERR_SYNTAX,   /* input does not match the grammar */
+	MTS_ERR_INVALID,  /* well-formed, but violates a semantic rule */
+	MTS_ERR_TOOBIG,   /* input or output over its size cap */
+	MTS_ERR_NOTFOUND, /* no applicable record among the candidates */
+	MTS_ERR_MULTIPLE, /* more than one applicable record (RFC 8461 §3.1) */
+	MTS_ERR_UNUSABLE, /* a TLSA record this client cannot use */
+	MTS_ERR_ARG,      /* a caller error: bad argument */
+	MTS_ERR_IO,       /* an I/O adapter failed; see sys_errno */
 	MTS_ERR__COUNT
 };
 
 struct mts_err {
 	enum mts_errcode code;
-	unsigned line;	 /* 1-based line of the input, 0 if none */
+	unsigned line;   /* 1-based line of the input, 0 if none */
 	unsigned column; /* 1-based column, 0 if none */
 	const char *msg; /* constant string, never NULL after a failure */
-	int sys_errno;	 /* errno of a failed system call, else 0 */
+	int sys_errno;   /* errno of a failed system call, else 0 */
 };
 
 /*

@@ -23,7 +23,7 @@ extern "C" {
 
 /* ---- _mta-sts TXT record (RFC 8461 §3.1) ---- */
 
-#define MTS_STS_ID_MAX	   32	/* sts-id = 1*32(ALPHA / DIGIT) */
+#define MTS_STS_ID_MAX     32   /* sts-id = 1*32(ALPHA / DIGIT) */
 #define MTS_STS_RECORD_MAX 4096 /* cap on one concatenated TXT record */
 
 struct mts_sts_record {
@@ -43,7 +43,8 @@ struct mts_sts_record {
  * accepted with a warning (A2); a duplicated id: the first wins (A24).
  */
 MTS_API int mts_sts_record_parse(const char *txt, size_t len,
-    struct mts_sts_record *out, struct mts_diag *diag, struct mts_err *err);
+                                 struct mts_sts_record *out,
+                                 struct mts_diag *diag, struct mts_err *err);
 
 /*
  * True when a TXT record is a candidate MTA-STS record for the selection
@@ -60,7 +61,7 @@ MTS_API bool mts_sts_record_is_candidate(const char *txt, size_t len);
  * The caller then parses the selected record.
  */
 MTS_API int mts_sts_record_select(const char *const *txts, const size_t *lens,
-    size_t n, size_t *index, struct mts_err *err);
+                                  size_t n, size_t *index, struct mts_err *err);
 
 /*
  * Writes the query name "_mta-sts.<domain>" (§3.1) to buf: the domain
@@ -69,20 +70,20 @@ MTS_API int mts_sts_record_select(const char *const *txts, const size_t *lens,
  * for a malformed domain, MTS_ERR_TOOBIG when buf is too small).
  */
 MTS_API int mts_sts_record_qname(const char *domain, char *buf, size_t size,
-    struct mts_err *err);
+                                 struct mts_err *err);
 
 /* ---- discovery: what a sender does with the TXT answer (§3.1, §5.1) ---- */
 
 /* The outcome of a DNS lookup, as the I/O adapter reports it. */
 enum mts_dns_status {
-	MTS_DNS_OK = 0,	  /* an answer: the TXT RRset (CNAMEs followed) */
+	MTS_DNS_OK = 0,   /* an answer: the TXT RRset (CNAMEs followed) */
 	MTS_DNS_NXDOMAIN, /* the name or the TXT type does not exist */
 	MTS_DNS_TEMPFAIL  /* SERVFAIL, timeout, CNAME loop, bogus */
 };
 
 /* A cached policy, as far as discovery needs it. */
 struct mts_sts_cached {
-	const char *id;	  /* the record id the policy was fetched under */
+	const char *id;   /* the record id the policy was fetched under */
 	int64_t fetched;  /* time of the last successful fetch */
 	uint32_t max_age; /* of the cached policy */
 };
@@ -90,7 +91,7 @@ struct mts_sts_cached {
 enum mts_sts_action {
 	MTS_STS_NO_POLICY = 0, /* deliver as if the domain had no MTA-STS */
 	MTS_STS_USE_CACHE,     /* apply the cached policy */
-	MTS_STS_FETCH	       /* fetch the policy for the new id */
+	MTS_STS_FETCH          /* fetch the policy for the new id */
 };
 
 struct mts_sts_discovery {
@@ -108,19 +109,19 @@ struct mts_sts_discovery {
  * succeeds and fills *out.
  */
 MTS_API void mts_sts_discover(enum mts_dns_status status,
-    const char *const *txts, const size_t *lens, size_t n,
-    const struct mts_sts_cached *cached, int64_t now,
-    struct mts_sts_discovery *out);
+                              const char *const *txts, const size_t *lens,
+                              size_t n, const struct mts_sts_cached *cached,
+                              int64_t now, struct mts_sts_discovery *out);
 
 /* True when a cached policy fetched at `fetched` is still valid at `now`
  * (§3.2, §5.1: time since fetch has not exceeded max_age). */
 MTS_API bool mts_sts_cache_fresh(const struct mts_sts_cached *cached,
-    int64_t now);
+                                 int64_t now);
 
 /* ---- policy body (RFC 8461 §3.2) ---- */
 
 /* Senders stop reading a policy body past 64 KiB (§3.3 suggests it). */
-#define MTS_STS_POLICY_MAX (64 * 1024)
+#define MTS_STS_POLICY_MAX  (64 * 1024)
 /* The largest max_age the RFC allows (§3.2): about one year. */
 #define MTS_STS_MAX_AGE_MAX 31557600u
 
@@ -134,7 +135,7 @@ struct mts_sts_policy {
 	enum mts_sts_mode mode;
 	uint32_t max_age; /* seconds, clamped to MTS_STS_MAX_AGE_MAX */
 	size_t mx_count;
-	char **mx;	  /* owned; mx_count patterns as written, e.g.
+	char **mx; /* owned; mx_count patterns as written, e.g.
 			     "*.example.net" */
 };
 
@@ -146,7 +147,8 @@ struct mts_sts_policy {
  * on failure `out` is untouched.  All findings go to `diag` if not NULL.
  */
 MTS_API int mts_sts_policy_parse(const char *body, size_t len,
-    struct mts_sts_policy *out, struct mts_diag *diag, struct mts_err *err);
+                                 struct mts_sts_policy *out,
+                                 struct mts_diag *diag, struct mts_err *err);
 
 /* Frees what a parsed policy owns and zeroes it.  NULL-safe. */
 MTS_API void mts_sts_policy_reset(struct mts_sts_policy *policy);
@@ -158,7 +160,7 @@ MTS_API void mts_sts_policy_reset(struct mts_sts_policy *policy);
  * MTS_ERR_TOOBIG).
  */
 MTS_API char *mts_sts_policy_format(const struct mts_sts_policy *policy,
-    struct mts_err *err);
+                                    struct mts_err *err);
 
 /* "none", "testing", "enforce". */
 MTS_API const char *mts_sts_mode_name(enum mts_sts_mode mode);
@@ -168,19 +170,19 @@ MTS_API const char *mts_sts_mode_name(enum mts_sts_mode mode);
  * (§4: one matching pattern is enough).
  */
 MTS_API bool mts_sts_policy_match(const struct mts_sts_policy *policy,
-    const char *host);
+                                  const char *host);
 
 /* What a sender does with one MX host under a policy (§4, §5, §8.4). */
 enum mts_sts_mx_verdict {
-	MTS_STS_MX_ALLOWED = 0,	 /* covered, or mode none */
+	MTS_STS_MX_ALLOWED = 0,    /* covered, or mode none */
 	MTS_STS_MX_ALLOWED_REPORT, /* not covered, mode testing: deliver and
 				      report the failure */
-	MTS_STS_MX_REFUSED	 /* not covered, mode enforce: treat the host
+	MTS_STS_MX_REFUSED         /* not covered, mode enforce: treat the host
 				      as unreachable and go on down the MX list */
 };
 
-MTS_API enum mts_sts_mx_verdict mts_sts_policy_check_mx(
-    const struct mts_sts_policy *policy, const char *host);
+MTS_API enum mts_sts_mx_verdict
+mts_sts_policy_check_mx(const struct mts_sts_policy *policy, const char *host);
 
 /* ---- MX pattern matching (RFC 8461 §4.1) ---- */
 
@@ -190,7 +192,7 @@ MTS_API enum mts_sts_mx_verdict mts_sts_policy_check_mx(
  * -1 with err (MTS_ERR_SYNTAX) and a constant message saying why.
  */
 MTS_API int mts_sts_match_pattern_check(const char *pattern,
-    struct mts_err *err);
+                                        struct mts_err *err);
 
 /*
  * True when `pattern` covers `host` under §4.1: case-insensitive, the
@@ -211,7 +213,7 @@ MTS_API bool mts_sts_match(const char *pattern, const char *host);
  * ISO 8601 basic format is used without separators.
  */
 MTS_API int mts_sts_id_format(int64_t t, char *buf, size_t size,
-    struct mts_err *err);
+                              struct mts_err *err);
 
 /*
  * True when `id` is a valid sts-id (1..32 ALPHA/DIGIT, §3.1).
@@ -222,8 +224,7 @@ MTS_API bool mts_sts_id_valid(const char *id, size_t len);
  * True when `id` is a UTC timestamp id "YYYYMMDDTHHMMSSZ" naming a real
  * date and time; on success writes the time to *t when t is not NULL.
  */
-MTS_API bool mts_sts_id_parse_timestamp(const char *id, size_t len,
-    int64_t *t);
+MTS_API bool mts_sts_id_parse_timestamp(const char *id, size_t len, int64_t *t);
 
 #ifdef __cplusplus
 }

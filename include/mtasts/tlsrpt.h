@@ -19,10 +19,7 @@ extern "C" {
 #define MTS_TLSRPT_RECORD_MAX 4096 /* cap on one concatenated TXT record */
 #define MTS_TLSRPT_RUA_MAX    16   /* cap on destinations kept */
 
-enum mts_tlsrpt_scheme {
-	MTS_TLSRPT_MAILTO = 1,
-	MTS_TLSRPT_HTTPS
-};
+enum mts_tlsrpt_scheme { MTS_TLSRPT_MAILTO = 1, MTS_TLSRPT_HTTPS };
 
 struct mts_tlsrpt_rua {
 	enum mts_tlsrpt_scheme scheme;
@@ -47,15 +44,15 @@ struct mts_tlsrpt_record {
  * strings; release with mts_tlsrpt_record_reset().
  */
 MTS_API int mts_tlsrpt_record_parse(const char *txt, size_t len,
-    struct mts_tlsrpt_record *out, struct mts_diag *diag,
-    struct mts_err *err);
+                                    struct mts_tlsrpt_record *out,
+                                    struct mts_diag *diag, struct mts_err *err);
 
 /*
  * Writes the query name "_smtp._tls.<domain>" (§3) to buf, as
  * mts_sts_record_qname().
  */
-MTS_API int mts_tlsrpt_record_qname(const char *domain, char *buf,
-    size_t size, struct mts_err *err);
+MTS_API int mts_tlsrpt_record_qname(const char *domain, char *buf, size_t size,
+                                    struct mts_err *err);
 
 /* Frees what a parsed record owns and zeroes it.  NULL-safe. */
 MTS_API void mts_tlsrpt_record_reset(struct mts_tlsrpt_record *record);
@@ -68,7 +65,8 @@ MTS_API bool mts_tlsrpt_record_is_candidate(const char *txt, size_t len);
  * must remain.  As mts_sts_record_select().
  */
 MTS_API int mts_tlsrpt_record_select(const char *const *txts,
-    const size_t *lens, size_t n, size_t *index, struct mts_err *err);
+                                     const size_t *lens, size_t n,
+                                     size_t *index, struct mts_err *err);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@
  * source of each code's severity and advice, so that `mtasts lint`,
  * `mtasts check` and the documentation never disagree.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 #include "internal.h"
 
 static const struct mts_diag_rule rules[MTS_D__COUNT] = {
-#define MTS_DIAG(id, code, sev, summary, advice) \
+#define MTS_DIAG(id, code, sev, summary, advice)                               \
 	[MTS_D_##id] = {code, MTS_SEV_##sev, summary, advice},
 #include "codes_sts_record.def"
 #include "codes_sts_policy.def"
@@ -42,6 +43,30 @@ mts_diag_count(const struct mts_diag *diag, enum mts_severity severity)
 	if (diag == NULL || (unsigned)severity > MTS_SEV_ERROR)
 		return 0;
 	return diag->by_severity[severity];
+}
+
+/* Line 0 (no line) sorts after every real line. */
+static unsigned
+sort_key(const struct mts_finding *f)
+{
+	return f->line == 0 ? UINT_MAX : f->line;
+}
+
+void
+mts_diag_sort(struct mts_diag *diag)
+{
+	struct mts_finding tmp;
+	size_t i, j;
+
+	/* Insertion sort: stable, and at most MTS_DIAG_MAX items. */
+	for (i = 1; i < diag->count; i++) {
+		tmp = diag->items[i];
+		for (j = i;
+		     j > 0 && sort_key(&diag->items[j - 1]) > sort_key(&tmp);
+		     j--)
+			diag->items[j] = diag->items[j - 1];
+		diag->items[j] = tmp;
+	}
 }
 
 const char *
@@ -107,7 +132,7 @@ diag_grow(struct mts_diag *diag)
 
 void
 mts_diag_add(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
-    const char *fmt, ...)
+             const char *fmt, ...)
 {
 	const struct mts_diag_rule *rule = &rules[id];
 	struct mts_finding *f;
@@ -124,6 +149,7 @@ mts_diag_add(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
 	f->code = rule->code;
 	f->severity = rule->severity;
 	f->line = line;
+	f->summary = rule->summary;
 	f->advice = rule->advice;
 	va_start(ap, fmt);
 	vsnprintf(f->message, sizeof(f->message), fmt, ap);

@@ -36,14 +36,14 @@ enum mts_diag_id {
  * parsers call it unconditionally and keep their own error count.
  */
 void mts_diag_add(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
-    const char *fmt, ...) MTS_PRINTF(4, 5);
+                  const char *fmt, ...) MTS_PRINTF(4, 5);
 
 /* The severity of table row `id`. */
 enum mts_severity mts_diag_severity(enum mts_diag_id id);
 
 /* Fills *err (when not NULL) and returns -1, for `return mts_err_set(...)`. */
 int mts_err_set(struct mts_err *err, enum mts_errcode code, unsigned line,
-    unsigned column, const char *msg);
+                unsigned column, const char *msg);
 
 /* ASCII-only character classes: the core never depends on the locale. */
 static inline bool

@@ -1,3 +1,218 @@
-/* placeholder */
+/* SPDX-License-Identifier: ISC */
+/*
+ * Tests of diag.c and err.c: the finding-code table that every parser
+ * shares (codes are a stable interface for scripts, so each must be
+ * unique and well-formed and carry a summary and advice), the bounded
+ * list of findings, and the error-code names.
+ */
+#include <stdint.h>
+
+#include <mtasts/diag.h>
+#include <mtasts/err.h>
+
+#include "internal.h"
 #include "tap.h"
-int main(void) { return tap_done(); }
+
+/* Lower-case kebab-case: [a-z0-9]+ joined by single hyphens. */
+static bool
+is_kebab(const char *s)
+{
+	const char *p;
+
+	if (*s == '\0' || *s == '-')
+		return false;
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '-') {
+			if (p[1] == '-' || p[1] == '\0')
+				return false;
+		} else if (!(*p >= 'a' && *p <= 'z') && !mts_is_digit(*p)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static void
+test_table(void)
+{
+	const struct mts_diag_rule *r, *s;
+	size_t i, j, n, dup = 0, bad = 0, empty = 0, sev = 0, unfound = 0;
+
+	for (n = 0; mts_diag_rule_at(n) != NULL; n++)
+		;
+	tap_ok(n == MTS_D__COUNT, "DIAG T1: the table has %zu rows", n);
+	for (i = 0; i < n; i++) {
+		r = mts_diag_rule_at(i);
+		if (r->code == NULL || !is_kebab(r->code)) {
+			bad++;
+			tap_diag("row %zu: bad code", i);
+			continue;
+		}
+		if (r->summary == NULL || r->summary[0] == '\0' ||
+		    r->advice == NULL || r->advice[0] == '\0') {
+			empty++;
+			tap_diag("%s: empty summary or advice", r->code);
+		}
+		if (r->severity < MTS_SEV_INFO || r->severity > MTS_SEV_ERROR)
+			sev++;
+		for (j = 0; j < i; j++) {
+			s = mts_diag_rule_at(j);
+			if (s->code != NULL && strcmp(s->code, r->code) == 0) {
+				dup++;
+				tap_diag("duplicate code %s", r->code);
+			}
+		}
+		if (mts_diag_rule_find(r->code) != r)
+			unfound++;
+	}
+	tap_ok(bad == 0, "DIAG T2: every code is lower-case kebab-case");
+	tap_ok(dup == 0, "DIAG T3: every code is unique");
+	tap_ok(empty == 0, "DIAG T4: every row has a summary and advice");
+	tap_ok(sev == 0, "DIAG T5: every row is info, warning or error");
+	tap_ok(unfound == 0, "DIAG T6: mts_diag_rule_find finds every row");
+	tap_ok(mts_diag_rule_at(n) == NULL &&
+	           mts_diag_rule_at(SIZE_MAX) == NULL,
+	       "DIAG T7: rows past the end are NULL");
+	tap_ok(mts_diag_rule_find("no-such-code") == NULL &&
+	           mts_diag_rule_find("") == NULL,
+	       "DIAG T8: unknown codes are not found");
+	tap_ok(mts_diag_rule_find("TLSA-SYNTAX") == NULL,
+	       "DIAG T9: codes are matched case-sensitively");
+	r = mts_diag_rule_find("tlsa-syntax");
+	tap_ok(r != NULL && r == mts_diag_rule_at(MTS_D_TLSA_SYNTAX) &&
+	           r->severity == mts_diag_severity(MTS_D_TLSA_SYNTAX),
+	       "DIAG T10: find, at and severity agree on a row");
+}
+
+static void
+test_bounded(void)
+{
+	struct mts_diag d;
+	size_t i, total = MTS_DIAG_MAX + 50;
+	bool lines = true;
+
+	mts_diag_init(&d);
+	tap_ok(d.count == 0 && d.items == NULL && d.dropped == 0,
+	       "DIAG T11: init gives an empty list");
+	for (i = 0; i < total; i++)
+		mts_diag_add(&d,
+		             i % 2 == 0 ? MTS_D_TLSA_SYNTAX :
+		                          MTS_D_TLSA_UNUSUAL_PARAMS,
+		             (unsigned)i + 1, "finding %zu", i);
+	tap_ok(d.count == MTS_DIAG_MAX, "DIAG T12: count stops at %d (%zu)",
+	       MTS_DIAG_MAX, d.count);
+	tap_ok(d.cap <= MTS_DIAG_MAX, "DIAG T13: capacity stays bounded");
+	tap_ok(d.dropped == 50, "DIAG T14: 50 findings dropped (%zu)",
+	       d.dropped);
+	tap_ok(mts_diag_count(&d, MTS_SEV_ERROR) == total / 2 &&
+	           mts_diag_count(&d, MTS_SEV_INFO) == total / 2 &&
+	           mts_diag_count(&d, MTS_SEV_WARNING) == 0 &&
+	           mts_diag_count(&d, MTS_SEV_OK) == 0,
+	       "DIAG T15: by-severity counts include the dropped findings");
+	for (i = 0; i < d.count; i++)
+		if (d.items[i].line != i + 1)
+			lines = false;
+	tap_ok(lines, "DIAG T16: stored findings keep their order and lines");
+	tap_ok(tap_streq(d.items[0].code, "tlsa-syntax") &&
+	           d.items[0].severity == MTS_SEV_ERROR &&
+	           tap_streq(d.items[0].message, "finding 0") &&
+	           d.items[0].advice != NULL && d.items[0].advice[0] != '\0',
+	       "DIAG T17: a finding carries code, severity, message, advice");
+	tap_ok(mts_diag_count(&d, (enum mts_severity)7) == 0 &&
+	           mts_diag_count(NULL, MTS_SEV_ERROR) == 0,
+	       "DIAG T18: count of a bad severity or NULL diag is 0");
+	mts_diag_reset(&d);
+	tap_ok(d.count == 0 && d.items == NULL && d.dropped == 0 &&
+	           mts_diag_count(&d, MTS_SEV_ERROR) == 0,
+	       "DIAG T19: reset empties the list");
+	mts_diag_add(&d, MTS_D_TLSA_FULL_MATCH, 0, "again");
+	tap_ok(d.count == 1 && mts_diag_count(&d, MTS_SEV_WARNING) == 1,
+	       "DIAG T20: the list is usable after reset");
+	mts_diag_reset(&d);
+	mts_diag_reset(NULL);
+	mts_diag_add(NULL, MTS_D_TLSA_SYNTAX, 1, "ignored %d", 1);
+	tap_ok(true, "DIAG T21: NULL diag is a no-op for add and reset");
+}
+
+static void
+test_message(void)
+{
+	char longmsg[MTS_FINDING_MSG_SIZE * 2];
+	struct mts_diag d;
+	size_t len;
+
+	memset(longmsg, 'm', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	mts_diag_init(&d);
+	mts_diag_add(&d, MTS_D_TLSA_SYNTAX, 3, "%s", longmsg);
+	len = strlen(d.items[0].message);
+	tap_ok(len == MTS_FINDING_MSG_SIZE - 1,
+	       "DIAG T22: a long message is cut at %d bytes (%zu)",
+	       MTS_FINDING_MSG_SIZE - 1, len);
+	mts_diag_add(&d, MTS_D_TLSA_SYNTAX, 3, "%s=%d", "x", 42);
+	tap_ok(tap_streq(d.items[1].message, "x=42"),
+	       "DIAG T23: the message is formatted");
+	mts_diag_reset(&d);
+}
+
+static void
+test_names(void)
+{
+	const char *seen[MTS_ERR__COUNT];
+	unsigned code;
+	size_t j;
+	bool ok = true;
+
+	for (code = 0; code < MTS_ERR__COUNT; code++) {
+		seen[code] = mts_strerror((enum mts_errcode)code);
+		if (seen[code] == NULL || seen[code][0] == '\0' ||
+		    tap_streq(seen[code], "unknown error"))
+			ok = false;
+		for (j = 0; j < code; j++)
+			if (tap_streq(seen[j], seen[code]))
+				ok = false;
+	}
+	tap_ok(ok, "ERR T1: every error code has its own name");
+	tap_ok(tap_streq(mts_strerror(MTS_OK), "success"),
+	       "ERR T2: MTS_OK is \"success\"");
+	tap_ok(tap_streq(mts_strerror(MTS_ERR__COUNT), "unknown error") &&
+	           tap_streq(mts_strerror((enum mts_errcode) - 1),
+	                     "unknown error"),
+	       "ERR T3: out-of-range codes are \"unknown error\"");
+	tap_ok(tap_streq(mts_severity_name(MTS_SEV_OK), "ok") &&
+	           tap_streq(mts_severity_name(MTS_SEV_INFO), "info") &&
+	           tap_streq(mts_severity_name(MTS_SEV_WARNING), "warning") &&
+	           tap_streq(mts_severity_name(MTS_SEV_ERROR), "error") &&
+	           tap_streq(mts_severity_name((enum mts_severity)9),
+	                     "unknown"),
+	       "DIAG T24: severity names");
+}
+
+static void
+test_err_set(void)
+{
+	struct mts_err err = {MTS_OK, 0, 0, NULL, 5};
+	int rc;
+
+	rc = mts_err_set(&err, MTS_ERR_SYNTAX, 2, 7, "bad thing");
+	tap_ok(rc == -1 && err.code == MTS_ERR_SYNTAX && err.line == 2 &&
+	           err.column == 7 && tap_streq(err.msg, "bad thing") &&
+	           err.sys_errno == 0,
+	       "ERR T4: mts_err_set fills every field and returns -1");
+	mts_err_set(&err, MTS_ERR_NOMEM, 0, 0, NULL);
+	tap_ok(tap_streq(err.msg, "out of memory"),
+	       "ERR T5: a NULL message becomes the code's name");
+	tap_ok(mts_err_set(NULL, MTS_ERR_ARG, 0, 0, "x") == -1,
+	       "ERR T6: a NULL err is allowed");
+}
+
+int
+main(void)
+{
+	test_table();
+	test_bounded();
+	test_message();
+	test_names();
+	test_err_set();
+	return tap_done();
+}

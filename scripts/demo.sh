@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+#
+# The demo of `make demo` / `./quickstart demo`: writes a policy and its
+# DNS records for example.com with `mtasts init`, lints them, lints a
+# broken policy (text and --json), and matches MX patterns.  Builds
+# nothing: it runs the binary given as $1 (default build/mtasts).  Every
+# step states the exit status it expects; the demo exits 0 only when
+# every step behaved as expected.
+set -u
+shopt -s extglob
+
+MTASTS=${1:-build/mtasts}
+case $MTASTS in
+/*) ;;
+*) MTASTS=$PWD/$MTASTS ;;
+esac
+if [ ! -x "$MTASTS" ]; then
+	echo "demo: $MTASTS not found; run 'make' first" >&2
+	exit 2
+fi
+
+if [ -t 1 ]; then
+	B=$'\e[1m' G=$'\e[32m' R=$'\e[31m' N=$'\e[0m'
+else
+	B='' G='' R='' N=''
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mtasts-demo.XXXXXX") || exit 2
+trap 'rm -rf "$WORK"' EXIT
+OUT=$WORK/example.com
+
+steps=0
+bad=0
+
+heading()
+{
+	printf '\n%s== %s ==%s\n' "$B" "$*" "$N"
+}
+
+# Shell-quotes one word for display, only when it needs it.
+shq()
+{
+	if [[ $1 =~ ^[A-Za-z0-9_./:@=,+-]+$ ]]; then
+		printf '%s' "$1"
+	else
+		printf "'%s'" "${1//\'/\'\\\'\'}"
+	fi
+}
+
+# step EXPECTED_STATUS COMMAND...: shows the command (the binary as
+# `mtasts`), runs it, shows its output (kept in $LAST_OUT) and its exit
+# status, and counts it as bad unless the status is the expected one.
+LAST_OUT=
+step()
+{
+	local want=$1 rc a
+	shift
+	printf '$ mtasts'
+	for a in "${@:2}"; do
+		printf ' %s' "$(shq "$a")"
+	done
+	printf '\n'
+	LAST_OUT=$("$@")
+	rc=$?
+	[ -z "$LAST_OUT" ] || printf '%s\n' "$LAST_OUT"
+	steps=$((steps + 1))
+	if [ "$rc" -eq "$want" ]; then
+		printf '%s-> exit %d (expected)%s\n' "$G" "$rc" "$N"
+	else
+		printf '%s-> exit %d, expected %d%s\n' "$R" "$rc" "$want" "$N"
+		bad=$((bad + 1))
+	fi
+	return 0
+}
+
+# check DESCRIPTION COMMAND...: a silent expectation on the results.
+check()
+{
+	local what=$1
+	shift
+	steps=$((steps + 1))
+	if "$@"; then
+		return 0
+	fi
+	printf '%s-> not as expected: %s%s\n' "$R" "$what" "$N"
+	bad=$((bad + 1))
+}
+
+# The TXT data of OWNER in a zone file: its quoted strings concatenated
+# without spaces, as a resolver hands them over (RFC 8461 §3.1).
+zone_txt()
+{
+	local owner=$1 zone=$2 line
+	line=$(awk -v o="$owner" 'tolower($1) == tolower(o) { print; exit }' \
+	    "$zone")
+	[ -n "$line" ] || return 1
+	line=${line#*\"}
+	line=${line%\"*}
+	printf '%s' "${line//\"*([[:space:]])\"/}"
+}
+
+cat <<INTRO
+${B}mtasts demo${N}: publish MTA-STS and TLS-RPT for example.com, check it,
+and see what the linter says about a broken policy.
+(scratch directory: $WORK)
+INTRO
+
+heading "1. Write the policy and the DNS records"
+step 0 "$MTASTS" init example.com --mx mx1.example.com \
+    --mx mx2.example.com --rua mailto:tlsrpt@example.com --out "$OUT"
+for f in mta-sts.txt dns.zone; do
+	if [ -f "$OUT/$f" ]; then
+		printf -- '--- %s ---\n' "$f"
+		cat "$OUT/$f"
+	fi
+done
+check "init writes mta-sts.txt" test -s "$OUT/mta-sts.txt"
+check "init writes dns.zone" test -s "$OUT/dns.zone"
+sts_txt=$(zone_txt _mta-sts.example.com. "$OUT/dns.zone" 2>/dev/null)
+rpt_txt=$(zone_txt _smtp._tls.example.com. "$OUT/dns.zone" 2>/dev/null)
+check "dns.zone has the _mta-sts TXT record" test -n "$sts_txt"
+check "dns.zone has the _smtp._tls TXT record" test -n "$rpt_txt"
+
+heading "2. Lint what init wrote"
+step 0 "$MTASTS" lint policy "$OUT/mta-sts.txt"
+step 0 "$MTASTS" lint sts-record "$sts_txt"
+step 0 "$MTASTS" lint tlsrpt-record "$rpt_txt"
+
+heading "3. Lint a broken policy (exit 1 is the expected answer)"
+BROKEN=$WORK/broken-mta-sts.txt
+printf '%s\r\n' 'version: STSv1' 'mode: enforce' 'mx: *.*.example.com' \
+    'max_age: 1d' >"$BROKEN"
+printf -- '--- %s ---\n' "${BROKEN##*/}"
+tr -d '\r' <"$BROKEN"
+step 1 "$MTASTS" lint policy "$BROKEN"
+step 1 "$MTASTS" lint --json policy "$BROKEN"
+json=$LAST_OUT
+check '--json says "valid": false' grep -Eq '"valid":[[:space:]]*false' \
+    <<<"$json"
+check '--json lists findings with codes' grep -Eq '"code":' <<<"$json"
+
+heading "4. Which MX hosts does a pattern cover? (RFC 8461 §4.1)"
+step 0 "$MTASTS" match '*.example.com' mx1.example.com
+step 1 "$MTASTS" match '*.example.com' a.b.example.com
+
+echo
+if [ "$bad" -eq 0 ]; then
+	printf '%sdemo: all %d steps behaved as expected%s\n' "$G" "$steps" "$N"
+	exit 0
+fi
+printf '%sdemo: %d of %d steps did not behave as expected%s\n' "$R" "$bad" \
+    "$steps" "$N"
+exit 1

@@ -1,0 +1,444 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+#
+# The whole check suite: the body of `make test`, `./quickstart test` and
+# CI.  Stages, in order (run a subset by naming them: `run-all.sh fuzz`):
+#
+#   plain   gcc build with -Dwerror=true, every meson test
+#   asan    clang build with ASan+UBSan, every meson test
+#   format  clang-format --dry-run -Werror on every C source, one check each
+#   man     mandoc -Tlint on every man page, one check each
+#   fuzz    clang libFuzzer build, each fuzz target for FUZZ_TIME seconds
+#
+# Counting (docs/TESTING.md): every TAP "ok" / "not ok" line of every
+# meson test is one pass / failure; a test that meson judges failed
+# (crash, timeout, bad exit status, bad plan) without any "not ok" line
+# adds one failure; every format, man page and fuzz check counts one; a
+# stage that cannot run (configure or build failed, tool missing) counts
+# one failure.  The last line printed is "N passed, N failed"; the exit
+# status is 1 when anything failed.
+#
+# Environment: FUZZ_TIME (seconds per fuzz target, default 30),
+# MTS_BUILD_PREFIX (default "build-": build dirs are <prefix>ci,
+# <prefix>asan, <prefix>fuzz, each removed and made anew on every run).
+set -u
+
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$PWD
+PREFIX=${MTS_BUILD_PREFIX:-build-}
+FUZZ_TIME=${FUZZ_TIME:-30}
+ALL_STAGES="plain asan format man fuzz"
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ]; then
+	for s in /usr/lib/llvm-14/bin/llvm-symbolizer \
+	    "$(command -v llvm-symbolizer 2>/dev/null)"; do
+		if [ -n "$s" ] && [ -x "$s" ]; then
+			export ASAN_SYMBOLIZER_PATH=$s
+			break
+		fi
+	done
+fi
+
+PASSED=0
+FAILED=0
+SKIPPED=0
+SUMMARY=()
+T0=$SECONDS
+
+say()
+{
+	printf '%s\n' "$*"
+}
+
+# Shows the last lines of a log after a failure.
+show_tail()
+{
+	local log=$1 n=${2:-40}
+	say "---- last $n lines of $log"
+	tail -n "$n" "$log" | sed 's/^/| /'
+	say "----"
+}
+
+# After a failed ninja run: the first failing step and its messages,
+# which matter more than the last lines.
+show_build_failure()
+{
+	local log=$1 first
+	first=$(grep -n -m 1 '^FAILED: ' "$log" | cut -d: -f1)
+	if [ -z "$first" ]; then
+		show_tail "$log" 60
+		return
+	fi
+	say "---- $log, from the first failure:"
+	sed -n "${first},$((first + 50))p" "$log" | sed 's/^/| /'
+	say "---- ($(grep -c '^FAILED: ' "$log") failed build steps)"
+}
+
+pass()
+{
+	PASSED=$((PASSED + 1))
+}
+
+fail()
+{
+	FAILED=$((FAILED + 1))
+	say "FAIL: $*"
+}
+
+# Counts of the current stage, for its summary line.
+stage_begin()
+{
+	STAGE=$1
+	STAGE_P=$PASSED
+	STAGE_F=$FAILED
+	STAGE_S=$SKIPPED
+	STAGE_T=$SECONDS
+	say ""
+	say "==== stage $STAGE: $2"
+}
+
+stage_end()
+{
+	local p=$((PASSED - STAGE_P)) f=$((FAILED - STAGE_F))
+	local s=$((SKIPPED - STAGE_S)) t=$((SECONDS - STAGE_T)) line
+	line=$(printf '%-7s %4d passed, %3d failed' "$STAGE" "$p" "$f")
+	[ "$s" -eq 0 ] || line="$line, $s skipped"
+	line="$line ($t s)"
+	SUMMARY+=("$line")
+	say "==== $line"
+}
+
+# Reads meson's testlog.json and prints one line per test, then a last
+# line "PASSED FAILED SKIPPED" with the counts defined above.
+count_meson_tests()
+{
+	python3 - "$1" <<'PY'
+import json, re, sys
+
+line_re = re.compile(r'^(not ok|ok)\b(.*)$')
+directive_re = re.compile(r'#\s*(skip|todo)\b', re.I)
+good = {'OK', 'SKIP', 'EXPECTEDFAIL'}
+tp = tf = ts = 0
+with open(sys.argv[1], encoding='utf-8', errors='replace') as fh:
+    for raw in fh:
+        if not raw.strip():
+            continue
+        t = json.loads(raw)
+        result = t.get('result', '?')
+        p = f = s = 0
+        for line in (t.get('stdout') or '').splitlines():
+            m = line_re.match(line)
+            if m is None:
+                continue
+            d = directive_re.search(m.group(2))
+            d = d.group(1).lower() if d else None
+            if m.group(1) == 'ok':
+                if d == 'skip':
+                    s += 1
+                else:
+                    p += 1
+            elif d is not None:
+                s += 1  # "not ok # TODO": a known gap, not a failure
+            else:
+                f += 1
+        seen = p + f + s
+        if result not in good and f == 0:
+            f += 1  # crash, timeout, bad plan or exit status: one failure
+        elif seen == 0:
+            if result == 'SKIP':
+                s += 1
+            else:
+                p += 1  # a plain exit-status test that passed
+        note = '' if result == 'OK' else '  <-- ' + result
+        print('  %-28s %4d ok, %d not ok, %d skipped%s'
+              % (t.get('name', '?'), p, f, s, note))
+        tp += p
+        tf += f
+        ts += s
+print(tp, tf, ts)
+PY
+}
+
+# meson_stage NAME DIR CC MULTIPLIER SETUP_OPTIONS...: configures DIR
+# from scratch with compiler CC, builds, runs `meson test` and counts.
+meson_stage()
+{
+	local name=$1 dir=$2 cc=$3 mult=$4 rc counts p f s
+	shift 4
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	say "\$ CC=$cc meson setup $dir $*"
+	if ! CC=$cc meson setup "$dir" "$@" >"$dir/ci-setup.log" 2>&1; then
+		show_tail "$dir/ci-setup.log"
+		fail "$name: meson setup failed (log: $dir/ci-setup.log)"
+		return
+	fi
+	say "\$ ninja -C $dir"
+	if ! ninja -C "$dir" >"$dir/ci-build.log" 2>&1; then
+		show_build_failure "$dir/ci-build.log"
+		fail "$name: build failed (log: $dir/ci-build.log)"
+		return
+	fi
+	say "\$ meson test -C $dir --print-errorlogs"
+	meson test -C "$dir" --no-rebuild --print-errorlogs \
+	    --timeout-multiplier "$mult" >"$dir/ci-test.log" 2>&1
+	rc=$?
+	if [ ! -s "$dir/meson-logs/testlog.json" ]; then
+		show_tail "$dir/ci-test.log"
+		fail "$name: meson test did not run (exit $rc)"
+		return
+	fi
+	if ! counts=$(count_meson_tests "$dir/meson-logs/testlog.json"); then
+		fail "$name: could not read $dir/meson-logs/testlog.json"
+		return
+	fi
+	printf '%s\n' "$counts" | sed '$d'
+	read -r p f s <<<"$(printf '%s\n' "$counts" | tail -n 1)"
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	SKIPPED=$((SKIPPED + s))
+	if [ "$f" -ne 0 ]; then
+		show_tail "$dir/ci-test.log" 80
+	elif [ "$rc" -ne 0 ]; then
+		show_tail "$dir/ci-test.log"
+		fail "$name: meson test exited $rc with no failed test"
+	fi
+	[ "$p" -ne 0 ] || say "note: no TAP check passed in $dir"
+}
+
+stage_plain()
+{
+	stage_begin plain "gcc, -Dwerror=true, meson test"
+	meson_stage plain "${PREFIX}ci" gcc 1 \
+	    -Dwerror=true --buildtype=debugoptimized
+	stage_end
+}
+
+stage_asan()
+{
+	stage_begin asan "clang, ASan+UBSan, meson test"
+	say "ASAN_OPTIONS=$ASAN_OPTIONS UBSAN_OPTIONS=$UBSAN_OPTIONS"
+	meson_stage asan "${PREFIX}asan" clang 3 \
+	    -Dwerror=true --buildtype=debugoptimized \
+	    -Db_sanitize=address,undefined -Db_lundef=false
+	stage_end
+}
+
+# The C sources to check: tracked (and new, not ignored) files of a git
+# checkout, else every *.c and *.h outside the build and .git dirs.
+list_c_sources()
+{
+	local files
+	if [ -e .git ] && command -v git >/dev/null 2>&1 &&
+	    files=$(git -c safe.directory="$ROOT" ls-files --cached \
+	    --others --exclude-standard -- '*.c' '*.h' 2>/dev/null); then
+		printf '%s\n' "$files" | sort -u | while IFS= read -r f; do
+			[ -f "$f" ] && printf '%s\n' "$f"
+		done
+		return
+	fi
+	find . \( -path './build*' -o -path ./.git \) -prune -o \
+	    -type f \( -name '*.c' -o -name '*.h' \) -print |
+	    sed 's|^\./||' | sort
+}
+
+stage_format()
+{
+	local f n=0 log
+	stage_begin format "clang-format --dry-run -Werror"
+	if ! command -v clang-format >/dev/null 2>&1; then
+		fail "format: clang-format is not installed"
+		stage_end
+		return
+	fi
+	case $(clang-format --version) in
+	*" version 14."*) ;;
+	*) say "warning: the style is set for clang-format 14; this is:" \
+	    "$(clang-format --version)" ;;
+	esac
+	log=$(mktemp)
+	while IFS= read -r f; do
+		n=$((n + 1))
+		if clang-format --dry-run -Werror "$f" >"$log" 2>&1; then
+			pass
+		else
+			fail "format: $f (fix: clang-format -i $f)"
+			head -n 9 "$log" | sed 's/^/| /'
+		fi
+	done < <(list_c_sources)
+	rm -f "$log"
+	say "$n files checked"
+	[ "$n" -ne 0 ] || fail "format: no C sources found"
+	stage_end
+}
+
+stage_man()
+{
+	local page n=0 out ref
+	stage_begin man "mandoc -Tlint (fails on warnings and above)"
+	if ! command -v mandoc >/dev/null 2>&1; then
+		fail "man: mandoc is not installed"
+		stage_end
+		return
+	fi
+	for page in man/*.[1-9]; do
+		[ -f "$page" ] || continue
+		n=$((n + 1))
+		if out=$(mandoc -Tlint -W warning "$page" 2>&1); then
+			pass
+			say "  $page: ok"
+		else
+			fail "man: $page"
+			printf '%s\n' "$out" | sed 's/^/| /'
+		fi
+		# Style messages are shown but do not fail the page; a
+		# reference to one of our own pages, not installed yet, is
+		# not worth one.
+		mandoc -Tlint -W style "$page" 2>&1 | grep ': STYLE: ' |
+		    while IFS= read -r out; do
+			case $out in
+			*"referenced manual not found: Xr "*)
+				ref=${out##*: Xr }
+				ref=${ref% (*}
+				[ ! -f "man/${ref% *}.${ref#* }" ] || continue
+				;;
+			esac
+			say "  (style) $out"
+		    done
+	done
+	say "$n pages checked"
+	stage_end
+}
+
+# Whether clang can link a libFuzzer target (libclang-rt-14-dev).
+have_libfuzzer()
+{
+	local tmp rc
+	tmp=$(mktemp -d) || return 1
+	printf '%s\n' '#include <stddef.h>' '#include <stdint.h>' \
+	    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n);' \
+	    'int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)' \
+	    '{ (void)d; (void)n; return 0; }' >"$tmp/probe.c"
+	clang -fsanitize=fuzzer,address "$tmp/probe.c" -o "$tmp/probe" \
+	    >"$tmp/log" 2>&1
+	rc=$?
+	[ "$rc" -eq 0 ] || sed 's/^/| /' "$tmp/log" | tail -n 5
+	rm -rf "$tmp"
+	return "$rc"
+}
+
+# run_fuzz_target DIR EXE: one target on a scratch copy of its corpus.
+run_fuzz_target()
+{
+	local dir=$1 exe=$2 name corpus dict log rc runs nfiles
+	local -a args
+	name=${exe##*/fuzz_}
+	corpus=$dir/corpus-run/$name
+	log=$dir/fuzz_$name.log
+	rm -rf "$corpus"
+	mkdir -p "$corpus" "$dir/artifacts/$name"
+	if [ -d "fuzz/corpus/$name" ]; then
+		cp -R "fuzz/corpus/$name/." "$corpus/"
+	fi
+	nfiles=$(find "$corpus" -type f | wc -l)
+	args=(-max_total_time="$FUZZ_TIME" -rss_limit_mb=2048 -timeout=10
+	    -print_final_stats=1 -artifact_prefix="$dir/artifacts/$name/")
+	dict=fuzz/$name.dict
+	[ -f "$dict" ] && args+=(-dict="$dict")
+	say "\$ $exe ${args[*]} $corpus   ($nfiles seed files)"
+	timeout -k 10 $((FUZZ_TIME + 120)) "$exe" "${args[@]}" "$corpus" \
+	    >"$log" 2>&1
+	rc=$?
+	runs=$(sed -n 's/.*Done \([0-9][0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
+	[ -n "$runs" ] || [ "$rc" -eq 0 ] || runs=$(sed -n \
+	    's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log")
+	if [ "$rc" -eq 0 ] && [ -n "$runs" ]; then
+		pass
+		say "  fuzz_$name: ok, $runs executions in ${FUZZ_TIME}s," \
+		    "corpus $(find "$corpus" -type f | wc -l) files"
+	else
+		show_tail "$log" 60
+		fail "fuzz: fuzz_$name exited $rc after ${runs:-?} executions" \
+		    "(log: $log, inputs: $dir/artifacts/$name/)"
+	fi
+}
+
+stage_fuzz()
+{
+	local dir=${PREFIX}fuzz exe n=0
+	stage_begin fuzz "libFuzzer targets, ${FUZZ_TIME}s each"
+	if ! command -v clang >/dev/null 2>&1; then
+		fail "fuzz: SKIPPED, counted as failed: clang is not installed"
+		stage_end
+		return
+	fi
+	if ! have_libfuzzer; then
+		fail "fuzz: SKIPPED, counted as failed: clang's libFuzzer" \
+		    "runtime is missing (Debian: apt-get install libclang-rt-14-dev)"
+		stage_end
+		return
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	say "\$ CC=clang meson setup $dir -Dfuzz=true -Db_sanitize=address,undefined ..."
+	if ! CC=clang meson setup "$dir" -Dfuzz=true -Dwerror=true \
+	    --buildtype=debugoptimized -Db_sanitize=address,undefined \
+	    -Db_lundef=false >"$dir/ci-setup.log" 2>&1; then
+		show_tail "$dir/ci-setup.log"
+		fail "fuzz: meson setup failed (log: $dir/ci-setup.log)"
+		stage_end
+		return
+	fi
+	if ! ninja -C "$dir" >"$dir/ci-build.log" 2>&1; then
+		show_build_failure "$dir/ci-build.log"
+		fail "fuzz: build failed (log: $dir/ci-build.log)"
+		stage_end
+		return
+	fi
+	while IFS= read -r exe; do
+		n=$((n + 1))
+		run_fuzz_target "$dir" "$exe"
+	done < <(find "$dir" -maxdepth 2 -type f -name 'fuzz_*' ! -name '*.*' \
+	    -perm -u+x | sort)
+	[ "$n" -ne 0 ] || fail "fuzz: no fuzz targets (fuzz_*) were built in $dir"
+	stage_end
+}
+
+usage()
+{
+	say "usage: tests/run-all.sh [stage ...]   stages: $ALL_STAGES" >&2
+	exit 2
+}
+
+stages=("$@")
+[ ${#stages[@]} -ne 0 ] || read -r -a stages <<<"$ALL_STAGES"
+for st in "${stages[@]}"; do
+	case " $ALL_STAGES " in
+	*" $st "*) ;;
+	*) usage ;;
+	esac
+done
+
+say "mtasts checks: ${stages[*]}  (in $ROOT)"
+for tool in meson ninja python3; do
+	if ! command -v $tool >/dev/null 2>&1; then
+		say "$tool is missing: run ./quickstart test (it installs what is missing)"
+		FAILED=$((FAILED + 1))
+	fi
+done
+if [ "$FAILED" -eq 0 ]; then
+	for st in "${stages[@]}"; do
+		"stage_$st"
+	done
+fi
+
+say ""
+say "==== summary ($((SECONDS - T0)) s)"
+for line in "${SUMMARY[@]}"; do
+	say "  $line"
+done
+[ "$SKIPPED" -eq 0 ] || say "  ($SKIPPED skipped or TODO checks are not counted below)"
+printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+[ "$FAILED" -eq 0 ]
