@@ -85,23 +85,23 @@ lint_tlsrpt_record(const char *buf, size_t len, struct mts_diag *diag,
 	return true;
 }
 
+/* The presentation parser adds the record's lint findings itself. */
 static bool
-lint_tlsa(const char *buf, size_t len, struct mts_diag *diag, json_t **parsed)
+lint_tlsa(const char *buf, size_t len, struct mts_diag *diag,
+    json_t **parsed)
 {
 	struct mts_dane_tlsa t;
-	bool valid;
 	char *text;
 
 	if (mts_dane_tlsa_parse(buf, len, &t, diag, NULL) != 0)
 		return false;
-	valid = mts_dane_tlsa_lint(&t, diag) == 0;
 	if ((text = mts_dane_tlsa_format(&t)) != NULL)
 		*parsed = json_pack("{s:{s:i, s:i, s:i, s:s}}", "tlsa", "usage",
-		                    t.usage, "selector", t.selector, "mtype",
-		                    t.mtype, "text", text);
+		    t.usage, "selector", t.selector, "mtype", t.mtype, "text",
+		    text);
 	free(text);
 	mts_dane_tlsa_reset(&t);
-	return valid;
+	return mts_diag_count(diag, MTS_SEV_ERROR) == 0;
 }
 
 static const struct lint_kind kinds[] = {

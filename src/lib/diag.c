@@ -58,6 +58,8 @@ mts_diag_sort(struct mts_diag *diag)
 	struct mts_finding tmp;
 	size_t i, j;
 
+	if (diag == NULL)
+		return;
 	/* Insertion sort: stable, and at most MTS_DIAG_MAX items. */
 	for (i = 1; i < diag->count; i++) {
 		tmp = diag->items[i];

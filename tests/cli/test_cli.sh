@@ -165,6 +165,8 @@ expect 1 "lint tlsa: short digest" "$MTASTS" lint tlsa "3 1 1 0C72AC"
 expect 0 "lint tlsa: PKIX usage is a warning" "$MTASTS" lint -j tlsa \
     "1 1 1 $H"
 jqt 'any(.findings[]; .code == "tlsa-usage-pkix")' "lint tlsa: PKIX noted"
+jqt '[.findings[] | select(.code == "tlsa-usage-pkix")] | length == 1' \
+    "lint tlsa: each finding once"
 expect 0 "lint --list-codes" "$MTASTS" lint --list-codes
 has "$T/out" "^policy-mx-invalid +error" "--list-codes lists a code"
 expect 0 "lint --list-codes --json" "$MTASTS" lint --list-codes --json

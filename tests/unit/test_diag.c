@@ -155,6 +155,43 @@ test_message(void)
 	mts_diag_reset(&d);
 }
 
+/*
+ * mts_diag_sort(): by line, stable among equal lines, findings without a
+ * line (0) last; every finding carries its row's summary.
+ */
+static void
+test_sort(void)
+{
+	static const struct {
+		unsigned line;
+		const char *msg;
+	} in[] = {{0, "a"}, {3, "b"}, {1, "c"}, {3, "d"}, {0, "e"}, {2, "f"}};
+	static const char want[] = "cfbdae";
+	const struct mts_diag_rule *r = mts_diag_rule_at(MTS_D_TLSA_SYNTAX);
+	char got[sizeof(want)] = "";
+	struct mts_diag d;
+	bool summaries = true;
+	size_t i;
+
+	mts_diag_init(&d);
+	mts_diag_sort(&d);
+	tap_ok(d.count == 0, "DIAG T25: sorting an empty list");
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+		mts_diag_add(&d, MTS_D_TLSA_SYNTAX, in[i].line, "%s",
+		             in[i].msg);
+	mts_diag_sort(&d);
+	for (i = 0; i < d.count && i < sizeof(got) - 1; i++) {
+		got[i] = d.items[i].message[0];
+		if (d.items[i].summary != r->summary)
+			summaries = false;
+	}
+	got[i] = '\0';
+	tap_ok(tap_streq(got, want),
+	       "DIAG T26: sorted by line, stable, line 0 last (%s)", got);
+	tap_ok(summaries, "DIAG T27: findings carry their row's summary");
+	mts_diag_reset(&d);
+}
+
 static void
 test_names(void)
 {
@@ -212,6 +249,7 @@ main(void)
 	test_table();
 	test_bounded();
 	test_message();
+	test_sort();
 	test_names();
 	test_err_set();
 	return tap_done();
