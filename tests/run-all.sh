@@ -349,7 +349,7 @@ run_fuzz_target()
 	[ -f "$dict" ] && args+=(-dict="$dict")
 	say "\$ $exe ${args[*]} $corpus   ($nfiles seed files)"
 	timeout -k 10 $((FUZZ_TIME + 120)) "$exe" "${args[@]}" "$corpus" \
-	    >"$log" 2>&1
+	    </dev/null >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/.*Done \([0-9][0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
 	[ -n "$runs" ] || [ "$rc" -eq 0 ] || runs=$(sed -n \

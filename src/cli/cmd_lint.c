@@ -87,8 +87,7 @@ lint_tlsrpt_record(const char *buf, size_t len, struct mts_diag *diag,
 
 /* The presentation parser adds the record's lint findings itself. */
 static bool
-lint_tlsa(const char *buf, size_t len, struct mts_diag *diag,
-    json_t **parsed)
+lint_tlsa(const char *buf, size_t len, struct mts_diag *diag, json_t **parsed)
 {
 	struct mts_dane_tlsa t;
 	char *text;
@@ -97,8 +96,8 @@ lint_tlsa(const char *buf, size_t len, struct mts_diag *diag,
 		return false;
 	if ((text = mts_dane_tlsa_format(&t)) != NULL)
 		*parsed = json_pack("{s:{s:i, s:i, s:i, s:s}}", "tlsa", "usage",
-		    t.usage, "selector", t.selector, "mtype", t.mtype, "text",
-		    text);
+		                    t.usage, "selector", t.selector, "mtype",
+		                    t.mtype, "text", text);
 	free(text);
 	mts_dane_tlsa_reset(&t);
 	return mts_diag_count(diag, MTS_SEV_ERROR) == 0;

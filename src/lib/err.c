@@ -10,16 +10,16 @@
 #include "internal.h"
 
 static const char *const names[MTS_ERR__COUNT] = {
-	[MTS_OK] = "success",
-	[MTS_ERR_NOMEM] = "out of memory",
-	[MTS_ERR_SYNTAX] = "syntax error",
-	[MTS_ERR_INVALID] = "invalid",
-	[MTS_ERR_TOOBIG] = "too big",
-	[MTS_ERR_NOTFOUND] = "no record found",
-	[MTS_ERR_MULTIPLE] = "more than one record",
-	[MTS_ERR_UNUSABLE] = "unusable record",
-	[MTS_ERR_ARG] = "invalid argument",
-	[MTS_ERR_IO] = "I/O error",
+    [MTS_OK] = "success",
+    [MTS_ERR_NOMEM] = "out of memory",
+    [MTS_ERR_SYNTAX] = "syntax error",
+    [MTS_ERR_INVALID] = "invalid",
+    [MTS_ERR_TOOBIG] = "too big",
+    [MTS_ERR_NOTFOUND] = "no record found",
+    [MTS_ERR_MULTIPLE] = "more than one record",
+    [MTS_ERR_UNUSABLE] = "unusable record",
+    [MTS_ERR_ARG] = "invalid argument",
+    [MTS_ERR_IO] = "I/O error",
 };
 
 const char *
@@ -32,7 +32,7 @@ mts_strerror(enum mts_errcode code)
 
 int
 mts_err_set(struct mts_err *err, enum mts_errcode code, unsigned line,
-    unsigned column, const char *msg)
+            unsigned column, const char *msg)
 {
 	if (err != NULL) {
 		err->code = code;
