@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "serve_main.h"
 
 const char *progname = "mtasts";
 
@@ -23,6 +24,7 @@ static const struct command commands[] = {
     {"init", cmd_init, "write a policy and its DNS records for a domain"},
     {"lint", cmd_lint, "check a policy, TXT record or TLSA record"},
     {"match", cmd_match, "test whether an mx pattern covers a host name"},
+    {"serve", serve_main, "publish MTA-STS policies over HTTPS"},
 };
 
 static void

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The configuration of `mtasts serve`: mtasts.conf(5).
+ *
+ * The file is "keyword arguments" lines with # comments and one kind of
+ * block, `domain NAME { ... }`.  conf_parse() is pure: it turns the text
+ * into a struct serve_conf and reports errors as "file:line: message";
+ * reading the file and the policies, certificates and keys it names is
+ * the caller's business.
+ *
+ *     listen 127.0.0.1:443          # repeatable; [::1]:443; port defaults 443
+ *     user _mtasts                  # the user to run as after start-up
+ *     cache-control "max-age=300"   # the Cache-Control of policy answers
+ *     max-connections 10000
+ *     idle-timeout 60               # seconds a keep-alive connection may idle
+ *     read-timeout 10               # seconds to send a whole request head
+ *     access-log /var/log/mtasts/access.log
+ *     metrics 127.0.0.1:9461        # Prometheus text, plain HTTP
+ *     certificate /etc/mtasts/fullchain.pem   # default for domains
+ *     key /etc/mtasts/privkey.pem
+ *     domain example.com {
+ *         policy /etc/mtasts/example.com/mta-sts.txt
+ *         certificate /etc/mtasts/example.com/fullchain.pem
+ *         key /etc/mtasts/example.com/privkey.pem
+ *     }
+ *     domains-dir /var/lib/mtasts/domains   # one subdirectory per domain,
+ *                                            # each with mta-sts.txt and,
+ *                                            # optionally, cert.pem + key.pem
+ */
+#ifndef MTS_SERVE_CONF_H
+#define MTS_SERVE_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONF_MAX_SIZE   (4 * 1024 * 1024) /* cap on the file */
+#define CONF_LINE_MAX   4096
+#define CONF_LISTEN_MAX 16
+#define CONF_ERR_SIZE   512
+
+struct conf_listen {
+	char host[64]; /* numeric IPv4 or IPv6 address, no brackets */
+	unsigned port;
+};
+
+struct conf_domain {
+	char *name;        /* the policy domain, lower case A-labels */
+	char *policy;      /* path of the policy file */
+	char *certificate; /* path; NULL: the global default */
+	char *key;         /* path; NULL: the global default */
+	unsigned line;     /* where it was configured, for messages */
+};
+
+struct serve_conf {
+	struct conf_listen listen[CONF_LISTEN_MAX];
+	size_t listen_count;
+	char *user;          /* NULL: stay as started (tests, -d as user) */
+	char *cache_control; /* default "max-age=300" */
+	unsigned max_connections;   /* default 10000 */
+	unsigned idle_timeout;      /* seconds, default 60 */
+	unsigned read_timeout;      /* seconds, default 10 */
+	char *access_log;           /* NULL: none */
+	struct conf_listen metrics; /* port 0: none */
+	char *certificate;          /* defaults for domains */
+	char *key;
+	struct conf_domain *domains;
+	size_t domain_count;
+	char **domains_dirs;
+	size_t domains_dir_count;
+};
+
+/*
+ * Parses the configuration text buf[0..len) named `file` (for messages)
+ * into *conf (zeroed first, defaults filled in).  Returns 0, or -1 with a
+ * "file:line: message" in err (CONF_ERR_SIZE bytes).  Checks everything
+ * that the text alone decides: keywords and their argument counts,
+ * addresses and ports, numbers and their ranges, domain names (A-labels,
+ * RFC 5321 Domain, no duplicates), a policy for every domain, and a
+ * certificate and key for every domain (its own or the defaults).
+ */
+int conf_parse(const char *buf, size_t len, const char *file,
+               struct serve_conf *conf, char *err);
+
+/* Frees what conf owns and zeroes it.  NULL-safe. */
+void conf_free(struct serve_conf *conf);
+
+#endif /* MTS_SERVE_CONF_H */

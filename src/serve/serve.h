@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * mtasts serve: the MTA-STS policy host (RFC 8461 §3.3) for one or many
+ * domains.  Two processes:
+ *
+ *   parent  (root)  reads mtasts.conf, the policies, certificates and
+ *                   keys; checks them whole; binds the listeners; sends
+ *                   the checked set to the server over a socketpair;
+ *                   on SIGHUP does it again.
+ *   server  (user)  owns the listeners, speaks TLS and HTTP, swaps in a
+ *                   new set atomically when one arrives.
+ *
+ * The server never reads a file after start-up, so it can run as an
+ * unprivileged user while reloads still see root-only keys (Let's
+ * Encrypt's privkey.pem is 0600 root).
+ */
+#ifndef MTS_SERVE_SERVE_H
+#define MTS_SERVE_SERVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+/* ---- logging (log.c) ---- */
+
+#if defined(__GNUC__)
+#define SERVE_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define SERVE_PRINTF(f, a)
+#endif
+
+/* Foreground logs to stderr, else to syslog; verbose adds debug lines. */
+void log_init(bool foreground, int verbose, const char *tag);
+void log_warnx(const char *fmt, ...) SERVE_PRINTF(1, 2);
+void log_warn(const char *fmt, ...) SERVE_PRINTF(1, 2); /* + strerror */
+void log_info(const char *fmt, ...) SERVE_PRINTF(1, 2);
+void log_debug(const char *fmt, ...) SERVE_PRINTF(1, 2);
+/* Start-up failures and broken invariants only (STYLE.md rule 8). */
+void fatalx(const char *fmt, ...) SERVE_PRINTF(1, 2) __attribute__((noreturn));
+void fatal(const char *fmt, ...) SERVE_PRINTF(1, 2) __attribute__((noreturn));
+
+/* ---- the bundle: a checked set, as the parent sends it (bundle.c) ---- */
+
+#define BUNDLE_MAX (1024u * 1024u * 1024u) /* cap on one encoded set */
+
+struct bundle_pair {
+	char *cert_pem; /* leaf first, then the chain */
+	size_t cert_len;
+	char *key_pem; /* cleared with explicit_bzero when freed */
+	size_t key_len;
+};
+
+struct bundle_domain {
+	char *name; /* policy domain, lower case, no trailing dot */
+	char *policy;
+	size_t policy_len;
+	uint32_t pair; /* index into pairs */
+};
+
+struct bundle {
+	char *cache_control;
+	uint32_t max_connections;
+	uint32_t idle_timeout;
+	uint32_t read_timeout;
+	uint32_t generation; /* counts reloads, for logs and metrics */
+	struct bundle_pair *pairs;
+	size_t pair_count;
+	struct bundle_domain *domains;
+	size_t domain_count;
+};
+
+/* Encodes b into a new buffer (*out, *len).  0 or -1 (out of memory). */
+int bundle_encode(const struct bundle *b, uint8_t **out, size_t *len);
+
+/*
+ * Decodes buf[0..len) into *b.  0, or -1 when the encoding is malformed
+ * (every length and index checked) or memory runs out.
+ */
+int bundle_decode(const uint8_t *buf, size_t len, struct bundle *b);
+
+/* Frees what b owns, key material cleared.  NULL-safe. */
+void bundle_free(struct bundle *b);
+
+/* ---- the parent's loader (loader.c) ---- */
+
+/*
+ * Reads the configuration file and everything it names, checks it whole
+ * (every policy must lint; every certificate must load and match its
+ * key) and fills *b and *conf.  Returns 0, or -1 with the reasons
+ * logged.  Warnings (a policy in testing mode, a certificate that does not
+ * cover mta-sts.<domain> or is expired) are logged and do not fail.
+ */
+int loader_load(const char *path, struct serve_conf *conf, struct bundle *b);
+
+/* ---- TLS (tls.c) ---- */
+
+/* The SSL_CTX of one certificate and key; NULL with a log line. */
+void *tls_ctx_new(const struct bundle_pair *pair, const char *what);
+void tls_ctx_free(void *ctx);
+
+/* ---- the server process (server.c) ---- */
+
+/*
+ * Runs the server: listeners are open sockets (fds) for TLS, metrics_fd
+ * is the metrics listener or -1, log_fd the access log or -1, ctl_fd the
+ * socketpair to the parent, over which bundles arrive.  Returns when told
+ * to stop; exit status.
+ */
+int server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd,
+               int ctl_fd);
+
+/* ---- privileges (privdrop.c) ---- */
+
+/* Switches to `user` (setgroups, setresgid, setresuid); fatal on error. */
+void privdrop(const char *user);
+
+#endif /* MTS_SERVE_SERVE_H */

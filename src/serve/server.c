@@ -1,0 +1,1105 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The server process of `mtasts serve`: TLS and HTTP on one libevent
+ * loop.  It answers exactly what a sender asks (RFC 8461 §3.3):
+ *
+ *   GET or HEAD https://mta-sts.<domain>/.well-known/mta-sts.txt -> 200
+ *
+ * with Content-Type text/plain; every other path is 404, every other
+ * method on the policy path 405, a Host naming a configured domain other
+ * than the TLS SNI 421 (RFC 9110 §15.5.20).
+ *
+ * Each connection is a small state machine (handshake, read, write,
+ * close) over a non-blocking SSL.  Its memory is bounded: a 1 KiB input
+ * buffer that grows to at most MAX_HEAD, one response at a time, and
+ * OpenSSL's record buffers released while idle.  A deadline, not a
+ * per-read timeout, bounds how long a request head may take, so a client
+ * that trickles one byte at a time (slowloris) is cut off.
+ *
+ * The configuration set (domains, policies, TLS contexts) is reference
+ * counted: a new set from the parent is built whole, then swapped in;
+ * connections keep the set they started with until they close.
+ */
+#define _GNU_SOURCE /* asprintf(3) */
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <mtasts/mtasts.h>
+
+#include "http.h"
+#include "serve.h"
+
+#define POLICY_PATH   "/.well-known/mta-sts.txt"
+#define MAX_HEAD      8192 /* request line and fields (431 beyond) */
+#define MAX_HEADERS   64
+#define INLINE_IN     1024
+#define INLINE_OUT    1024
+#define LOGBUF_SIZE   65536
+#define CTL_FRAME_HDR 8
+
+/* ---- the configuration set ---- */
+
+struct domain {
+	char *name; /* policy domain */
+	size_t name_len;
+	SSL_CTX *ctx; /* borrowed from the set's ctxs */
+	char *head;   /* status line and fixed fields of the 200 */
+	size_t head_len;
+	char *body;
+	size_t body_len;
+};
+
+struct set {
+	unsigned refs;
+	uint32_t generation;
+	char *cache_control;
+	unsigned max_connections, idle_timeout, read_timeout;
+	SSL_CTX **ctxs;
+	size_t ctx_count;
+	struct domain *domains;
+	size_t domain_count;
+	struct domain **table; /* open addressing on the name */
+	size_t table_mask;
+};
+
+/* ---- counters for the metrics listener ---- */
+
+struct stats {
+	uint64_t connections;
+	uint64_t handshake_failures;
+	uint64_t timeouts;
+	uint64_t requests;
+	uint64_t by_status[6]; /* 2xx .. 5xx by first digit; [0] other */
+	uint64_t reloads;
+	uint64_t reload_failures;
+	uint64_t refused; /* connections over max-connections */
+};
+
+enum conn_state { C_HANDSHAKE, C_READ, C_WRITE, C_CLOSE };
+
+struct server;
+
+struct conn {
+	TAILQ_ENTRY(conn) entry;
+	struct server *srv;
+	struct set *set;          /* held reference */
+	const struct domain *sni; /* chosen at the handshake */
+	int fd;
+	SSL *ssl; /* NULL on the metrics listener */
+	bool metrics;
+	struct event *ev;
+	enum conn_state state;
+	struct timeval deadline;
+	char *in;
+	size_t in_len, in_cap;
+	char *out;
+	size_t out_len, out_off;
+	bool close_after;
+	char peer[INET6_ADDRSTRLEN];
+	char in_inline[INLINE_IN];
+	char out_inline[INLINE_OUT];
+};
+
+TAILQ_HEAD(conn_list, conn);
+
+struct server {
+	struct event_base *base;
+	struct evconnlistener **listeners;
+	size_t listener_count;
+	struct evconnlistener *metrics;
+	bool paused;
+	struct set *set;
+	struct conn_list conns;
+	size_t conn_count;
+	struct stats stats;
+	int log_fd;
+	char *logbuf;
+	size_t log_len;
+	int ctl_fd;
+	struct event *ctl_ev;
+	uint8_t *ctl_buf;
+	size_t ctl_len, ctl_cap;
+	time_t date_sec;
+	char date[64]; /* "Date: ...\r\n" of date_sec */
+};
+
+static void conn_drive(struct conn *c);
+static void conn_event(evutil_socket_t fd, short what, void *arg);
+static void conn_free(struct conn *c);
+
+/* ---- sets ---- */
+
+static uint64_t
+name_hash(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037ull; /* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static const struct domain *
+set_lookup(const struct set *set, const char *name, size_t n)
+{
+	size_t i = (size_t)name_hash(name, n) & set->table_mask;
+	const struct domain *d;
+
+	while ((d = set->table[i]) != NULL) {
+		if (d->name_len == n && memcmp(d->name, name, n) == 0)
+			return d;
+		i = (i + 1) & set->table_mask;
+	}
+	return NULL;
+}
+
+static void
+set_unref(struct set *set)
+{
+	size_t i;
+
+	if (set == NULL || --set->refs > 0)
+		return;
+	for (i = 0; i < set->domain_count; i++) {
+		free(set->domains[i].name);
+		free(set->domains[i].head);
+		free(set->domains[i].body);
+	}
+	for (i = 0; i < set->ctx_count; i++)
+		tls_ctx_free(set->ctxs[i]);
+	free(set->ctxs);
+	free(set->domains);
+	free(set->table);
+	free(set->cache_control);
+	free(set);
+}
+
+static int sni_callback(SSL *ssl, int *alert, void *arg);
+
+static int
+set_add_domain(struct set *set, struct bundle_domain *bd, size_t k)
+{
+	struct domain *d = &set->domains[k];
+	size_t i;
+
+	d->name = bd->name;
+	d->name_len = strlen(bd->name);
+	bd->name = NULL;
+	d->body = bd->policy;
+	d->body_len = bd->policy_len;
+	bd->policy = NULL;
+	d->ctx = set->ctxs[bd->pair];
+	if (asprintf(&d->head,
+	             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+	             "Content-Length: %zu\r\nCache-Control: %s\r\n",
+	             d->body_len, set->cache_control) < 0) {
+		d->head = NULL;
+		return -1;
+	}
+	d->head_len = strlen(d->head);
+	i = (size_t)name_hash(d->name, d->name_len) & set->table_mask;
+	while (set->table[i] != NULL)
+		i = (i + 1) & set->table_mask;
+	set->table[i] = d;
+	return 0;
+}
+
+/* Builds a set from a decoded bundle; takes its strings. */
+static struct set *
+set_new(struct bundle *b)
+{
+	struct set *set;
+	size_t i, size = 16;
+	char what[64];
+
+	if ((set = calloc(1, sizeof(*set))) == NULL)
+		return NULL;
+	set->refs = 1;
+	set->generation = b->generation;
+	set->cache_control = b->cache_control;
+	b->cache_control = NULL;
+	set->max_connections = b->max_connections;
+	set->idle_timeout = b->idle_timeout;
+	set->read_timeout = b->read_timeout;
+	while (size < b->domain_count * 2)
+		size *= 2;
+	set->table_mask = size - 1;
+	if ((set->ctxs = calloc(b->pair_count, sizeof(*set->ctxs))) == NULL ||
+	    (set->domains = calloc(b->domain_count, sizeof(*set->domains))) ==
+	        NULL ||
+	    (set->table = calloc(size, sizeof(*set->table))) == NULL)
+		goto fail;
+	for (i = 0; i < b->pair_count; i++, set->ctx_count++) {
+		snprintf(what, sizeof(what), "certificate %zu", i);
+		if ((set->ctxs[i] = tls_ctx_new(&b->pairs[i], what)) == NULL)
+			goto fail;
+		SSL_CTX_set_tlsext_servername_callback(set->ctxs[i],
+		                                       sni_callback);
+	}
+	for (i = 0; i < b->domain_count; i++, set->domain_count++)
+		if (set_add_domain(set, &b->domains[i], i) != 0)
+			goto fail;
+	return set;
+fail:
+	set_unref(set);
+	return NULL;
+}
+
+/* ---- small helpers ---- */
+
+static void
+timeval_after(struct server *srv, unsigned seconds, struct timeval *tv)
+{
+	event_base_gettimeofday_cached(srv->base, tv);
+	tv->tv_sec += seconds;
+}
+
+/* The Date field (RFC 9110 §6.6.1), formatted once per second. */
+static const char *
+date_field(struct server *srv)
+{
+	struct timeval now;
+	struct tm tm;
+
+	event_base_gettimeofday_cached(srv->base, &now);
+	if (now.tv_sec != srv->date_sec) {
+		srv->date_sec = now.tv_sec;
+		gmtime_r(&srv->date_sec, &tm);
+		strftime(srv->date, sizeof(srv->date),
+		         "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+	}
+	return srv->date;
+}
+
+static void
+log_flush(struct server *srv)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < srv->log_len) {
+		n = write(srv->log_fd, srv->logbuf + off, srv->log_len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* a full disk must not stop the server */
+		off += (size_t)n;
+	}
+	srv->log_len = 0;
+}
+
+static void
+access_log(struct conn *c, const struct http_request *req, int status,
+           size_t bytes)
+{
+	struct server *srv = c->srv;
+	char line[768];
+	int n;
+
+	if (srv->log_fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%ld %s %.*s \"%.*s %.*s\" %d %zu\n",
+	             (long)srv->date_sec, c->peer,
+	             req->host != NULL ? (int)req->host_len : 1,
+	             req->host != NULL ? req->host : "-", (int)req->method_len,
+	             req->method_name,
+	             (int)(req->target_len > 256 ? 256 : req->target_len),
+	             req->target, status, bytes);
+	if (n <= 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (srv->log_len + (size_t)n > LOGBUF_SIZE)
+		log_flush(srv);
+	memcpy(srv->logbuf + srv->log_len, line, (size_t)n);
+	srv->log_len += (size_t)n;
+}
+
+/* ---- responses ---- */
+
+/* Room for a response of n bytes, inline when it fits. */
+static char *
+out_reserve(struct conn *c, size_t n)
+{
+	if (n <= sizeof(c->out_inline)) {
+		c->out = c->out_inline;
+		return c->out;
+	}
+	c->out = malloc(n);
+	return c->out;
+}
+
+static void
+out_release(struct conn *c)
+{
+	if (c->out != NULL && c->out != c->out_inline)
+		free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+}
+
+static void
+count_status(struct server *srv, int status)
+{
+	int k = status / 100;
+
+	srv->stats.requests++;
+	srv->stats.by_status[k >= 2 && k <= 5 ? k : 0]++;
+}
+
+/* A short error or status answer with a text body. */
+static void
+respond_status(struct conn *c, int status, const char *extra, bool body)
+{
+	const char *reason = http_reason(status);
+	char *p;
+	int n;
+
+	if ((p = out_reserve(c, INLINE_OUT)) == NULL) {
+		c->state = C_CLOSE;
+		return;
+	}
+	n = snprintf(p, INLINE_OUT,
+	             "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+	             "Content-Length: %zu\r\n%s%s%s\r\n%s%s",
+	             status, reason, strlen(reason) + 1, extra,
+	             date_field(c->srv),
+	             c->close_after ? "Connection: close\r\n" : "",
+	             body ? reason : "", body ? "\n" : "");
+	c->out_len = n > 0 && n < INLINE_OUT ? (size_t)n : 0;
+	c->state = c->out_len > 0 ? C_WRITE : C_CLOSE;
+	count_status(c->srv, status);
+}
+
+static void
+respond_policy(struct conn *c, const struct domain *d, bool body)
+{
+	const char *date = date_field(c->srv);
+	const char *conn = c->close_after ? "Connection: close\r\n" : "";
+	size_t dl = strlen(date), cl = strlen(conn);
+	size_t n = d->head_len + dl + cl + 2 + (body ? d->body_len : 0);
+	char *p;
+
+	if ((p = out_reserve(c, n)) == NULL) {
+		c->state = C_CLOSE;
+		return;
+	}
+	memcpy(p, d->head, d->head_len);
+	p += d->head_len;
+	memcpy(p, date, dl);
+	p += dl;
+	memcpy(p, conn, cl);
+	p += cl;
+	memcpy(p, "\r\n", 2);
+	p += 2;
+	if (body)
+		memcpy(p, d->body, d->body_len);
+	c->out_len = n;
+	c->state = C_WRITE;
+	count_status(c->srv, 200);
+}
+
+/*
+ * The Host field names mta-sts.<domain>: returns the domain, or NULL.
+ * The port, a trailing dot and case are ignored.
+ */
+static const struct domain *
+host_domain(const struct set *set, const char *host, size_t n)
+{
+	char name[MTS_DNAME_MAX + 16];
+	const char *colon;
+	size_t i;
+
+	if (host == NULL || host[0] == '[')
+		return NULL;
+	if ((colon = memchr(host, ':', n)) != NULL)
+		n = (size_t)(colon - host);
+	if (n > 0 && host[n - 1] == '.')
+		n--;
+	if (n <= 8 || n >= sizeof(name))
+		return NULL;
+	for (i = 0; i < n; i++)
+		name[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ?
+		                     host[i] - 'A' + 'a' :
+		                     host[i]);
+	if (memcmp(name, "mta-sts.", 8) != 0)
+		return NULL;
+	return set_lookup(set, name + 8, n - 8);
+}
+
+static int
+route(struct conn *c, const struct http_request *req)
+{
+	const struct domain *d;
+	bool is_policy = req->target_len == sizeof(POLICY_PATH) - 1 &&
+	    memcmp(req->target, POLICY_PATH, req->target_len) == 0;
+
+	if ((d = host_domain(c->set, req->host, req->host_len)) == NULL) {
+		respond_status(c, 404, "", true);
+		return 404;
+	}
+	if (c->sni != NULL && d != c->sni) {
+		respond_status(c, 421, "", true);
+		return 421;
+	}
+	if (!is_policy) {
+		respond_status(c, 404, "", true);
+		return 404;
+	}
+	if (req->method != HTTP_METHOD_GET && req->method != HTTP_METHOD_HEAD) {
+		respond_status(c, 405, "Allow: GET, HEAD\r\n", true);
+		return 405;
+	}
+	respond_policy(c, d, req->method == HTTP_METHOD_GET);
+	return 200;
+}
+
+static void
+respond_metrics(struct conn *c, const struct http_request *req)
+{
+	const struct stats *s = &c->srv->stats;
+	char body[2048], *p;
+	int n, m;
+
+	if (req->target_len != 8 || memcmp(req->target, "/metrics", 8) != 0) {
+		respond_status(c, 404, "", true);
+		return;
+	}
+	n = snprintf(body, sizeof(body),
+	             "# TYPE mtasts_serve_connections_total counter\n"
+	             "mtasts_serve_connections_total %llu\n"
+	             "# TYPE mtasts_serve_connections_open gauge\n"
+	             "mtasts_serve_connections_open %zu\n"
+	             "# TYPE mtasts_serve_connections_refused_total counter\n"
+	             "mtasts_serve_connections_refused_total %llu\n"
+	             "# TYPE mtasts_serve_handshake_failures_total counter\n"
+	             "mtasts_serve_handshake_failures_total %llu\n"
+	             "# TYPE mtasts_serve_timeouts_total counter\n"
+	             "mtasts_serve_timeouts_total %llu\n"
+	             "# TYPE mtasts_serve_responses_total counter\n"
+	             "mtasts_serve_responses_total{code=\"2xx\"} %llu\n"
+	             "mtasts_serve_responses_total{code=\"3xx\"} %llu\n"
+	             "mtasts_serve_responses_total{code=\"4xx\"} %llu\n"
+	             "mtasts_serve_responses_total{code=\"5xx\"} %llu\n"
+	             "# TYPE mtasts_serve_reloads_total counter\n"
+	             "mtasts_serve_reloads_total %llu\n"
+	             "# TYPE mtasts_serve_reload_failures_total counter\n"
+	             "mtasts_serve_reload_failures_total %llu\n"
+	             "# TYPE mtasts_serve_domains gauge\n"
+	             "mtasts_serve_domains %zu\n"
+	             "# TYPE mtasts_serve_generation gauge\n"
+	             "mtasts_serve_generation %u\n",
+	             (unsigned long long)s->connections, c->srv->conn_count,
+	             (unsigned long long)s->refused,
+	             (unsigned long long)s->handshake_failures,
+	             (unsigned long long)s->timeouts,
+	             (unsigned long long)s->by_status[2],
+	             (unsigned long long)s->by_status[3],
+	             (unsigned long long)s->by_status[4],
+	             (unsigned long long)s->by_status[5],
+	             (unsigned long long)s->reloads,
+	             (unsigned long long)s->reload_failures,
+	             c->srv->set->domain_count, c->srv->set->generation);
+	if (n <= 0 || (size_t)n >= sizeof(body) ||
+	    (p = out_reserve(c, (size_t)n + 256)) == NULL) {
+		c->state = C_CLOSE;
+		return;
+	}
+	m = snprintf(
+	    p, 256,
+	    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+	    "Content-Length: %d\r\nConnection: close\r\n\r\n",
+	    n);
+	memcpy(p + m, body, (size_t)n);
+	c->out_len = (size_t)(m + n);
+	c->close_after = true;
+	c->state = C_WRITE;
+}
+
+/* Parses what is buffered; on a whole head, prepares the answer. */
+static bool
+handle_input(struct conn *c)
+{
+	struct http_request req;
+	int status = 0;
+	enum http_parse_result r;
+
+	r = http_parse_request(c->in, c->in_len, MAX_HEAD, MAX_HEADERS, &req,
+	                       &status);
+	if (r == HTTP_PARSE_INCOMPLETE)
+		return false;
+	if (r == HTTP_PARSE_ERROR) {
+		c->close_after = true;
+		respond_status(c, status, "", true);
+		c->in_len = 0;
+		return true;
+	}
+	/* A request body is never read: answer, then close. */
+	c->close_after = !req.keep_alive || req.chunked ||
+	    (req.has_length && req.content_length > 0) || c->metrics;
+	if (c->metrics) {
+		respond_metrics(c, &req);
+		status = 200;
+	} else {
+		status = route(c, &req);
+	}
+	access_log(c, &req, status, c->out_len);
+	/* Keep pipelined bytes after this head for the next request. */
+	memmove(c->in, c->in + req.head_len, c->in_len - req.head_len);
+	c->in_len -= req.head_len;
+	return true;
+}
+
+/* ---- connection I/O ---- */
+
+static void
+conn_wait(struct conn *c, short what)
+{
+	struct timeval now, left;
+
+	event_base_gettimeofday_cached(c->srv->base, &now);
+	timersub(&c->deadline, &now, &left);
+	if (left.tv_sec < 0)
+		left.tv_sec = left.tv_usec = 0;
+	event_del(c->ev);
+	event_assign(c->ev, c->srv->base, c->fd, what, conn_event, c);
+	event_add(c->ev, &left);
+}
+
+static bool
+grow_input(struct conn *c)
+{
+	char *p;
+
+	if (c->in_cap >= MAX_HEAD)
+		return false;
+	if ((p = malloc(MAX_HEAD)) == NULL)
+		return false;
+	memcpy(p, c->in, c->in_len);
+	c->in = p;
+	c->in_cap = MAX_HEAD;
+	return true;
+}
+
+/*
+ * The first bytes of a request start its deadline: an idle keep-alive
+ * connection waits up to idle-timeout, but once a request begins its
+ * whole head must arrive within read-timeout.
+ */
+static void
+got_bytes(struct conn *c, size_t n)
+{
+	if (c->in_len == 0)
+		timeval_after(c->srv, c->set->read_timeout, &c->deadline);
+	c->in_len += n;
+}
+
+/* Reads what is there; returns an SSL_ERROR_* style outcome. */
+static int
+conn_read(struct conn *c)
+{
+	ssize_t n;
+	int r;
+
+	if (c->in_len == c->in_cap && !grow_input(c))
+		return SSL_ERROR_SSL;
+	if (c->ssl == NULL) {
+		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+		if (n > 0) {
+			got_bytes(c, (size_t)n);
+			return SSL_ERROR_NONE;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return SSL_ERROR_WANT_READ;
+		return SSL_ERROR_ZERO_RETURN;
+	}
+	r = SSL_read(c->ssl, c->in + c->in_len, (int)(c->in_cap - c->in_len));
+	if (r > 0) {
+		got_bytes(c, (size_t)r);
+		return SSL_ERROR_NONE;
+	}
+	return SSL_get_error(c->ssl, r);
+}
+
+static int
+conn_write(struct conn *c)
+{
+	size_t left = c->out_len - c->out_off;
+	ssize_t n;
+	int r;
+
+	if (c->ssl == NULL) {
+		n = send(c->fd, c->out + c->out_off, left, MSG_NOSIGNAL);
+		if (n > 0) {
+			c->out_off += (size_t)n;
+			return SSL_ERROR_NONE;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return SSL_ERROR_WANT_WRITE;
+		return SSL_ERROR_SYSCALL;
+	}
+	r = SSL_write(c->ssl, c->out + c->out_off, (int)left);
+	if (r > 0) {
+		c->out_off += (size_t)r;
+		return SSL_ERROR_NONE;
+	}
+	return SSL_get_error(c->ssl, r);
+}
+
+/* One step of the state machine; false when it must wait. */
+static bool
+conn_step(struct conn *c)
+{
+	int e, r;
+
+	switch (c->state) {
+	case C_HANDSHAKE:
+		if ((r = SSL_do_handshake(c->ssl)) == 1) {
+			c->state = C_READ;
+			return true;
+		}
+		e = SSL_get_error(c->ssl, r);
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			conn_wait(c,
+			          e == SSL_ERROR_WANT_READ ? EV_READ :
+			                                     EV_WRITE);
+			return false;
+		}
+		c->srv->stats.handshake_failures++;
+		ERR_clear_error();
+		c->state = C_CLOSE;
+		return true;
+	case C_READ:
+		if (c->in_len > 0 && handle_input(c))
+			return true;
+		e = conn_read(c);
+		if (e == SSL_ERROR_NONE)
+			return true;
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			conn_wait(c,
+			          e == SSL_ERROR_WANT_READ ? EV_READ :
+			                                     EV_WRITE);
+			return false;
+		}
+		c->state = C_CLOSE;
+		return true;
+	case C_WRITE:
+		e = conn_write(c);
+		if (e == SSL_ERROR_NONE && c->out_off < c->out_len)
+			return true;
+		if (e == SSL_ERROR_NONE) {
+			out_release(c);
+			c->state = c->close_after ? C_CLOSE : C_READ;
+			timeval_after(c->srv, c->set->idle_timeout,
+			              &c->deadline);
+			return true;
+		}
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			conn_wait(c,
+			          e == SSL_ERROR_WANT_READ ? EV_READ :
+			                                     EV_WRITE);
+			return false;
+		}
+		c->state = C_CLOSE;
+		return true;
+	case C_CLOSE:
+		break;
+	}
+	return false;
+}
+
+static void
+conn_drive(struct conn *c)
+{
+	while (c->state != C_CLOSE && conn_step(c))
+		;
+	if (c->state == C_CLOSE) {
+		if (c->ssl != NULL)
+			SSL_shutdown(c->ssl); /* one close_notify, no wait */
+		ERR_clear_error();
+		conn_free(c);
+	}
+}
+
+static void
+conn_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct timeval now;
+
+	(void)fd;
+	event_base_gettimeofday_cached(c->srv->base, &now);
+	if ((what & EV_TIMEOUT) != 0 || timercmp(&now, &c->deadline, >)) {
+		c->srv->stats.timeouts++;
+		conn_free(c); /* no close_notify to a stalled peer */
+		return;
+	}
+	conn_drive(c);
+}
+
+static void
+listeners_enable(struct server *srv, bool on)
+{
+	size_t i;
+
+	if (srv->paused == !on)
+		return;
+	srv->paused = !on;
+	for (i = 0; i < srv->listener_count; i++) {
+		if (on)
+			evconnlistener_enable(srv->listeners[i]);
+		else
+			evconnlistener_disable(srv->listeners[i]);
+	}
+}
+
+static void
+conn_free(struct conn *c)
+{
+	struct server *srv = c->srv;
+
+	if (c->ev != NULL)
+		event_free(c->ev);
+	SSL_free(c->ssl);
+	close(c->fd);
+	out_release(c);
+	if (c->in != c->in_inline)
+		free(c->in);
+	set_unref(c->set);
+	TAILQ_REMOVE(&srv->conns, c, entry);
+	srv->conn_count--;
+	free(c);
+	if (srv->paused && srv->conn_count < srv->set->max_connections)
+		listeners_enable(srv, true);
+}
+
+/*
+ * SNI picks the certificate of mta-sts.<domain> (RFC 8461 §3.3: senders
+ * send SNI).  Unknown names end the handshake with unrecognized_name; a
+ * client without SNI gets the only domain when there is just one.
+ */
+static int
+sni_callback(SSL *ssl, int *alert, void *arg)
+{
+	struct conn *c = SSL_get_app_data(ssl);
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	const struct domain *d;
+
+	(void)arg;
+	if (c == NULL)
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	if (name == NULL) {
+		if (c->set->domain_count == 1)
+			return SSL_TLSEXT_ERR_OK;
+		*alert = SSL_AD_UNRECOGNIZED_NAME;
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	}
+	if ((d = host_domain(c->set, name, strlen(name))) == NULL) {
+		*alert = SSL_AD_UNRECOGNIZED_NAME;
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	}
+	c->sni = d;
+	if (d->ctx != SSL_get_SSL_CTX(ssl))
+		SSL_set_SSL_CTX(ssl, d->ctx);
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static void
+peer_name(const struct sockaddr *sa, char *buf, size_t size)
+{
+	const void *addr = sa->sa_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+
+	if (inet_ntop(sa->sa_family, addr, buf, (socklen_t)size) == NULL)
+		snprintf(buf, size, "?");
+}
+
+static struct conn *
+conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool metrics)
+{
+	struct conn *c;
+	int one = 1;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->srv = srv;
+	c->fd = fd;
+	c->metrics = metrics;
+	c->set = srv->set;
+	c->set->refs++;
+	c->in = c->in_inline;
+	c->in_cap = sizeof(c->in_inline);
+	peer_name(sa, c->peer, sizeof(c->peer));
+	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
+	srv->conn_count++;
+	if ((c->ev = event_new(srv->base, fd, EV_READ, conn_event, c)) ==
+	    NULL) {
+		conn_free(c);
+		return NULL;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	timeval_after(srv, c->set->read_timeout, &c->deadline);
+	c->state = metrics ? C_READ : C_HANDSHAKE;
+	if (!metrics) {
+		if ((c->ssl = SSL_new(c->set->ctxs[0])) == NULL ||
+		    SSL_set_fd(c->ssl, fd) != 1) {
+			ERR_clear_error();
+			conn_free(c);
+			return NULL;
+		}
+		SSL_set_app_data(c->ssl, c);
+		SSL_set_accept_state(c->ssl);
+	}
+	return c;
+}
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+          int salen, void *arg)
+{
+	struct server *srv = arg;
+	bool metrics = l == srv->metrics;
+	struct conn *c;
+
+	(void)salen;
+	if (!metrics && srv->conn_count >= srv->set->max_connections) {
+		srv->stats.refused++;
+		close(fd);
+		listeners_enable(srv, false);
+		return;
+	}
+	srv->stats.connections += metrics ? 0 : 1;
+	if ((c = conn_new(srv, fd, sa, metrics)) == NULL) {
+		close(fd);
+		return;
+	}
+	conn_drive(c);
+}
+
+/* ---- the control channel: bundles from the parent ---- */
+
+static void
+ctl_reply(struct server *srv, const char *msg)
+{
+	size_t len = strlen(msg);
+
+	if (write(srv->ctl_fd, msg, len) != (ssize_t)len)
+		log_warn("control channel");
+}
+
+static void
+install_bundle(struct server *srv, const uint8_t *buf, size_t len)
+{
+	struct bundle b;
+	struct set *set;
+
+	srv->stats.reloads++;
+	if (bundle_decode(buf, len, &b) != 0) {
+		srv->stats.reload_failures++;
+		log_warnx("malformed configuration set from the parent");
+		ctl_reply(srv, "FAIL malformed set\n");
+		return;
+	}
+	set = set_new(&b);
+	bundle_free(&b);
+	if (set == NULL) {
+		srv->stats.reload_failures++;
+		ctl_reply(srv, "FAIL cannot build the set; old set kept\n");
+		return;
+	}
+	set_unref(srv->set);
+	srv->set = set;
+	log_info("serving %zu domains (generation %u)", set->domain_count,
+	         set->generation);
+	ctl_reply(srv, "OK\n");
+	if (srv->paused && srv->conn_count < set->max_connections)
+		listeners_enable(srv, true);
+}
+
+/*
+ * Frames: 8-byte big-endian length, then the bundle; an empty frame says
+ * the parent refused a reload (for the metrics).
+ */
+static void
+ctl_consume(struct server *srv)
+{
+	uint64_t need = 0;
+	size_t i;
+
+	while (srv->ctl_len >= CTL_FRAME_HDR) {
+		for (i = 0; i < CTL_FRAME_HDR; i++)
+			need = need << 8 | srv->ctl_buf[i];
+		if (need > BUNDLE_MAX)
+			fatalx("control frame of %llu bytes",
+			       (unsigned long long)need);
+		if (srv->ctl_len - CTL_FRAME_HDR < need)
+			return;
+		if (need == 0) {
+			/* The parent refused a reload: only counted here. */
+			srv->stats.reloads++;
+			srv->stats.reload_failures++;
+		} else {
+			install_bundle(srv, srv->ctl_buf + CTL_FRAME_HDR, need);
+		}
+		memmove(srv->ctl_buf, srv->ctl_buf + CTL_FRAME_HDR + need,
+		        srv->ctl_len - CTL_FRAME_HDR - need);
+		srv->ctl_len -= CTL_FRAME_HDR + need;
+		need = 0;
+	}
+}
+
+static void
+ctl_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	size_t cap;
+	uint8_t *p;
+	ssize_t n;
+
+	(void)what;
+	if (srv->ctl_len == srv->ctl_cap) {
+		cap = srv->ctl_cap == 0 ? 65536 : srv->ctl_cap * 2;
+		if (cap > BUNDLE_MAX + CTL_FRAME_HDR ||
+		    (p = realloc(srv->ctl_buf, cap)) == NULL)
+			fatalx("control channel: out of memory");
+		srv->ctl_buf = p;
+		srv->ctl_cap = cap;
+	}
+	n = read(fd, srv->ctl_buf + srv->ctl_len, srv->ctl_cap - srv->ctl_len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		log_info("parent gone; stopping");
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
+	srv->ctl_len += (size_t)n;
+	ctl_consume(srv);
+}
+
+/* ---- the loop ---- */
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)what;
+	log_info("signal %d; stopping", (int)sig);
+	event_base_loopexit(srv->base, NULL);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	if (srv->log_len > 0)
+		log_flush(srv);
+}
+
+/* Waits for the first set: nothing can be served before it. */
+static void
+await_first_set(struct server *srv)
+{
+	while (srv->set == NULL) {
+		if (event_base_loop(srv->base, EVLOOP_ONCE) != 0 ||
+		    event_base_got_exit(srv->base))
+			fatalx("no configuration set from the parent");
+	}
+}
+
+static struct evconnlistener *
+listener_new(struct server *srv, int fd)
+{
+	struct evconnlistener *l;
+
+	/* accept4() runs in a loop until EAGAIN: it must not block. */
+	evutil_make_socket_nonblocking(fd);
+	l = evconnlistener_new(srv->base, accept_cb, srv,
+	                       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+	                       -1, fd);
+	if (l == NULL)
+		fatalx("cannot listen on descriptor %d", fd);
+	return l;
+}
+
+int
+server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd)
+{
+	struct event *sigs[2], *tick;
+	struct timeval second = {1, 0};
+	struct server srv;
+	struct conn *c;
+	size_t i;
+
+	memset(&srv, 0, sizeof(srv));
+	TAILQ_INIT(&srv.conns);
+	srv.log_fd = log_fd;
+	srv.ctl_fd = ctl_fd;
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN); /* the parent reloads */
+	if ((srv.base = event_base_new()) == NULL ||
+	    (srv.logbuf = malloc(LOGBUF_SIZE)) == NULL)
+		fatalx("out of memory");
+	evutil_make_socket_nonblocking(ctl_fd);
+	srv.ctl_ev =
+	    event_new(srv.base, ctl_fd, EV_READ | EV_PERSIST, ctl_event, &srv);
+	event_add(srv.ctl_ev, NULL);
+	await_first_set(&srv);
+	if ((srv.listeners = calloc(nfds, sizeof(*srv.listeners))) == NULL)
+		fatalx("out of memory");
+	for (i = 0; i < nfds; i++)
+		srv.listeners[srv.listener_count++] =
+		    listener_new(&srv, fds[i]);
+	if (metrics_fd >= 0)
+		srv.metrics = listener_new(&srv, metrics_fd);
+	sigs[0] = evsignal_new(srv.base, SIGTERM, signal_cb, &srv);
+	sigs[1] = evsignal_new(srv.base, SIGINT, signal_cb, &srv);
+	tick = event_new(srv.base, -1, EV_PERSIST, tick_cb, &srv);
+	event_add(sigs[0], NULL);
+	event_add(sigs[1], NULL);
+	event_add(tick, &second);
+	event_base_dispatch(srv.base);
+
+	while ((c = TAILQ_FIRST(&srv.conns)) != NULL)
+		conn_free(c);
+	if (srv.log_len > 0)
+		log_flush(&srv);
+	for (i = 0; i < srv.listener_count; i++)
+		evconnlistener_free(srv.listeners[i]);
+	if (srv.metrics != NULL)
+		evconnlistener_free(srv.metrics);
+	event_free(sigs[0]);
+	event_free(sigs[1]);
+	event_free(tick);
+	event_free(srv.ctl_ev);
+	set_unref(srv.set);
+	free(srv.listeners);
+	free(srv.ctl_buf);
+	free(srv.logbuf);
+	event_base_free(srv.base);
+	return 0;
+}

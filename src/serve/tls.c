@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * TLS contexts of the policy server: one SSL_CTX per distinct certificate
+ * and key, built from PEM in memory (the server reads no files).
+ *
+ * Senders must use TLS 1.2 or later (RFC 8461 §7.2 with RFC 7525), so
+ * nothing older is offered.  Session resumption is off: a sender fetches
+ * a policy about once per max_age, and without tickets or a session cache
+ * there are no ticket keys to rotate or leak.
+ */
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+
+#include "serve.h"
+
+/* TLS 1.2 suites: forward secret AEAD only (RFC 7525 §4.2). */
+#define CIPHERS_TLS12                                                          \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"           \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"           \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+static SSL_CTX *
+ctx_base(void)
+{
+	SSL_CTX *ctx;
+
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		return NULL;
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	    SSL_CTX_set_cipher_list(ctx, CIPHERS_TLS12) != 1 ||
+	    SSL_CTX_set1_groups_list(ctx, "X25519:P-256:P-384") != 1) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_options(ctx,
+	                    SSL_OP_NO_TICKET | SSL_OP_CIPHER_SERVER_PREFERENCE |
+	                        SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/* Idle keep-alive connections then hold no TLS record buffers. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	return ctx;
+}
+
+/* Loads the leaf and the chain after it from PEM in memory. */
+static int
+use_chain(SSL_CTX *ctx, const struct bundle_pair *pair)
+{
+	X509 *x;
+	BIO *bio;
+	int rc = -1;
+
+	if ((bio = BIO_new_mem_buf(pair->cert_pem, (int)pair->cert_len)) ==
+	    NULL)
+		return -1;
+	if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL ||
+	    SSL_CTX_use_certificate(ctx, x) != 1)
+		goto out;
+	X509_free(x);
+	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+		/* add0: the context takes the reference. */
+		if (SSL_CTX_add0_chain_cert(ctx, x) != 1)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		X509_free(x);
+	BIO_free(bio);
+	ERR_clear_error(); /* the end of the chain reads as an error */
+	return rc;
+}
+
+static int
+use_key(SSL_CTX *ctx, const struct bundle_pair *pair)
+{
+	EVP_PKEY *pkey;
+	BIO *bio;
+	int rc = -1;
+
+	if ((bio = BIO_new_mem_buf(pair->key_pem, (int)pair->key_len)) == NULL)
+		return -1;
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	if (pkey != NULL && SSL_CTX_use_PrivateKey(ctx, pkey) == 1 &&
+	    SSL_CTX_check_private_key(ctx) == 1)
+		rc = 0;
+	EVP_PKEY_free(pkey);
+	BIO_free(bio);
+	return rc;
+}
+
+void *
+tls_ctx_new(const struct bundle_pair *pair, const char *what)
+{
+	SSL_CTX *ctx;
+
+	if ((ctx = ctx_base()) == NULL) {
+		log_warnx("%s: cannot make a TLS context", what);
+		return NULL;
+	}
+	if (use_chain(ctx, pair) != 0 || use_key(ctx, pair) != 0) {
+		log_warnx("%s: cannot load the certificate and key", what);
+		SSL_CTX_free(ctx);
+		ERR_clear_error();
+		return NULL;
+	}
+	return ctx;
+}
+
+void
+tls_ctx_free(void *ctx)
+{
+	SSL_CTX_free(ctx);
+}

@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Tests of src/serve/conf.c, the mtasts.conf(5) parser: a full
+ * configuration with every field checked, the defaults, the tokenizer
+ * (comments, quoting, line ends), addresses, domain names (RFC 5321
+ * §4.1.2 Domain, A-labels, the RFC 8461 §3.3 mta-sts host), and one
+ * table row per error, each with the line it must name and the text of
+ * its message.  Run under valgrind or ASan, the error rows also show that
+ * a failed parse frees what it had built.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "tap.h"
+
+#define FILE_NAME "mtasts.conf"
+
+#define L   "listen 127.0.0.1\n"
+#define CK  "certificate /c.pem\nkey /k.pem\n"
+#define D   "domain example.com {\n\tpolicy /p\n}\n"
+#define MIN L CK D /* six lines */
+
+/* An error: the line it must name and a part of its message. */
+static const struct conf_error_case {
+	const char *name;
+	const char *text;
+	unsigned line;
+	const char *msg;
+} errors[] = {
+    /* Keywords and their arguments. */
+    {"unknown keyword", MIN "lisen 1.2.3.4\n", 7, "unknown keyword 'lisen'"},
+    {"keyword as a string", MIN "\"listen\" 1.2.3.4\n", 7,
+     "a keyword expected, not a string"},
+    {"argument missing", "listen\n" CK D, 1, "listen: argument missing"},
+    {"two arguments", "listen 1.2.3.4 5.6.7.8\n" CK D, 1,
+     "listen: one argument expected"},
+    {"too many arguments", MIN "user a b c d e\n", 7, "user: too many"},
+    {"user twice", "user a\n" MIN "user b\n", 8,
+     "user given twice (first at line 1)"},
+    {"certificate twice", MIN "certificate /x\n", 7,
+     "certificate given twice (first at line 2)"},
+    {"access-log twice", MIN "access-log /a\naccess-log /b\n", 8,
+     "access-log given twice (first at line 7)"},
+    {"idle-timeout twice", MIN "idle-timeout 1\nidle-timeout 1\n", 8,
+     "idle-timeout given twice"},
+    {"policy at the top", MIN "policy /p\n", 7,
+     "policy belongs in a domain block"},
+    {"'{' after a plain keyword", MIN "user x {\n}\n", 7,
+     "user: unexpected '{'"},
+    {"'{' alone", MIN "{\n", 7, "unexpected '{'"},
+    {"'}' at the top", MIN "}\n", 7, "'}' without a domain block"},
+
+    /* Tokenizer. */
+    {"unterminated string", MIN "user \"abc\n", 7, "unterminated string"},
+    {"unterminated string at the end", MIN "user \"abc", 7,
+     "unterminated string"},
+    {"bad escape", MIN "user \"a\\nb\"\n", 7, "bad escape"},
+    {"quote inside a word", MIN "user ab\"c\"\n", 7, "quote inside a word"},
+    {"word glued to a string", MIN "user \"ab\"c\n", 7,
+     "white space expected after a string"},
+    {"control character", MIN "user a\x01\n", 7, "control character 0x01"},
+    {"DEL", "listen 1.2.3.4\x7f\n", 1, "control character 0x7f"},
+    {"carriage return without a line feed", L "\r" CK D, 2,
+     "carriage return without a line feed"},
+
+    /* Addresses. */
+    {"listen port out of range", "listen 1.2.3.4:70000\n" CK D, 1,
+     "listen: port 70000 out of range"},
+    {"listen port 0", "listen 1.2.3.4:0\n" CK D, 1,
+     "listen: port 0 out of range"},
+    {"listen port huge", "listen 1.2.3.4:99999999999999999999\n" CK D, 1,
+     "out of range"},
+    {"listen port not a number", "listen 1.2.3.4:https\n" CK D, 1,
+     "listen: bad port 'https'"},
+    {"listen port empty", "listen 1.2.3.4:\n" CK D, 1, "listen: bad port ''"},
+    {"listen a name", "listen localhost:443\n" CK D, 1,
+     "'localhost' is not a numeric IPv4 address"},
+    {"listen IPv4 out of range", "listen 1.2.3.256\n" CK D, 1,
+     "not a numeric IPv4"},
+    {"listen IPv6 without brackets", "listen ::1\n" CK D, 1,
+     "put an IPv6 address in brackets"},
+    {"listen missing ']'", "listen [::1:443\n" CK D, 1, "missing ']'"},
+    {"listen junk after ']'", "listen [::1]443\n" CK D, 1, "bad address"},
+    {"listen IPv4 in brackets", "listen [1.2.3.4]:443\n" CK D, 1,
+     "not a numeric IPv6 address"},
+    {"listen zone id", "listen [fe80::1%eth0]\n" CK D, 1, "not a numeric IPv6"},
+    {"listen empty brackets", "listen []:443\n" CK D, 1, "bad address"},
+    {"listen empty", "listen \"\"\n" CK D, 1, "bad address"},
+    {"listen twice", L CK D "listen 127.0.0.1:443\n", 7,
+     "listen 127.0.0.1:443 given twice (first at line 1)"},
+    {"listen twice, IPv6 spelt two ways",
+     "listen [::1]\nlisten [0:0::1]:443\n" CK D, 2, "(first at line 1)"},
+    {"listen 17 times",
+     "listen 1.1.1.1:1\nlisten 1.1.1.1:2\nlisten 1.1.1.1:3\n"
+     "listen 1.1.1.1:4\nlisten 1.1.1.1:5\nlisten 1.1.1.1:6\n"
+     "listen 1.1.1.1:7\nlisten 1.1.1.1:8\nlisten 1.1.1.1:9\n"
+     "listen 1.1.1.1:10\nlisten 1.1.1.1:11\nlisten 1.1.1.1:12\n"
+     "listen 1.1.1.1:13\nlisten 1.1.1.1:14\nlisten 1.1.1.1:15\n"
+     "listen 1.1.1.1:16\nlisten 1.1.1.1:17\n",
+     17, "listen: more than 16 addresses"},
+    {"metrics without a port", MIN "metrics 127.0.0.1\n", 7,
+     "metrics: port required"},
+    {"metrics on a listen address", MIN "metrics 127.0.0.1:443\n", 7,
+     "metrics: 127.0.0.1 port 443 is also a listen address"},
+
+    /* Values. */
+    {"user with a space", MIN "user \"a b\"\n", 7, "user: bad user name 'a b'"},
+    {"user starting with '-'", MIN "user -x\n", 7, "bad user name"},
+    {"user over 32", MIN "user abcdefghijklmnopqrstuvwxyzabcdefg\n", 7,
+     "bad user name"},
+    {"cache-control empty", MIN "cache-control \"\"\n", 7,
+     "cache-control: empty argument"},
+    {"cache-control with HTAB", MIN "cache-control \"a\tb\"\n", 7,
+     "cache-control: only printable ASCII"},
+    {"cache-control not ASCII", MIN "cache-control \"max-age=1\xc3\xa9\"\n", 7,
+     "only printable ASCII"},
+    {"cache-control leading space", MIN "cache-control \" max-age=1\"\n", 7,
+     "leading or trailing space"},
+    {"max-connections 0", MIN "max-connections 0\n", 7,
+     "max-connections: 0 out of range (1..1000000)"},
+    {"max-connections 1000001", MIN "max-connections 1000001\n", 7,
+     "out of range (1..1000000)"},
+    {"max-connections 2^32", MIN "max-connections 4294967296\n", 7,
+     "out of range"},
+    {"max-connections not a number", MIN "max-connections 10k\n", 7,
+     "max-connections: '10k' is not a number"},
+    {"max-connections negative", MIN "max-connections -1\n", 7,
+     "is not a number"},
+    {"max-connections sign", MIN "max-connections +1\n", 7, "is not a number"},
+    {"idle-timeout 0", MIN "idle-timeout 0\n", 7, "out of range (1..3600)"},
+    {"idle-timeout 3601", MIN "idle-timeout 3601\n", 7,
+     "idle-timeout: 3601 out of range (1..3600)"},
+    {"read-timeout 601", MIN "read-timeout 601\n", 7,
+     "read-timeout: 601 out of range (1..600)"},
+    {"access-log empty", MIN "access-log \"\"\n", 7, "access-log: empty"},
+    {"domains-dir twice", MIN "domains-dir /d\ndomains-dir /d\n", 8,
+     "domains-dir /d given twice"},
+
+    /* Domain blocks. */
+    {"domain without policy", L CK "domain example.com {\n}\n", 4,
+     "domain example.com: no policy"},
+    {"domain twice", L CK D "domain example.com {\n\tpolicy /q\n}\n", 7,
+     "domain example.com configured twice (first at line 4)"},
+    {"domain twice, other case and a root dot",
+     L CK D "domain EXAMPLE.Com. {\n\tpolicy /q\n}\n", 7,
+     "domain example.com configured twice (first at line 4)"},
+    {"missing '}'", L CK "\n# x\ndomain example.com {\n\tpolicy /p\n", 7,
+     "missing '}' for domain opened at line 6"},
+    {"missing '}' without a final LF", L CK "domain example.com {\npolicy /p",
+     5, "missing '}' for domain opened at line 4"},
+    {"domain inside domain",
+     L CK "domain example.com {\n\tpolicy /p\ndomain example.net {\n", 6,
+     "missing '}' for domain opened at line 4"},
+    {"listen in a block", L CK "domain example.com {\n\tlisten 1.2.3.4\n}\n", 5,
+     "listen is not allowed in a domain block"},
+    {"unknown keyword in a block",
+     L CK "domain example.com {\n\tpolicyy /p\n}\n", 5,
+     "unknown keyword 'policyy'"},
+    {"policy twice", L CK "domain example.com {\n\tpolicy /p\n\tpolicy /q\n}\n",
+     6, "domain example.com: policy given twice (first at line 5)"},
+    {"policy without argument", L CK "domain example.com {\n\tpolicy\n}\n", 5,
+     "policy: one argument expected"},
+    {"policy empty", L CK "domain example.com {\n\tpolicy \"\"\n}\n", 5,
+     "policy: empty argument"},
+    {"'{' in a block", L CK "domain example.com {\n\tpolicy /p {\n}\n", 5,
+     "unexpected '{'"},
+    {"'}' after a value", L CK "domain example.com {\n\tpolicy /p }\n", 5,
+     "'}' must be on a line of its own"},
+    {"text after '{'", L CK "domain example.com { policy /p\n}\n", 4,
+     "end of line expected after '{'"},
+    {"text after '}'", L CK "domain example.com {\n\tpolicy /p\n} x\n", 6,
+     "end of line expected after '}'"},
+    {"'{' on the next line", L CK "domain example.com\n{\n\tpolicy /p\n}\n", 4,
+     "domain example.com: '{' expected at the end of the line"},
+    {"two names", L CK "domain a.example b.example {\n\tpolicy /p\n}\n", 4,
+     "domain: one argument expected"},
+    {"mta-sts host for the domain",
+     L CK "domain mta-sts.example.com {\n\tpolicy /p\n}\n", 4,
+     "domain mta-sts.example.com: name the policy domain (example.com), not "
+     "its mta-sts host"},
+    {"mta-sts host, upper case",
+     L CK "domain MTA-STS.Example.com {\n\tpolicy /p\n}\n", 4,
+     "name the policy domain (example.com)"},
+    {"single label", L CK "domain localhost {\n\tpolicy /p\n}\n", 4,
+     "domain localhost: single label"},
+    {"U-label",
+     L CK "domain b\xc3\xbc"
+          "cher.example {\n\tpolicy /p\n}\n",
+     4, "not ASCII: use the A-label"},
+    {"underscore", L CK "domain a_b.example {\n\tpolicy /p\n}\n", 4,
+     "bad character"},
+    {"two root dots", L CK "domain example.com.. {\n\tpolicy /p\n}\n", 4,
+     "name ends with a dot"},
+    {"empty label", L CK "domain a..example {\n\tpolicy /p\n}\n", 4,
+     "empty label"},
+    {"empty name", L CK "domain \"\" {\n\tpolicy /p\n}\n", 4, "empty name"},
+    {"an address for a domain", L CK "domain 192.0.2.1 {\n\tpolicy /p\n}\n", 4,
+     "domain 192.0.2.1: an address, not a domain name"},
+
+    /* Certificates and keys. */
+    {"certificate without key", L "certificate /c\n" D, 2,
+     "certificate without key"},
+    {"key without certificate", L "key /k\n" D, 2, "key without certificate"},
+    {"domain certificate without key",
+     L CK "domain example.com {\n\tpolicy /p\n\tcertificate /c\n}\n", 4,
+     "domain example.com: certificate without key"},
+    {"domain key without certificate",
+     L CK "domain example.com {\n\tpolicy /p\n\tkey /k\n}\n", 4,
+     "domain example.com: key without certificate"},
+    {"no certificate at all", L D, 2,
+     "domain example.com: no certificate and key, and no default ones"},
+    {"no certificate, domains-dir does not help", L "domains-dir /d\n" D, 3,
+     "domain example.com: no certificate"},
+
+    /* What the whole file must have. */
+    {"empty file", "", 1, "no listen address"},
+    {"no listen address", CK D, 5, "no listen address"},
+    {"nothing to serve", L CK, 3,
+     "no domain and no domains-dir: nothing to serve"},
+};
+
+static const char *
+error_of(const char *text, size_t len, struct serve_conf *conf, char *err)
+{
+	int rc;
+
+	memset(conf, 0x5A, sizeof(*conf));
+	memset(err, 'x', CONF_ERR_SIZE);
+	rc = conf_parse(text, len, FILE_NAME, conf, err);
+	return rc == 0 ? NULL : err;
+}
+
+/* *conf is all zero bytes (on error, STYLE 7 and conf.h). */
+static bool
+is_zeroed(const struct serve_conf *conf)
+{
+	static const struct serve_conf zero;
+
+	return memcmp(conf, &zero, sizeof(zero)) == 0;
+}
+
+static void
+check_errors(void)
+{
+	struct serve_conf conf;
+	char err[CONF_ERR_SIZE], prefix[64];
+	const char *e;
+	size_t i;
+	bool ok;
+
+	for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+		const struct conf_error_case *c = &errors[i];
+
+		e = error_of(c->text, strlen(c->text), &conf, err);
+		snprintf(prefix, sizeof(prefix), "%s:%u: ", FILE_NAME, c->line);
+		ok = e != NULL && strncmp(e, prefix, strlen(prefix)) == 0 &&
+		    strstr(e, c->msg) != NULL && is_zeroed(&conf);
+		if (!tap_ok(ok, "error: %s", c->name))
+			tap_diag("got \"%s\"", e != NULL ? e : "(success)");
+		if (e == NULL)
+			conf_free(&conf);
+	}
+}
+
+static bool
+listen_is(const struct conf_listen *l, const char *host, unsigned port)
+{
+	return strcmp(l->host, host) == 0 && l->port == port;
+}
+
+static void
+check_full(void)
+{
+	static const char text[] =
+	    "# mtasts.conf: every keyword\n"
+	    "listen 127.0.0.1:8443\n"
+	    "listen [::1]\n"
+	    "user _mtasts\n"
+	    "cache-control \"max-age=600, public\"\n"
+	    "max-connections 500\n"
+	    "idle-timeout 30\n"
+	    "read-timeout 5\n"
+	    "access-log /var/log/mtasts/access.log\n"
+	    "metrics 127.0.0.1:9461\n"
+	    "certificate /etc/mtasts/fullchain.pem\n"
+	    "key /etc/mtasts/privkey.pem\n"
+	    "\n"
+	    "domain example.com {\n"
+	    "\tpolicy /etc/mtasts/example.com/mta-sts.txt\n"
+	    "\tcertificate /etc/mtasts/example.com/fullchain.pem\n"
+	    "\tkey /etc/mtasts/example.com/privkey.pem\n"
+	    "}\n"
+	    "domain example.net {\n"
+	    "\tpolicy /etc/mtasts/example.net/mta-sts.txt\n"
+	    "}\n"
+	    "domains-dir /var/lib/mtasts/domains\n"
+	    "domains-dir /srv/mtasts\n";
+	struct serve_conf c;
+	char err[CONF_ERR_SIZE];
+	const struct conf_domain *d;
+
+	if (!tap_ok(error_of(text, sizeof(text) - 1, &c, err) == NULL,
+	            "full: parses"))
+		tap_diag("%s", err);
+	tap_ok(c.listen_count == 2 &&
+	           listen_is(&c.listen[0], "127.0.0.1", 8443) &&
+	           listen_is(&c.listen[1], "::1", 443),
+	       "full: listen");
+	tap_ok(tap_streq(c.user, "_mtasts"), "full: user");
+	tap_ok(tap_streq(c.cache_control, "max-age=600, public"),
+	       "full: cache-control");
+	tap_ok(c.max_connections == 500 && c.idle_timeout == 30 &&
+	           c.read_timeout == 5,
+	       "full: numbers");
+	tap_ok(tap_streq(c.access_log, "/var/log/mtasts/access.log"),
+	       "full: access-log");
+	tap_ok(listen_is(&c.metrics, "127.0.0.1", 9461), "full: metrics");
+	tap_ok(tap_streq(c.certificate, "/etc/mtasts/fullchain.pem") &&
+	           tap_streq(c.key, "/etc/mtasts/privkey.pem"),
+	       "full: default certificate and key");
+	tap_ok(c.domain_count == 2, "full: two domains");
+	d = &c.domains[0];
+	tap_ok(tap_streq(d->name, "example.com") &&
+	           tap_streq(d->policy,
+	                     "/etc/mtasts/example.com/mta-sts.txt") &&
+	           tap_streq(d->certificate,
+	                     "/etc/mtasts/example.com/fullchain.pem") &&
+	           tap_streq(d->key, "/etc/mtasts/example.com/privkey.pem") &&
+	           d->line == 14,
+	       "full: domain with its own certificate");
+	d = &c.domains[1];
+	tap_ok(tap_streq(d->name, "example.net") &&
+	           tap_streq(d->policy,
+	                     "/etc/mtasts/example.net/mta-sts.txt") &&
+	           d->certificate == NULL && d->key == NULL && d->line == 19,
+	       "full: domain with the defaults");
+	tap_ok(c.domains_dir_count == 2 &&
+	           tap_streq(c.domains_dirs[0], "/var/lib/mtasts/domains") &&
+	           tap_streq(c.domains_dirs[1], "/srv/mtasts"),
+	       "full: domains-dir twice");
+	conf_free(&c);
+	tap_ok(is_zeroed(&c), "full: conf_free zeroes");
+	conf_free(&c);
+	conf_free(NULL);
+	tap_ok(true, "conf_free: twice and NULL");
+}
+
+static void
+check_defaults(void)
+{
+	struct serve_conf c;
+	char err[CONF_ERR_SIZE];
+
+	tap_ok(error_of(MIN, sizeof(MIN) - 1, &c, err) == NULL &&
+	           err[0] == '\0',
+	       "defaults: parses, err empty");
+	tap_ok(c.listen_count == 1 && listen_is(&c.listen[0], "127.0.0.1", 443),
+	       "defaults: listen port 443");
+	tap_ok(tap_streq(c.cache_control, "max-age=300"),
+	       "defaults: cache-control max-age=300");
+	tap_ok(c.max_connections == 10000 && c.idle_timeout == 60 &&
+	           c.read_timeout == 10,
+	       "defaults: 10000 connections, 60 s idle, 10 s read");
+	tap_ok(c.user == NULL && c.access_log == NULL && c.metrics.port == 0 &&
+	           c.domains_dir_count == 0 && c.domains_dirs == NULL,
+	       "defaults: no user, access log, metrics or domains-dir");
+	conf_free(&c);
+
+	tap_ok(conf_parse(MIN, sizeof(MIN) - 1, FILE_NAME, &c, NULL) == 0,
+	       "err may be NULL on success");
+	conf_free(&c);
+	tap_ok(conf_parse("x", 1, FILE_NAME, &c, NULL) == -1 && is_zeroed(&c),
+	       "err may be NULL on failure");
+}
+
+/* A valid text and a check of what it gives. */
+static const struct conf_ok_case {
+	const char *name;
+	const char *text;
+	const char *what; /* "listen" "domain" "dir" "cc" "path" "num" */
+	const char *want; /* listen "host port", domain name, ... */
+} oks[] = {
+    /* Addresses. */
+    {"listen IPv4 and port", "listen 192.0.2.1:8443\n" CK D, "listen",
+     "192.0.2.1 8443"},
+    {"listen IPv6 and port", "listen [::1]:8443\n" CK D, "listen", "::1 8443"},
+    {"listen IPv6, port defaults", "listen [2001:DB8:0::1]\n" CK D, "listen",
+     "2001:db8::1 443"},
+    {"listen IPv6 any", "listen [::]:443\n" CK D, "listen", ":: 443"},
+    {"listen *", "listen *\n" CK D, "listen", "0.0.0.0 443"},
+    {"listen *:port", "listen *:8443\n" CK D, "listen", "0.0.0.0 8443"},
+    {"listen port 1", "listen 10.0.0.1:1\n" CK D, "listen", "10.0.0.1 1"},
+    {"listen port 65535", "listen 10.0.0.1:65535\n" CK D, "listen",
+     "10.0.0.1 65535"},
+    {"listen quoted", "listen \"127.0.0.1:80\"\n" CK D, "listen",
+     "127.0.0.1 80"},
+    {"listen IPv4-mapped", "listen [::ffff:192.0.2.1]\n" CK D, "listen",
+     "::ffff:192.0.2.1 443"},
+    {"metrics other port", MIN "metrics 127.0.0.1:9461\n", "metrics",
+     "127.0.0.1 9461"},
+    {"metrics IPv6", MIN "metrics [::1]:9461\n", "metrics", "::1 9461"},
+
+    /* Domain names. */
+    {"domain lower-cased, root dot dropped",
+     L CK "domain Example.COM. {\n\tpolicy /p\n}\n", "domain", "example.com"},
+    {"domain quoted", L CK "domain \"example.org\" {\n\tpolicy /p\n}\n",
+     "domain", "example.org"},
+    {"domain brace glued to the name",
+     L CK "domain example.com{\n\tpolicy /p\n}\n", "domain", "example.com"},
+    {"domain A-label", L CK "domain xn--bcher-kva.example {\npolicy /p\n}\n",
+     "domain", "xn--bcher-kva.example"},
+    {"mta-sts.com is a domain (its host is mta-sts.mta-sts.com)",
+     L CK "domain mta-sts.com {\n\tpolicy /p\n}\n", "domain", "mta-sts.com"},
+    {"domain with its own certificate, no default",
+     L "domain example.com {\npolicy /p\ncertificate /c\nkey /k\n}\n", "domain",
+     "example.com"},
+    {"empty block lines and comments in a block",
+     L CK "domain example.com { # c\n\n  # c\n\tpolicy /p # c\n\n} # c\n",
+     "domain", "example.com"},
+
+    /* domains-dir. */
+    {"domains-dir without defaults", L "domains-dir /srv/d\n", "dir", "/srv/d"},
+    {"domains-dir with a domain block", L CK D "domains-dir /srv/d\n", "dir",
+     "/srv/d"},
+
+    /* Tokenizer. */
+    {"comments and blank lines",
+     "# head\n\n   # indented\n" L "\t\n" CK "#\n" D "# tail", "listen",
+     "127.0.0.1 443"},
+    {"CRLF line ends",
+     "listen 127.0.0.1\r\ncertificate /c\r\nkey /k\r\n"
+     "domain example.com {\r\npolicy /p\r\n}\r\n",
+     "domain", "example.com"},
+    {"no final line end", L CK "domain example.com {\npolicy /p\n}", "domain",
+     "example.com"},
+    {"escapes in a string", MIN "cache-control \"a\\\"b\\\\c\"\n", "cc",
+     "a\"b\\c"},
+    {"# inside a string", MIN "access-log \"/var/log/#1 log\"\n", "log",
+     "/var/log/#1 log"},
+    {"# inside a word", MIN "access-log /var/log/#1\n", "log", "/var/log/#1"},
+    {"comment right after a string", MIN "access-log \"/a\"# c\n", "log", "/a"},
+    {"tabs between tokens", MIN "access-log\t\t/a \t\n", "log", "/a"},
+    {"non-ASCII path", MIN "access-log /var/log/caf\xc3\xa9\n", "log",
+     "/var/log/caf\xc3\xa9"},
+
+    /* Numbers at their bounds. */
+    {"max-connections 1", MIN "max-connections 1\n", "num", "1 60 10"},
+    {"max-connections 1000000", MIN "max-connections 1000000\n", "num",
+     "1000000 60 10"},
+    {"max-connections leading zeros", MIN "max-connections 0007\n", "num",
+     "7 60 10"},
+    {"idle-timeout 3600, read-timeout 600",
+     MIN "idle-timeout 3600\nread-timeout 600\n", "num", "10000 3600 600"},
+    {"idle-timeout 1, read-timeout 1", MIN "idle-timeout 1\nread-timeout 1\n",
+     "num", "10000 1 1"},
+};
+
+/* What an ok row checks, as text. */
+static void
+describe(const struct serve_conf *c, const char *what, char *out, size_t size)
+{
+	const struct conf_listen *l = &c->listen[c->listen_count - 1];
+
+	if (strcmp(what, "listen") == 0)
+		snprintf(out, size, "%s %u", l->host, l->port);
+	else if (strcmp(what, "metrics") == 0)
+		snprintf(out, size, "%s %u", c->metrics.host, c->metrics.port);
+	else if (strcmp(what, "domain") == 0)
+		snprintf(out, size, "%s", c->domains[c->domain_count - 1].name);
+	else if (strcmp(what, "dir") == 0)
+		snprintf(out, size, "%s", c->domains_dirs[0]);
+	else if (strcmp(what, "cc") == 0)
+		snprintf(out, size, "%s", c->cache_control);
+	else if (strcmp(what, "log") == 0)
+		snprintf(out, size, "%s", c->access_log);
+	else
+		snprintf(out, size, "%u %u %u", c->max_connections,
+		         c->idle_timeout, c->read_timeout);
+}
+
+static void
+check_oks(void)
+{
+	struct serve_conf c;
+	char err[CONF_ERR_SIZE], got[256];
+	size_t i;
+
+	for (i = 0; i < sizeof(oks) / sizeof(oks[0]); i++) {
+		const struct conf_ok_case *k = &oks[i];
+
+		if (error_of(k->text, strlen(k->text), &c, err) != NULL) {
+			tap_ok(false, "ok: %s", k->name);
+			tap_diag("got \"%s\"", err);
+			continue;
+		}
+		describe(&c, k->what, got, sizeof(got));
+		if (!tap_ok(strcmp(got, k->want) == 0, "ok: %s", k->name))
+			tap_diag("got \"%s\", want \"%s\"", got, k->want);
+		conf_free(&c);
+	}
+}
+
+/* A text of n bytes: MIN, then comment lines of at most `line` bytes. */
+static char *
+padded(size_t n, size_t line)
+{
+	size_t i, k;
+	char *t;
+
+	if (n < sizeof(MIN) || (t = malloc(n + 1)) == NULL)
+		abort();
+	memcpy(t, MIN, sizeof(MIN) - 1);
+	for (i = sizeof(MIN) - 1; i < n; i += k) {
+		k = n - i < line + 1 ? n - i : line + 1;
+		t[i] = '#';
+		memset(t + i + 1, 'x', k - 1);
+		t[i + k - 1] = '\n';
+	}
+	t[n] = '\0';
+	return t;
+}
+
+static void
+check_caps(void)
+{
+	struct serve_conf c;
+	char err[CONF_ERR_SIZE], *t;
+	const char *e;
+
+	t = padded(sizeof(MIN) - 1 + CONF_LINE_MAX + 1, CONF_LINE_MAX);
+	tap_ok(error_of(t, strlen(t), &c, err) == NULL,
+	       "cap: a line of exactly CONF_LINE_MAX bytes");
+	conf_free(&c);
+	free(t);
+	t = padded(sizeof(MIN) - 1 + CONF_LINE_MAX + 2, CONF_LINE_MAX + 1);
+	e = error_of(t, strlen(t), &c, err);
+	tap_ok(e != NULL &&
+	           strcmp(e, FILE_NAME ":7: line over 4096 bytes") == 0,
+	       "cap: one byte more: %s", e != NULL ? e : "(success)");
+	free(t);
+	t = padded(CONF_MAX_SIZE, 100);
+	tap_ok(error_of(t, CONF_MAX_SIZE, &c, err) == NULL,
+	       "cap: a file of exactly CONF_MAX_SIZE bytes");
+	conf_free(&c);
+	free(t);
+	t = padded(CONF_MAX_SIZE + 1, 100);
+	e = error_of(t, CONF_MAX_SIZE + 1, &c, err);
+	tap_ok(e != NULL && strstr(e, "file over 4194304 bytes") != NULL &&
+	           is_zeroed(&c),
+	       "cap: one byte more: %s", e != NULL ? e : "(success)");
+	free(t);
+}
+
+/* A NUL byte, which the table's C strings cannot hold. */
+static void
+check_nul(void)
+{
+	static const char text[] = MIN "user a\0b\n";
+	struct serve_conf c;
+	char err[CONF_ERR_SIZE];
+	const char *e;
+
+	e = error_of(text, sizeof(text) - 1, &c, err);
+	tap_ok(e != NULL && strcmp(e, FILE_NAME ":7: NUL byte") == 0 &&
+	           is_zeroed(&c),
+	       "error: NUL byte: %s", e != NULL ? e : "(success)");
+}
+
+/* Many domains: the name index grows, and a late duplicate is caught. */
+static void
+check_many(void)
+{
+	enum { N = 3000 };
+	struct serve_conf c;
+	char err[CONF_ERR_SIZE], *t, *p;
+	const char *e;
+	size_t i, size = sizeof(L CK) + (N + 1) * 48;
+	bool ok = true;
+
+	if ((t = malloc(size)) == NULL)
+		abort();
+	p = t + snprintf(t, size, "%s", L CK);
+	for (i = 0; i < N; i++)
+		p +=
+		    snprintf(p, size - (size_t)(p - t),
+		             "domain d%zu.example {\npolicy /p/%zu\n}\n", i, i);
+	tap_ok(error_of(t, strlen(t), &c, err) == NULL && c.domain_count == N,
+	       "many: %d domains", N);
+	for (i = 0; ok && i < c.domain_count; i++) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "d%zu.example", i);
+		ok = strcmp(c.domains[i].name, want) == 0 &&
+		    c.domains[i].line == 4 + 3 * i;
+	}
+	tap_ok(ok, "many: names and lines in order");
+	conf_free(&c);
+	snprintf(p, size - (size_t)(p - t), "domain D1234.example {\n");
+	e = error_of(t, strlen(t), &c, err);
+	tap_ok(e != NULL &&
+	           strstr(e,
+	                  ":9004: domain d1234.example configured "
+	                  "twice (first at line 3706)") != NULL,
+	       "many: late duplicate: %s", e != NULL ? e : "(success)");
+	free(t);
+}
+
+int
+main(void)
+{
+	check_full();
+	check_defaults();
+	check_oks();
+	check_errors();
+	check_nul();
+	check_caps();
+	check_many();
+	return tap_done();
+}

@@ -1,0 +1,452 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+#
+# selftest.sh: TAP checks that the local internet of world.sh works and
+# that `down` leaves nothing behind, also after an `up` that failed, was
+# stopped by a signal or was killed outright.
+#
+# Runs a world of its own (WORLD_NS, default mtsworld-selftest), so a
+# demo world can stay up meanwhile.  The main policy server is whatever
+# world.sh picks (set WORLD_HTTPS and MTASTS to choose); the checks are
+# the same for both.  Needs root; prints "1..0 # SKIP not root" without.
+#
+# shellcheck disable=SC2016 # sh -c '... "$1" ...' scripts get arguments
+# shellcheck disable=SC2015 # "A && B || continue" is meant
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+WORLD=$HERE/world.sh
+export WORLD_NS=${WORLD_NS:-mtsworld-selftest}
+WORLD_RUN=${WORLD_RUN:-/run/mtasts-world}
+unset WORLD_DIR WORLD_KEEP
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "1..0 # SKIP not root"
+	exit 0
+fi
+for t in ip drill curl openssl nsd unbound ldns-signzone; do
+	if ! command -v "$t" >/dev/null 2>&1; then
+		echo "Bail out! $t is missing" \
+		    "(tests/world/README.md lists the Debian packages)"
+		exit 1
+	fi
+done
+
+N=0
+FAILED=0
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/mtasts-selftest.XXXXXX")
+trap 'bash "$WORLD" down >/dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
+
+# check DESCRIPTION CMD...: one TAP line; the output of a failed CMD is
+# shown as diagnostics.
+check()
+{
+	local desc=$1 out
+	shift
+	N=$((N + 1))
+	if out=$("$@" 2>&1); then
+		echo "ok $N - $desc"
+	else
+		echo "not ok $N - $desc"
+		FAILED=$((FAILED + 1))
+		printf '%s\n' "$out" | tail -n 15 | sed 's/^/#   /'
+	fi
+}
+
+note()
+{
+	printf '# %s\n' "$*"
+}
+
+wx()
+{
+	bash "$WORLD" exec "$@"
+}
+
+now()
+{
+	date +%s%N
+}
+
+# elapsed T0: seconds since T0 (from now), two decimals.
+elapsed()
+{
+	local cs=$((($(now) - $1) / 10000000))
+	printf '%d.%02d' $((cs / 100)) $((cs % 100))
+}
+
+has_vars()
+{
+	local v
+	for v in WORLD_NS WORLD_DIR WORLD_CA WORLD_TA WORLD_RESOLVER; do
+		if ! grep -q "^$v='" <<<"$ENV_OUT"; then
+			echo "no $v in: $ENV_OUT"
+			return 1
+		fi
+	done
+}
+
+# ---- DNS helpers --------------------------------------------------------
+
+# dns NAME TYPE: drill's answer through the world's validating resolver
+# (the one resolv.conf of the namespace names), DO bit set.
+dns()
+{
+	wx drill -D "$1" "$2"
+}
+
+want_secure()
+{
+	local out
+	out=$(dns "$1" "$2") || return 1
+	printf '%s\n' "$out"
+	grep -q 'rcode: NOERROR' <<<"$out" &&
+	    grep -Eq '^;; flags: qr.* ad[ ;]' <<<"$out" &&
+	    grep -Eq "^$1\.[[:space:]].*IN[[:space:]]+$2[[:space:]]" <<<"$out"
+}
+
+want_insecure()
+{
+	local out
+	out=$(dns "$1" "$2") || return 1
+	printf '%s\n' "$out"
+	grep -q 'rcode: NOERROR' <<<"$out" &&
+	    ! grep -Eq '^;; flags: qr.* ad[ ;]' <<<"$out" &&
+	    grep -Eq "IN[[:space:]]+$2[[:space:]]" <<<"$out"
+}
+
+want_rcode()
+{
+	local out
+	out=$(dns "$2" "$3") || return 1
+	printf '%s\n' "$out"
+	grep -q "rcode: $1," <<<"$out"
+}
+
+count_rrs()
+{
+	local want=$1 out n
+	out=$(dns "$2" "$3") || return 1
+	n=$(grep -Ec "^$2\.[[:space:]].*IN[[:space:]]+$3[[:space:]]" <<<"$out")
+	echo "$n $3 records at $2 (want $want)"
+	[ "$n" = "$want" ]
+}
+
+# The TLSA 3 1 1 of the DNS equals the SHA-256 of the SPKI of mx1's
+# certificate, computed here independently of world.sh.
+tlsa_matches()
+{
+	local want got
+	want=$(openssl x509 -in "$WORLD_DIR/pki/mx1.example.test.pem" -noout -pubkey |
+	    openssl pkey -pubin -outform DER | sha256sum | cut -d' ' -f1)
+	got=$(dns _25._tcp.mx1.example.test TLSA |
+	    grep -E 'IN[[:space:]]+TLSA[[:space:]]+3 1 1' |
+	    awk '{print tolower($NF)}')
+	echo "dns: $got cert: $want"
+	[ -n "$want" ] && [ "$got" = "$want" ]
+}
+
+glibc_resolves()
+{
+	local out
+	out=$(wx getent ahostsv4 mta-sts.example.test) || return 1
+	printf '%s\n' "$out"
+	grep -q '^127\.0\.0\.80 ' <<<"$out"
+}
+
+# ---- HTTPS helpers ------------------------------------------------------
+
+# fetch URL [curl options]: prints "CODE CONTENT-TYPE", the body goes to
+# $SCRATCH/body; curl's exit status is the function's.
+fetch()
+{
+	local url=$1
+	shift
+	rm -f "$SCRATCH/body"
+	# shellcheck disable=SC2153 # set by the eval of `world.sh env`
+	wx curl -sS --max-time 5 --cacert "$WORLD_CA" -o "$SCRATCH/body" \
+	    -w '%{http_code} %{content_type}\n' "$@" "$url"
+}
+
+policy_url()
+{
+	printf 'https://mta-sts.%s/.well-known/mta-sts.txt' "$1"
+}
+
+want_policy()
+{
+	local dom=$1 want=$2 out
+	shift 2
+	out=$(fetch "$(policy_url "$dom")" "$@") || return 1
+	echo "got: $out"
+	[ "$out" = "200 text/plain" ] || return 1
+	cmp "$SCRATCH/body" "$want"
+}
+
+want_http()
+{
+	local url=$1 want=$2 out
+	out=$(fetch "$url") || return 1
+	echo "got: $out, want: $want"
+	[[ $out == $want* ]]
+}
+
+# want_tls_error DOMAIN TEXT: curl refuses the certificate (exit 60)
+# with a message naming the reason.
+want_tls_error()
+{
+	local out rc
+	out=$(fetch "$(policy_url "$1")" 2>&1)
+	rc=$?
+	echo "curl exit $rc: $out"
+	[ "$rc" = 60 ] && grep -qi -- "$2" <<<"$out"
+}
+
+cn_only_served()
+{
+	local pem=$SCRATCH/cn-only.pem
+	wx sh -c 'echo | openssl s_client -connect mta-sts.cert-cn-only.test:443 \
+	    -servername mta-sts.cert-cn-only.test 2>/dev/null' |
+	    openssl x509 >"$pem" || return 1
+	openssl x509 -in "$pem" -noout -subject -issuer -ext subjectAltName
+	openssl x509 -in "$pem" -noout -subject |
+	    grep -q 'CN *= *mta-sts.cert-cn-only.test' &&
+	    ! openssl x509 -in "$pem" -noout -text |
+	    grep -q 'Subject Alternative Name' &&
+	    openssl verify -CAfile "$WORLD_CA" "$pem"
+}
+
+unknown_name_refused()
+{
+	local out
+	if out=$(fetch https://mta-sts.unknown.test/.well-known/mta-sts.txt \
+	    --resolve mta-sts.unknown.test:443:127.0.0.80 2>&1); then
+		echo "unexpectedly fetched: $out"
+		return 1
+	fi
+	echo "refused: $out"
+}
+
+# ---- cleanliness --------------------------------------------------------
+
+# live_pids_of INODE DIR: processes (not zombies) in the network
+# namespace INODE or with DIR in their command line.
+live_pids_of()
+{
+	local inode=$1 dir=$2 p state
+	for p in /proc/[0-9]*; do
+		state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' \
+		    "$p/status" 2>/dev/null) || continue
+		[ -n "$state" ] && [ "$state" != Z ] || continue
+		if [ -n "$inode" ] &&
+		    [ "$(readlink "$p/ns/net" 2>/dev/null)" = "net:[$inode]" ]; then
+			echo "${p#/proc/} (in the namespace)"
+		elif [ -n "$dir" ] && tr '\0' ' ' <"$p/cmdline" 2>/dev/null |
+		    grep -qF -- "$dir"; then
+			echo "${p#/proc/} ($(tr '\0' ' ' <"$p/cmdline"))"
+		fi
+	done
+}
+
+# nothing_left INODE DIR: no namespace, no /etc/netns entry, no record,
+# no state directory, no process.
+nothing_left()
+{
+	local inode=$1 dir=$2 left=0 pids f
+	if ip netns list | grep -q "^$WORLD_NS\( \|$\)"; then
+		echo "namespace $WORLD_NS is still there"
+		left=1
+	fi
+	for f in "/run/netns/$WORLD_NS" "/etc/netns/$WORLD_NS" \
+	    "$WORLD_RUN/$WORLD_NS" "$dir"; do
+		if [ -n "$f" ] && [ -e "$f" ]; then
+			echo "$f is still there"
+			left=1
+		fi
+	done
+	pids=$(live_pids_of "$inode" "$dir")
+	[ -z "$pids" ] || { echo "processes left: $pids"; left=1; }
+	# Temporary files a server might make by default (nsd's xfrdir).
+	for f in "${TMPDIR:-/tmp}"/nsd.*; do
+		[ -e "$f" ] && ! grep -qxF -- "$f" "$SCRATCH/tmp-before" || continue
+		echo "temporary file left: $f"
+		left=1
+	done
+	return "$left"
+}
+
+world_dir_now()
+{
+	cat "$WORLD_RUN/$WORLD_NS" 2>/dev/null
+}
+
+ns_inode_now()
+{
+	stat -L -c %i "/run/netns/$WORLD_NS" 2>/dev/null
+}
+
+# ---- the healthy run ----------------------------------------------------
+
+bash "$WORLD" down >/dev/null 2>&1 # a world a killed selftest left
+printf '%s\n' "${TMPDIR:-/tmp}"/nsd.* >"$SCRATCH/tmp-before"
+t0=$(now)
+check "up" bash "$WORLD" up
+T_UP=$(elapsed "$t0")
+note "up took $T_UP s"
+ENV_OUT=$(bash "$WORLD" env 2>&1)
+set -a
+eval "$ENV_OUT" 2>/dev/null
+set +a
+check "env prints the world's variables" has_vars
+note "main policy server: ${WORLD_HTTPS:-?}"
+check "env: CA, trust anchor and state exist" \
+    test -s "${WORLD_CA:-/}" -a -s "${WORLD_TA:-/}" -a -d "${WORLD_DIR:-/}"
+INODE=$(ns_inode_now)
+check "status: every server runs" bash "$WORLD" status
+check "exec passes the world's variables" wx sh -c \
+    '[ "$WORLD_RESOLVER" = 127.0.0.1 ] && [ -s "$WORLD_CA" ] && [ -n "$WORLD_DIR" ]'
+check "the namespace's resolv.conf names the validating resolver" \
+    wx grep -q '^nameserver 127.0.0.1' /etc/resolv.conf
+check "up refuses a second world of the same name" \
+    sh -c '! bash "$1" up >/dev/null 2>&1' sh "$WORLD"
+check "the running world survives the refused up" bash "$WORLD" status
+
+check "dns: example.test _mta-sts TXT is secure (AD)" \
+    want_secure _mta-sts.example.test TXT
+check "dns: example.test TLSA is secure" \
+    want_secure _25._tcp.mx1.example.test TLSA
+check "dns: TLSA 3 1 1 auto matches mx1's certificate" tlsa_matches
+check "dns: example.test MX is secure" want_secure example.test MX
+check "dns: insecure.test answers without AD" \
+    want_insecure _mta-sts.insecure.test TXT
+check "dns: bogus.test (expired signatures) is SERVFAIL" \
+    want_rcode SERVFAIL _mta-sts.bogus.test TXT
+check "dns: bogus-ds.test (DS of no key) is SERVFAIL" \
+    want_rcode SERVFAIL bogus-ds.test MX
+check "dns: two-txt.test has two _mta-sts TXT records" \
+    count_rrs 2 _mta-sts.two-txt.test TXT
+check "dns: no-txt.test has no _mta-sts (NXDOMAIN)" \
+    want_rcode NXDOMAIN _mta-sts.no-txt.test TXT
+check "dns: names outside test. are NXDOMAIN at once" \
+    want_rcode NXDOMAIN example.com A
+check "dns: glibc (getent) resolves through resolv.conf" glibc_resolves
+
+POL=$HERE/policies/example.test.txt
+check "https: example.test policy, text/plain, byte-exact" \
+    want_policy example.test "$POL"
+check "https: the same over IPv6" want_policy example.test "$POL" -6
+printf 'version: STSv1\r\nmode: testing\r\nmx: *.other.test\r\n%s\r\n' \
+    'max_age: 604800' >"$SCRATCH/other.txt"
+check "https: other.test (second SNI name, inline CRLF policy)" \
+    want_policy other.test "$SCRATCH/other.txt"
+check "https: a wrong path is 404" \
+    want_http https://mta-sts.example.test/.well-known/mta-sts.tx 404
+check "https: an unknown SNI name is refused" unknown_name_refused
+check "https: expired certificate is refused" \
+    want_tls_error cert-expired.test expired
+check "https: not-yet-valid certificate is refused" \
+    want_tls_error cert-not-yet-valid.test "not yet valid"
+check "https: wrong-name certificate is refused" \
+    want_tls_error cert-wrong-name.test "subject name"
+check "https: self-signed certificate is refused" \
+    want_tls_error cert-self-signed.test "self.signed"
+check "https: cn-only certificate has no subjectAltName, from the CA" \
+    cn_only_served
+check "https: http-404.test has no policy" \
+    want_http "$(policy_url http-404.test)" 404
+check "https: http-html.test serves text/html" \
+    want_http "$(policy_url http-html.test)" "200 text/html"
+check "https: http-redirect.test redirects" \
+    want_http "$(policy_url http-redirect.test)" 301
+
+DIR=$WORLD_DIR
+t0=$(now)
+check "down" bash "$WORLD" down
+T_DOWN=$(elapsed "$t0")
+note "down took $T_DOWN s"
+check "down left nothing behind" nothing_left "$INODE" "$DIR"
+check "down again is harmless" bash "$WORLD" down
+check "status of a world that is down exits 3" \
+    sh -c 'bash "$1" status >/dev/null; [ $? = 3 ]' sh "$WORLD"
+
+# ---- up interrupted, killed, failing ------------------------------------
+
+# kill_up_at SIGNAL STAGE: starts up, sends SIGNAL to it (and, for KILL,
+# to its whole process group) once STAGE is reached; prints the state
+# directory and namespace inode it had, for nothing_left.
+kill_up_at()
+{
+	local sig=$1 stage=$2 pid reached=0 dir="" inode=""
+	setsid bash "$WORLD" up >"$SCRATCH/up.out" 2>&1 &
+	pid=$!
+	for _ in $(seq 200); do
+		dir=$(world_dir_now)
+		inode=$(ns_inode_now)
+		case $stage in
+		recorded) [ -z "$dir" ] || reached=1 ;;
+		netns) [ -z "$inode" ] || reached=1 ;;
+		nsd) [ -z "$dir" ] || [ ! -s "$dir/run/nsd.pid" ] || reached=1 ;;
+		esac
+		[ "$reached" = 0 ] || break
+		sleep 0.01
+	done
+	if [ "$sig" = KILL ]; then
+		kill -KILL -- "-$pid" 2>/dev/null
+	else
+		kill "-$sig" "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	printf '%s %s %s\n' "$reached" "${dir:-}" "${inode:-}"
+}
+
+for stage in recorded netns nsd; do
+	read -r reached dir inode < <(kill_up_at KILL "$stage")
+	[ "$reached" = 1 ] || note "up finished before stage $stage"
+	check "up killed (SIGKILL) at stage '$stage': down cleans up" bash "$WORLD" down
+	check "... and leaves nothing behind" nothing_left "$inode" "$dir"
+done
+
+read -r reached dir inode < <(kill_up_at TERM nsd)
+sleep 0.2
+check "up stopped by SIGTERM cleans up after itself" nothing_left "$inode" "$dir"
+
+# A main server that passes the checks and dies at once.
+cat >"$SCRATCH/mtasts" <<'EOF'
+#!/bin/sh
+case "$*" in
+*--help*) echo "usage: mtasts serve [-dnv] -c file"; exit 0 ;;
+*" -n "*) exit 0 ;;
+esac
+echo "fake mtasts: dying" >&2
+exit 1
+EOF
+chmod +x "$SCRATCH/mtasts"
+# A WORLD_DIR that does not exist yet: up makes it, down must remove it.
+dir=$SCRATCH/failed-world
+check "up fails when the policy server dies" \
+    sh -c '! WORLD_DIR="$4" WORLD_HTTPS=mtasts MTASTS="$2" bash "$1" up >"$3" 2>&1' \
+    sh "$WORLD" "$SCRATCH/mtasts" "$SCRATCH/up.out" "$dir"
+check "... says why" \
+    grep -q "mtasts serve on 127.0.0.80:443: the server exited" "$SCRATCH/up.out"
+check "... and leaves nothing behind" nothing_left "" "$dir"
+
+# The reader of up's output goes away (`world.sh up | head -1`): the
+# cleanup after the failure must not die of SIGPIPE half-way.
+dir=$SCRATCH/failed-world-2
+check "up failing into a closed pipe still cleans up" \
+    sh -c 'WORLD_DIR="$3" WORLD_HTTPS=mtasts MTASTS="$2" bash "$1" up 2>&1 |
+        head -c 1 >/dev/null' sh "$WORLD" "$SCRATCH/mtasts" "$dir"
+check "... and leaves nothing behind" nothing_left "" "$dir"
+
+mkdir -p "$SCRATCH/domains"
+cp "$HERE/domains/example.test.domain" "$SCRATCH/domains/"
+printf 'zone signed\nmx 10 mx1\nfrobnicate now\n' >"$SCRATCH/domains/broken.test.domain"
+check "up rejects a bad domain file with file:line" \
+    sh -c '! WORLD_DOMAINS="$2" bash "$1" up >"$3" 2>&1 &&
+        grep -q "broken.test.domain:3: unknown directive" "$3"' \
+    sh "$WORLD" "$SCRATCH/domains" "$SCRATCH/up.out"
+check "... and leaves nothing behind" nothing_left "" ""
+
+echo "1..$N"
+note "up $T_UP s, down $T_DOWN s, $FAILED of $N failed"
+[ "$FAILED" -eq 0 ]
