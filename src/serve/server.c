@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -535,6 +536,32 @@ respond_metrics(struct conn *c, const struct http_request *req)
 	c->state = C_WRITE;
 }
 
+/*
+ * RFC 9112 §3.2.2: a request with an absolute-form target
+ * ("https://mta-sts.example.com/.well-known/mta-sts.txt") names its host
+ * in the target, and the Host field is then ignored.
+ */
+static void
+use_absolute_form(struct http_request *req)
+{
+	const char *t = req->target, *end = t + req->target_len, *slash;
+	size_t skip;
+
+	if (req->target_len >= 8 && strncasecmp(t, "https://", 8) == 0)
+		skip = 8;
+	else if (req->target_len >= 7 && strncasecmp(t, "http://", 7) == 0)
+		skip = 7;
+	else
+		return;
+	t += skip;
+	if ((slash = memchr(t, '/', (size_t)(end - t))) == NULL)
+		slash = end;
+	req->host = t;
+	req->host_len = (size_t)(slash - t);
+	req->target = slash;
+	req->target_len = (size_t)(end - slash);
+}
+
 /* Parses what is buffered; on a whole head, prepares the answer. */
 static bool
 handle_input(struct conn *c)
@@ -556,6 +583,7 @@ handle_input(struct conn *c)
 	/* A request body is never read: answer, then close. */
 	c->close_after = !req.keep_alive || req.chunked ||
 	    (req.has_length && req.content_length > 0) || c->metrics;
+	use_absolute_form(&req);
 	if (c->metrics) {
 		respond_metrics(c, &req);
 		status = 200;

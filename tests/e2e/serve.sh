@@ -196,6 +196,8 @@ raw() { # raw BYTES: the status line answering them
 	    "127.0.0.1:$PORT" -servername mta-sts.a.test -CAfile "$T/ca.pem" \
 	    2>/dev/null | head -1 | tr -d '\r'
 }
+is "$(raw 'GET https://mta-sts.a.test/.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.unknown.test\r\nConnection: close\r\n\r\n')" \
+    "HTTP/1.1 200 OK" "absolute-form target: its authority, not Host (RFC 9112 §3.2.2)"
 is "$(raw 'GARBAGE\r\n\r\n')" "HTTP/1.1 400 Bad Request" "garbage: 400"
 is "$(raw 'GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost : mta-sts.a.test\r\n\r\n')" \
     "HTTP/1.1 400 Bad Request" "space before the colon: 400"
