@@ -693,62 +693,66 @@ conn_write(struct conn *c)
 	return SSL_get_error(c->ssl, r);
 }
 
+/*
+ * After an I/O call: go on when it moved, wait for the descriptor when
+ * OpenSSL wants I/O, close on anything else.  False when it must wait.
+ */
+static bool
+after_io(struct conn *c, int e)
+{
+	if (e == SSL_ERROR_NONE)
+		return true;
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		conn_wait(c, e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
+		return false;
+	}
+	c->state = C_CLOSE;
+	return true;
+}
+
+static bool
+step_handshake(struct conn *c)
+{
+	int r, e;
+
+	if ((r = SSL_do_handshake(c->ssl)) == 1) {
+		c->state = C_READ;
+		return true;
+	}
+	e = SSL_get_error(c->ssl, r);
+	if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+		c->srv->stats.handshake_failures++;
+		ERR_clear_error();
+	}
+	return after_io(c, e);
+}
+
+static bool
+step_write(struct conn *c)
+{
+	int e = conn_write(c);
+
+	if (e == SSL_ERROR_NONE && c->out_off == c->out_len) {
+		out_release(c);
+		c->state = c->close_after ? C_CLOSE : C_READ;
+		timeval_after(c->srv, c->set->idle_timeout, &c->deadline);
+	}
+	return after_io(c, e);
+}
+
 /* One step of the state machine; false when it must wait. */
 static bool
 conn_step(struct conn *c)
 {
-	int e, r;
-
 	switch (c->state) {
 	case C_HANDSHAKE:
-		if ((r = SSL_do_handshake(c->ssl)) == 1) {
-			c->state = C_READ;
-			return true;
-		}
-		e = SSL_get_error(c->ssl, r);
-		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-			conn_wait(c,
-			          e == SSL_ERROR_WANT_READ ? EV_READ :
-			                                     EV_WRITE);
-			return false;
-		}
-		c->srv->stats.handshake_failures++;
-		ERR_clear_error();
-		c->state = C_CLOSE;
-		return true;
+		return step_handshake(c);
 	case C_READ:
 		if (c->in_len > 0 && handle_input(c))
 			return true;
-		e = conn_read(c);
-		if (e == SSL_ERROR_NONE)
-			return true;
-		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-			conn_wait(c,
-			          e == SSL_ERROR_WANT_READ ? EV_READ :
-			                                     EV_WRITE);
-			return false;
-		}
-		c->state = C_CLOSE;
-		return true;
+		return after_io(c, conn_read(c));
 	case C_WRITE:
-		e = conn_write(c);
-		if (e == SSL_ERROR_NONE && c->out_off < c->out_len)
-			return true;
-		if (e == SSL_ERROR_NONE) {
-			out_release(c);
-			c->state = c->close_after ? C_CLOSE : C_READ;
-			timeval_after(c->srv, c->set->idle_timeout,
-			              &c->deadline);
-			return true;
-		}
-		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-			conn_wait(c,
-			          e == SSL_ERROR_WANT_READ ? EV_READ :
-			                                     EV_WRITE);
-			return false;
-		}
-		c->state = C_CLOSE;
-		return true;
+		return step_write(c);
 	case C_CLOSE:
 		break;
 	}
