@@ -127,6 +127,16 @@ MTS_API int mts_dane_tlsa_from_cert(const uint8_t *der, size_t der_len,
                                     struct mts_err *err);
 
 /*
+ * As mts_dane_tlsa_from_cert() for selector 1, from a DER
+ * SubjectPublicKeyInfo (a public key, e.g. of the next key in a rollover,
+ * RFC 7671 §8.1).  MTS_ERR_SYNTAX when `spki` is not one whole SPKI.
+ */
+MTS_API int mts_dane_tlsa_from_spki(const uint8_t *spki, size_t spki_len,
+                                    uint8_t usage, uint8_t mtype,
+                                    struct mts_dane_tlsa *out,
+                                    struct mts_err *err);
+
+/*
  * Writes the TLSA owner name "_<port>._tcp.<host>" (RFC 6698 §3, RFC 7672
  * §2.2.3) to buf: port in decimal without leading zeros, the host's
  * trailing dot dropped, lower-cased.  The host must be an ASCII (A-label)

@@ -22,6 +22,7 @@ enum {
 int cmd_init(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_match(int argc, char **argv);
+int cmd_tlsa(int argc, char **argv);
 
 /* The program name for messages ("mtasts"). */
 extern const char *progname;

@@ -956,6 +956,46 @@ mts_dane_tlsa_from_cert(const uint8_t *der, size_t der_len, uint8_t usage,
 	return 0;
 }
 
+int
+mts_dane_tlsa_from_spki(const uint8_t *spki, size_t spki_len, uint8_t usage,
+                        uint8_t mtype, struct mts_dane_tlsa *out,
+                        struct mts_err *err)
+{
+	const unsigned char *p = spki;
+	enum mts_errcode rc;
+	EVP_PKEY *pkey;
+	uint8_t *data;
+	size_t len;
+
+	if (out == NULL || spki == NULL || usage > MTS_TLSA_USAGE_DANE_EE ||
+	    mtype > MTS_TLSA_MTYPE_SHA512 || spki_len > LONG_MAX)
+		return mts_err_set(err, MTS_ERR_ARG, 0, 0,
+		                   "usage or matching type not supported");
+	/* Only a whole, decodable SubjectPublicKeyInfo is hashed. */
+	ERR_set_mark();
+	pkey = d2i_PUBKEY(NULL, &p, (long)spki_len);
+	ERR_pop_to_mark();
+	if (pkey == NULL || p != spki + spki_len) {
+		EVP_PKEY_free(pkey);
+		return mts_err_set(err, MTS_ERR_SYNTAX, 0, 0,
+		                   "not a DER SubjectPublicKeyInfo");
+	}
+	EVP_PKEY_free(pkey);
+	if ((rc = assoc_digest(mtype, spki, spki_len, &data, &len)) != MTS_OK)
+		return mts_err_set(err, rc, 0, 0, NULL);
+	if (len > MTS_TLSA_DATA_MAX) {
+		free(data);
+		return mts_err_set(err, MTS_ERR_TOOBIG, 0, 0,
+		                   "association data over the size cap");
+	}
+	out->usage = usage;
+	out->selector = MTS_TLSA_SELECTOR_SPKI;
+	out->mtype = mtype;
+	out->data = data;
+	out->data_len = len;
+	return 0;
+}
+
 /* ---- owner name (RFC 6698 §3, RFC 7672 §2.2.3) ---- */
 
 /*
