@@ -69,10 +69,12 @@ done
 NS=mtsbench$$
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mtasts-bench.XXXXXX")
 PIDS=() # every server we start (mtasts parent / nginx master)
+FG=     # the long command running now (see longrun)
 
 cleanup() {
 	local rc=$? p left
 	trap - EXIT INT TERM
+	[ -n "$FG" ] && kill -TERM "$FG" 2>/dev/null
 	for p in ${PIDS[@]+"${PIDS[@]}"}; do
 		kill -TERM "$p" 2>/dev/null || true
 	done
@@ -90,7 +92,19 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# longrun CMD...: runs a long command so that a signal ends the script at once
+# (bash runs traps only after a foreground command, but during `wait`).
+longrun() {
+	local rc=0
+	"$@" &
+	FG=$!
+	wait "$FG" || rc=$?
+	FG=
+	return "$rc"
+}
 
 NSX() { ip netns exec "$NS" "$@"; }
 CLK=$(getconf CLK_TCK)
@@ -331,7 +345,7 @@ for s in mtasts:$P_MTASTS nginx:$P_NGINX; do
 	    "$name" "$t12" "$t11" "$r13" "$r12"
 done
 # wrk itself, against a throwaway nginx that logs the TLS parameters.
-NSX taskset -c 1 wrk -t1 -c"$CONNS" -d1s -s "$WORK/close.lua" \
+longrun ip netns exec "$NS" taskset -c 1 wrk -t1 -c"$CONNS" -d1s -s "$WORK/close.lua" \
     "https://$HOST:$P_PROBE/.well-known/mta-sts.txt" >/dev/null 2>&1 || true
 stop "$PR_PID"
 echo "wrk with Connection: close, as logged by a probe nginx (protocol cipher group reused requests-on-connection status: count):"
@@ -365,7 +379,8 @@ run() {
 	# shellcheck disable=SC2086
 	k0=$(cpu_ticks $pids)
 	z0=$(core0_ticks)
-	NSX taskset -c 1 wrk -t1 -c"$CONNS" -d"${secs}s" --latency ${script[@]+"${script[@]}"} "$url" >"$out" 2>&1 ||
+	longrun ip netns exec "$NS" taskset -c 1 wrk -t1 -c"$CONNS" -d"${secs}s" --latency \
+	    ${script[@]+"${script[@]}"} "$url" >"$out" 2>&1 ||
 	    die "wrk failed: $(cat "$out")"
 	# shellcheck disable=SC2086
 	k1=$(cpu_ticks $pids)
@@ -463,7 +478,7 @@ echo "load average after the runs: $(cut -d' ' -f1-3 /proc/loadavg)"
 # ---- the crypto limit ----
 
 section "crypto limit (openssl speed -seconds 3 ecdsap256 ecdhx25519, on core 0)"
-taskset -c 0 openssl speed -seconds 3 ecdsap256 ecdhx25519 >"$WORK/speed" 2>/dev/null ||
+longrun taskset -c 0 openssl speed -seconds 3 ecdsap256 ecdhx25519 >"$WORK/speed" 2>/dev/null ||
     die "openssl speed failed"
 SIGN=$(awk '/ecdsa \(nistp256\)/ { print $(NF - 1); exit }' "$WORK/speed")
 X25519=$(awk '/ecdh \(X25519\)/ { print $NF; exit }' "$WORK/speed")
@@ -554,7 +569,8 @@ if [ "$PERDOMAIN" = 1 ]; then
 	mkdir -p "$WORK/big/perdomain"
 	cp -a "$WORK/big/shared/domains" "$WORK/big/perdomain/"
 	t0=$(date +%s.%N)
-	python3 - "$WORK/big/perdomain/domains" "$DOMAINS" "$WORK/pki/ca.pem" "$WORK/pki/ca.key" <<'EOF' ||
+	cat >"$WORK/gencerts.py" <<'EOF'
+
 import datetime, sys
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -581,7 +597,8 @@ for i in range(1, n + 1):
     open(p + "key.pem", "wb").write(k.private_bytes(serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
 EOF
-	    die "cannot make the per-domain certificates"
+	longrun python3 "$WORK/gencerts.py" "$WORK/big/perdomain/domains" "$DOMAINS" \
+	    "$WORK/pki/ca.pem" "$WORK/pki/ca.key" || die "cannot make the per-domain certificates"
 	echo "per-domain variant: $DOMAINS keys and certificates made in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s; mtasts: cert.pem/key.pem in each subdirectory; nginx: ssl_certificate per server block"
 	big_test perdomain 1
 else

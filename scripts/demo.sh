@@ -1,9 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 #
-# The demo of `make demo` / `./quickstart demo`: writes a policy and its
-# DNS records for example.com with `mtasts init`, lints them, lints a
-# broken policy (text and --json), and matches MX patterns.  Builds
+# The demo of `make demo` / `./quickstart demo`: brings up the local
+# internet (tests/world: DNSSEC-signed zones, a validating resolver, a
+# local CA, `mtasts serve`, Postfix MX hosts), runs `mtasts check` on the
+# healthy example.test and on a broken domain, and tears it down; then
+# writes a policy and its DNS records for example.com with `mtasts
+# init`, lints them, lints a broken policy (text and --json), and
+# matches MX patterns.  Builds
 # nothing: it runs the binary given as $1 (default build/mtasts).  Every
 # step states the exit status it expects; the demo exits 0 only when
 # every step behaved as expected.
@@ -27,7 +31,9 @@ else
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mtasts-demo.XXXXXX") || exit 2
-trap 'rm -rf "$WORK"' EXIT
+WORLD_SH=$(cd "$(dirname "$0")/.." && pwd)/tests/world/world.sh
+export WORLD_NS=mtsworld-demo MTASTS
+trap 'bash "$WORLD_SH" down >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 OUT=$WORK/example.com
 
 steps=0
@@ -56,8 +62,10 @@ step()
 {
 	local want=$1 rc a
 	shift
+	local skip=2
+	[ "$1" = w ] && skip=3 # w: run inside the world's namespace
 	printf '$ mtasts'
-	for a in "${@:2}"; do
+	for a in "${@:$skip}"; do
 		printf ' %s' "$(shq "$a")"
 	done
 	printf '\n'
@@ -106,7 +114,29 @@ and see what the linter says about a broken policy.
 (scratch directory: $WORK)
 INTRO
 
-heading "1. Write the policy and the DNS records"
+heading "1. Check a healthy and a broken domain in the local internet"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "(skipped: the local internet needs root for its network namespace)"
+elif ! eval "$(bash "$WORLD_SH" up 2>"$WORK/world.log")"; then
+	printf '%sthe world did not come up:%s\n' "$R" "$N"
+	tail -5 "$WORK/world.log"
+	steps=$((steps + 1))
+	bad=$((bad + 1))
+else
+	tail -1 "$WORK/world.log"
+	w() { bash "$WORLD_SH" exec "$@"; }
+	step 0 w "$MTASTS" check --resolver "$WORLD_RESOLVER" \
+	    --trust-anchor "$WORLD_TA" --ca-file "$WORLD_CA" --timeout 5000 \
+	    example.test
+	step 1 w "$MTASTS" check --resolver "$WORLD_RESOLVER" \
+	    --trust-anchor "$WORLD_TA" --ca-file "$WORLD_CA" --timeout 5000 \
+	    mx-cert-expired.test
+	check "the broken domain's expired MX certificate is named" \
+	    grep -q check-smtp-cert-expired <<<"$LAST_OUT"
+	bash "$WORLD_SH" down >/dev/null 2>&1
+fi
+
+heading "2. Write the policy and the DNS records"
 step 0 "$MTASTS" init example.com --mx mx1.example.com \
     --mx mx2.example.com --rua mailto:tlsrpt@example.com --out "$OUT"
 for f in mta-sts.txt dns.zone; do
@@ -122,12 +152,12 @@ rpt_txt=$(zone_txt _smtp._tls.example.com. "$OUT/dns.zone" 2>/dev/null)
 check "dns.zone has the _mta-sts TXT record" test -n "$sts_txt"
 check "dns.zone has the _smtp._tls TXT record" test -n "$rpt_txt"
 
-heading "2. Lint what init wrote"
+heading "3. Lint what init wrote"
 step 0 "$MTASTS" lint policy "$OUT/mta-sts.txt"
 step 0 "$MTASTS" lint sts-record "$sts_txt"
 step 0 "$MTASTS" lint tlsrpt-record "$rpt_txt"
 
-heading "3. Lint a broken policy (exit 1 is the expected answer)"
+heading "4. Lint a broken policy (exit 1 is the expected answer)"
 BROKEN=$WORK/broken-mta-sts.txt
 printf '%s\r\n' 'version: STSv1' 'mode: enforce' 'mx: *.*.example.com' \
     'max_age: 1d' >"$BROKEN"
@@ -140,7 +170,7 @@ check '--json says "valid": false' grep -Eq '"valid":[[:space:]]*false' \
     <<<"$json"
 check '--json lists findings with codes' grep -Eq '"code":' <<<"$json"
 
-heading "4. Which MX hosts does a pattern cover? (RFC 8461 §4.1)"
+heading "5. Which MX hosts does a pattern cover? (RFC 8461 §4.1)"
 step 0 "$MTASTS" match '*.example.com' mx1.example.com
 step 1 "$MTASTS" match '*.example.com' a.b.example.com
 

@@ -88,6 +88,19 @@ MTS_API const char *mts_severity_name(enum mts_severity severity);
  */
 MTS_API const struct mts_diag_rule *mts_diag_rule_at(size_t i);
 
+/*
+ * Adds a finding by its code string, for programs that report with the
+ * library's table (mtasts check): severity and advice come from the
+ * table, the message from fmt.  Returns 0, or -1 when the code is not in
+ * the table (nothing added).  A NULL diag is a no-op returning 0.
+ */
+MTS_API int mts_diag_add_code(struct mts_diag *diag, const char *code,
+                              unsigned line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
 /* The table row of a code string, or NULL. */
 MTS_API const struct mts_diag_rule *mts_diag_rule_find(const char *code);
 

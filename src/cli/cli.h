@@ -19,6 +19,7 @@ enum {
 	EXIT_USAGE = 2    /* usage or I/O error */
 };
 
+int cmd_check(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_match(int argc, char **argv);

@@ -19,6 +19,7 @@ static const struct mts_diag_rule rules[MTS_D__COUNT] = {
 #include "codes_sts_policy.def"
 #include "codes_tlsrpt_record.def"
 #include "codes_dane_tlsa.def"
+#include "codes_check.def"
 #undef MTS_DIAG
 };
 
@@ -132,16 +133,14 @@ diag_grow(struct mts_diag *diag)
 	return true;
 }
 
-void
-mts_diag_add(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
-             const char *fmt, ...)
+/* Stores one finding of table row `id` with a formatted message. */
+static void
+diag_vadd(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
+          const char *fmt, va_list ap)
 {
 	const struct mts_diag_rule *rule = &rules[id];
 	struct mts_finding *f;
-	va_list ap;
 
-	if (diag == NULL)
-		return;
 	diag->by_severity[rule->severity]++;
 	if (!diag_grow(diag)) {
 		diag->dropped++;
@@ -153,7 +152,35 @@ mts_diag_add(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
 	f->line = line;
 	f->summary = rule->summary;
 	f->advice = rule->advice;
-	va_start(ap, fmt);
 	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+}
+
+void
+mts_diag_add(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
+             const char *fmt, ...)
+{
+	va_list ap;
+
+	if (diag == NULL)
+		return;
+	va_start(ap, fmt);
+	diag_vadd(diag, id, line, fmt, ap);
 	va_end(ap);
+}
+
+int
+mts_diag_add_code(struct mts_diag *diag, const char *code, unsigned line,
+                  const char *fmt, ...)
+{
+	const struct mts_diag_rule *rule;
+	va_list ap;
+
+	if (diag == NULL)
+		return 0;
+	if ((rule = mts_diag_rule_find(code)) == NULL)
+		return -1;
+	va_start(ap, fmt);
+	diag_vadd(diag, (enum mts_diag_id)(rule - rules), line, fmt, ap);
+	va_end(ap);
+	return 0;
 }

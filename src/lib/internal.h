@@ -26,6 +26,7 @@ enum mts_diag_id {
 #include "codes_sts_policy.def"
 #include "codes_tlsrpt_record.def"
 #include "codes_dane_tlsa.def"
+#include "codes_check.def"
 #undef MTS_DIAG
 	MTS_D__COUNT
 };

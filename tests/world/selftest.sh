@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
 #
-# selftest.sh: TAP checks that the local internet of world.sh works and
-# that `down` leaves nothing behind, also after an `up` that failed, was
-# stopped by a signal or was killed outright.
+# selftest.sh: TAP checks that the local internet of world.sh works (DNS,
+# the policy servers, the Postfix MX hosts) and that `down` leaves
+# nothing behind, also after an `up` that failed, was stopped by a
+# signal or was killed outright.
 #
 # Runs a world of its own (WORLD_NS, default mtsworld-selftest), so a
 # demo world can stay up meanwhile.  The main policy server is whatever
@@ -24,7 +25,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP not root"
 	exit 0
 fi
-for t in ip drill curl openssl nsd unbound ldns-signzone; do
+for t in ip drill curl openssl nsd unbound ldns-signzone postfix; do
 	if ! command -v "$t" >/dev/null 2>&1; then
 		echo "Bail out! $t is missing" \
 		    "(tests/world/README.md lists the Debian packages)"
@@ -227,6 +228,162 @@ unknown_name_refused()
 	echo "refused: $out"
 }
 
+# ---- SMTP helpers -------------------------------------------------------
+
+# The SMTP side of a conversation, for the checks below: connects to
+# ADDR:25 in the world, prints the greeting and the reply to each CMD
+# (WAIT seconds each, 5 by default; "(no reply)" and exit 1 when none
+# comes), then says QUIT.
+cat >"$SCRATCH/smtp-say.sh" <<'EOF'
+addr=$1
+shift
+exec 3<>"/dev/tcp/$addr/25" || exit 1
+reply()
+{
+	local line
+	while IFS= read -r -t "${WAIT:-5}" line <&3; do
+		line=${line%$'\r'}
+		printf '%s\n' "$line"
+		[[ $line =~ ^[0-9]{3}- ]] || return 0
+	done
+	echo "(no reply)"
+	return 1
+}
+reply || exit 1
+for cmd; do
+	printf '%s\r\n' "$cmd" >&3
+	reply || exit 1
+done
+printf 'QUIT\r\n' >&3
+EOF
+
+smtp_say()
+{
+	wx bash "$SCRATCH/smtp-say.sh" "$@"
+}
+
+# starttls HOST ADDR [s_client options]: openssl's STARTTLS client
+# (SNI = HOST) with the world CA; prints its report.
+starttls()
+{
+	local host=$1 addr=$2
+	shift 2
+	[[ $addr != *:* ]] || addr="[$addr]"
+	# shellcheck disable=SC2153 # set by the eval of `world.sh env`
+	echo QUIT | wx timeout 10 openssl s_client -brief -starttls smtp \
+	    -connect "$addr:25" -servername "$host" -CAfile "$WORLD_CA" \
+	    -verify_hostname "$host" "$@" 2>&1
+}
+
+# want_verified HOST ADDR: STARTTLS works and the certificate verifies
+# as an MTA-STS sender checks it: the world CA, the MX host's name.
+want_verified()
+{
+	local out
+	out=$(starttls "$1" "$2" -verify_return_error)
+	printf '%s\n' "$out"
+	grep -q '^Verification: OK' <<<"$out" &&
+	    grep -q "^Verified peername: $1\$" <<<"$out"
+}
+
+other_verified()
+{
+	want_verified mx1.other.test 127.0.25.2 &&
+	    want_verified mx2.other.test 127.0.25.3
+}
+
+# tls_report_has HOST ADDR REGEX [s_client options]: openssl's report
+# of the handshake (verifying the certificate, refusing it on any
+# error) has a line matching REGEX: the reason for a refusal.
+tls_report_has()
+{
+	local host=$1 addr=$2 want=$3 out
+	shift 3
+	out=$(starttls "$host" "$addr" -verify_return_error "$@")
+	printf '%s\n' "$out"
+	grep -Eqi -- "$want" <<<"$out"
+}
+
+# tlsa_rrdata NAME: "U S M HEX" of the first TLSA record at NAME.
+tlsa_rrdata()
+{
+	dns "$1" TLSA |
+	    awk '/^[^;]/ && $4 == "TLSA" { print $5, $6, $7, $8; exit }'
+}
+
+# want_dane HOST ADDR RRDATA TEXT: openssl's DANE check with RRDATA, as
+# SMTP does it (no name checks for DANE-EE, RFC 7672 §3.1.1), says TEXT.
+want_dane()
+{
+	local out
+	out=$(starttls "$1" "$2" -dane_tlsa_domain "$1" -dane_tlsa_rrdata "$3" \
+	    -dane_ee_no_namechecks)
+	printf '%s\n' "$out"
+	grep -q -- "$4" <<<"$out"
+}
+
+ca_digest()
+{
+	openssl x509 -in "$WORLD_CA" -outform DER | sha256sum | cut -d' ' -f1
+}
+
+# no_starttls ADDR: EHLO is answered, without STARTTLS.
+no_starttls()
+{
+	local out
+	out=$(smtp_say "$1" "EHLO selftest.test") || return 1
+	printf '%s\n' "$out"
+	grep -q '^250[ -]' <<<"$out" && ! grep -qi '^250[ -]STARTTLS' <<<"$out"
+}
+
+# reply_is ADDR REGEX CMD...: the last reply line matches REGEX.
+reply_is()
+{
+	local addr=$1 want=$2 out
+	shift 2
+	out=$(smtp_say "$addr" "$@")
+	printf '%s\n' "$out"
+	tail -n 1 <<<"$out" | grep -Eq -- "$want"
+}
+
+silent()
+{
+	local out t0
+	t0=$(now)
+	if out=$(WAIT=1 smtp_say "$1"); then
+		echo "it spoke: $out"
+		return 1
+	fi
+	echo "$out after $(elapsed "$t0") s"
+	[ "$out" = "(no reply)" ]
+}
+
+refused()
+{
+	if smtp_say "$1" >/dev/null 2>&1; then
+		echo "$1:25 accepted"
+		return 1
+	fi
+}
+
+# postfix_all_running: `status` reports an instance for each smtp line
+# of the domain files, each running.
+postfix_all_running()
+{
+	local want got out
+	want=$(cat "$HERE"/domains/*.domain | grep -c '^smtp ')
+	out=$(bash "$WORLD" status)
+	got=$(grep -c '^  postfix .*: running' <<<"$out")
+	echo "$got of $want Postfix instances running"
+	[ "$got" = "$want" ]
+}
+
+postfix_logs()
+{
+	grep -H 'connect from' "$WORLD_DIR/log/postfix-mx1.example.test.log" |
+	    tail -n 2
+}
+
 # ---- cleanliness --------------------------------------------------------
 
 # live_pids_of INODE DIR: processes (not zombies) in the network
@@ -359,6 +516,60 @@ check "https: http-html.test serves text/html" \
 check "https: http-redirect.test redirects" \
     want_http "$(policy_url http-redirect.test)" 301
 
+# The MX hosts: a Postfix each (STS-CERT-n and DANE-AUTH-n are ids of
+# ../shared/conformance/rfc-checklist.md).
+check "smtp: every smtp line has a running Postfix" postfix_all_running
+check "smtp: mx1.example.test: STARTTLS, certificate verified (STS-CERT-3/4)" \
+    want_verified mx1.example.test 127.0.25.1
+check "smtp: the same over IPv6" \
+    want_verified mx1.example.test fd6d:7473::25:1
+RR=$(tlsa_rrdata _25._tcp.mx1.example.test)
+check "smtp: DANE-EE with the TLSA record from the DNS (DANE-AUTH-3)" \
+    want_dane mx1.example.test 127.0.25.1 "$RR" \
+    'DANE TLSA 3 1 1 .*matched EE certificate at depth 0'
+check "smtp: the chain holds the CA: DANE-TA 2 0 1 matches (DANE-AUTH-7)" \
+    want_dane mx1.example.test 127.0.25.1 "2 0 1 $(ca_digest)" \
+    'DANE TLSA 2 0 1 .*matched TA certificate at depth 1'
+check "smtp: other.test's two MX hosts verify" other_verified
+check "smtp: insecure.test: the MX's TLSA is insecure (no AD)" \
+    want_insecure _25._tcp.mx.insecure.test TLSA
+check "smtp: insecure.test's MX verifies" want_verified mx.insecure.test 127.0.25.4
+check "smtp: no-starttls: EHLO without STARTTLS (STS-CERT-1 T1)" \
+    no_starttls 127.0.25.40
+check "smtp: starttls-refused: STARTTLS answered 454 (STS-CERT-1 T2)" \
+    reply_is 127.0.25.41 '^454 4\.7\.0 ' "EHLO selftest.test" STARTTLS
+check "smtp: old-tls: TLS 1.0 is served (openssl -tls1)" \
+    tls_report_has mx1.mx-old-tls.test 127.0.25.50 '^Protocol version: TLSv1$' \
+    -tls1 -cipher DEFAULT@SECLEVEL=0
+check "smtp: old-tls: TLS 1.2 is not (STS-CERT-8)" \
+    tls_report_has mx1.mx-old-tls.test 127.0.25.50 \
+    'alert protocol version|unsupported protocol' \
+    -tls1_2
+check "smtp: expired certificate is refused (STS-CERT-2)" \
+    tls_report_has mx1.mx-cert-expired.test 127.0.25.42 expired
+check "smtp: wrong-name certificate is refused (STS-CERT-4)" \
+    tls_report_has mx1.mx-cert-wrong-name.test 127.0.25.43 \
+    'hostname mismatch'
+check "smtp: self-signed certificate is refused (STS-CERT-3 T1)" \
+    tls_report_has mx1.mx-cert-self-signed.test 127.0.25.44 'self.signed'
+check "smtp: DANE-EE ignores the wrong name (DANE-AUTH-3 T1)" \
+    want_dane mx1.mx-cert-wrong-name.test 127.0.25.43 \
+    "$(tlsa_rrdata _25._tcp.mx1.mx-cert-wrong-name.test)" \
+    '^Verification: OK'
+check "smtp: tlsa-mismatch: the TLSA record matches nothing (DANE-AUTH-1)" \
+    want_dane mx1.mx-tlsa-mismatch.test 127.0.25.45 \
+    "$(tlsa_rrdata _25._tcp.mx1.mx-tlsa-mismatch.test)" \
+    'no matching DANE TLSA records'
+check "smtp: ipv6-only: no A record" \
+    sh -c '! bash "$1" exec drill A mx1.mx-ipv6-only.test |
+        grep -Eq "IN[[:space:]]+A[[:space:]]"' sh "$WORLD"
+check "smtp: ipv6-only: the MX verifies over IPv6" \
+    want_verified mx1.mx-ipv6-only.test fd6d:7473::25:46
+check "smtp: silent: connects, no greeting" silent 127.0.25.47
+check "smtp: banner-554: greets with 554" reply_is 127.0.25.48 '^554 '
+check "smtp: mx-down: the connection is refused" refused 127.0.25.49
+check "smtp: Postfix logs to WORLD_DIR/log" postfix_logs
+
 DIR=$WORLD_DIR
 t0=$(now)
 check "down" bash "$WORLD" down
@@ -386,6 +597,11 @@ kill_up_at()
 		recorded) [ -z "$dir" ] || reached=1 ;;
 		netns) [ -z "$inode" ] || reached=1 ;;
 		nsd) [ -z "$dir" ] || [ ! -s "$dir/run/nsd.pid" ] || reached=1 ;;
+		postfix)
+			[ -z "$dir" ] ||
+			    ! compgen -G "$dir/postfix/*/spool/pid/master.pid" \
+			    >/dev/null || reached=1
+			;;
 		esac
 		[ "$reached" = 0 ] || break
 		sleep 0.01
@@ -399,7 +615,7 @@ kill_up_at()
 	printf '%s %s %s\n' "$reached" "${dir:-}" "${inode:-}"
 }
 
-for stage in recorded netns nsd; do
+for stage in recorded netns nsd postfix; do
 	read -r reached dir inode < <(kill_up_at KILL "$stage")
 	[ "$reached" = 1 ] || note "up finished before stage $stage"
 	check "up killed (SIGKILL) at stage '$stage': down cleans up" bash "$WORLD" down
@@ -409,6 +625,11 @@ done
 read -r reached dir inode < <(kill_up_at TERM nsd)
 sleep 0.2
 check "up stopped by SIGTERM cleans up after itself" nothing_left "$inode" "$dir"
+read -r reached dir inode < <(kill_up_at TERM postfix)
+[ "$reached" = 1 ] || note "up finished before stage postfix"
+sleep 0.2
+check "up stopped by SIGTERM while Postfix starts cleans up" \
+    nothing_left "$inode" "$dir"
 
 # A main server that passes the checks and dies at once.
 cat >"$SCRATCH/mtasts" <<'EOF'
@@ -444,6 +665,19 @@ printf 'zone signed\nmx 10 mx1\nfrobnicate now\n' >"$SCRATCH/domains/broken.test
 check "up rejects a bad domain file with file:line" \
     sh -c '! WORLD_DOMAINS="$2" bash "$1" up >"$3" 2>&1 &&
         grep -q "broken.test.domain:3: unknown directive" "$3"' \
+    sh "$WORLD" "$SCRATCH/domains" "$SCRATCH/up.out"
+check "... and leaves nothing behind" nothing_left "" ""
+printf 'zone signed\nmx 10 mx1\na mx1 127.0.25.99\nsmtp mx1 frobnicate\n' \
+    >"$SCRATCH/domains/broken.test.domain"
+check "up rejects an unknown smtp mode with file:line" \
+    sh -c '! WORLD_DOMAINS="$2" bash "$1" up >"$3" 2>&1 &&
+        grep -q "broken.test.domain:4: smtp modes are" "$3"' \
+    sh "$WORLD" "$SCRATCH/domains" "$SCRATCH/up.out"
+printf 'zone signed\nmx 10 mx1\na mx1 127.0.25.1\nsmtp mx1 no-starttls\n' \
+    >"$SCRATCH/domains/broken.test.domain"
+check "up rejects an MX address another MX has" \
+    sh -c '! WORLD_DOMAINS="$2" bash "$1" up >"$3" 2>&1 &&
+        grep -Eq "127\.0\.25\.1 is mx1\.(example|broken)\.test.s too" "$3"' \
     sh "$WORLD" "$SCRATCH/domains" "$SCRATCH/up.out"
 check "... and leaves nothing behind" nothing_left "" ""
 

@@ -12,11 +12,12 @@
 #                          configs into $WORLD_DIR (no root; for debugging)
 #
 # Everything runs in a private network namespace ($WORLD_NS) on loopback
-# addresses with the real ports (53, 443, later 25), so nothing clashes
+# addresses with the real ports (53, 443, 25), so nothing clashes
 # with the machine and programs that only read /etc/resolv.conf (glibc,
 # curl, Postfix) see the world's validating resolver.  Domains are data
 # files (domains/*.domain, format in README.md); the CA, the certificates,
 # the DNSSEC keys and signatures are made at every start and never kept.
+# MX hosts with an `smtp` line get a receiving Postfix instance each.
 #
 # Environment (all optional):
 #   WORLD_NS        namespace name (mtsworld)
@@ -27,6 +28,7 @@
 #   WORLD_HTTPS     mtasts|nginx: the main policy server (mtasts when
 #                   "$MTASTS serve --help" works, else nginx)
 #   MTASTS          the mtasts binary for WORLD_HTTPS=mtasts
+#   WORLD_SMTP=0    no Postfix MX hosts (the `smtp` lines are ignored)
 #   WORLD_RUN       where `up` records WORLD_DIR for `down` (/run/mtasts-world)
 #   WORLD_KEEP=1    `down` keeps WORLD_DIR (logs) and says where it is
 #
@@ -64,6 +66,8 @@ ADDR6_REF=$ULA::81
 CERT_DAYS=30
 CERT_VARIANTS="ok expired not-yet-valid wrong-name self-signed cn-only"
 ZONE_MODES="signed insecure bogus bogus-ds"
+SMTP_MODES="starttls no-starttls starttls-refused old-tls silent banner-554"
+SILENT_SECONDS=120 # how long a `silent` MX keeps quiet after a connect
 
 die()
 {
@@ -136,6 +140,8 @@ declare -A Z_HTTPS  # zone -> main|reference (explicit choice)
 declare -A Z_HTTP   # zone -> quirks, "status N" / "content-type T" / "redirect U" lines
 declare -A CERT     # host -> variant
 declare -A CERT_AT  # host -> file:line of its cert directive
+declare -A SMTP     # host -> the mode of its Postfix instance
+declare -A SMTP_AT  # host -> file:line of its smtp directive
 
 # fqdn ZONE NAME: sets FQDN to a name of a domain file as an absolute
 # name without the final dot, as zone files read it ("@" is the zone,
@@ -243,9 +249,12 @@ parse_domain()
 			valid_owner "$a" || die "$at: bad owner name '$a'"
 			[[ "$b $c $d" =~ ^[0-3]\ [01]\ [012]$ ]] && [ -n "$e" ] ||
 			    die "$at: tlsa wants OWNER USAGE(0-3) SELECTOR(0-1)" \
-			    "MTYPE(0-2) auto|HEX"
-			[ "$e" = auto ] || [[ $e =~ ^[0-9A-Fa-f]+$ ]] ||
-			    die "$at: tlsa data must be auto or hex"
+			    "MTYPE(0-2) auto|wrong|HEX"
+			[ "$e" = auto ] || [ "$e" = wrong ] ||
+			    [[ $e =~ ^[0-9A-Fa-f]+$ ]] ||
+			    die "$at: tlsa data must be auto, wrong or hex"
+			[ "$e" != wrong ] || [ "$d" != 0 ] ||
+			    die "$at: tlsa wrong needs MTYPE 1 or 2 (a digest)"
 			[ "$e" != auto ] || [[ ${a,,} =~ ^_[0-9]+\._[a-z]+\. ]] ||
 			    die "$at: tlsa auto needs an owner _PORT._PROTO.HOST"
 			Z_RECS[$zone]+="$n	tlsa	$a $b $c $d $e"$'\n'
@@ -310,8 +319,19 @@ parse_domain()
 			Z_HTTP[$zone]+="$a $b"$'\n'
 			;;
 		smtp)
-			die "$at: 'smtp' is reserved for the Postfix peers" \
-			    "(not implemented yet)"
+			read -r a b c <<<"$rest"
+			[ -n "$a" ] && [ -z "$c" ] && valid_owner "$a" ||
+			    die "$at: smtp wants HOST [MODE]"
+			b=${b:-starttls}
+			case " $SMTP_MODES " in
+			*" $b "*) ;;
+			*) die "$at: smtp modes are: $SMTP_MODES" ;;
+			esac
+			fqdn "$zone" "$a"
+			[ -z "${SMTP[$FQDN]:-}" ] ||
+			    die "$at: $FQDN has an smtp line already (${SMTP_AT[$FQDN]})"
+			SMTP[$FQDN]=$b
+			SMTP_AT[$FQDN]=$at
 			;;
 		*)
 			die "$at: unknown directive '$kw'"
@@ -343,6 +363,16 @@ read_domains()
 			    "and no http quirk"
 		fi
 	done
+	# An MX that offers STARTTLS needs something to present.
+	for z in "${!SMTP[@]}"; do
+		case ${SMTP[$z]}:${CERT[$z]:-} in
+		starttls: | old-tls:)
+			die "${SMTP_AT[$z]}: smtp $z needs 'cert' for it" ;;
+		esac
+	done
+	# A world without MX hosts, for tests that need none: checked
+	# above, then dropped.
+	[ "${WORLD_SMTP:-1}" != 0 ] || SMTP=()
 }
 
 # The server that answers for mta-sts.ZONE: the main one (mtasts serve,
@@ -515,7 +545,8 @@ tlsa_data()
 # DNS: zones, signatures, nsd and unbound configs
 # ======================================================================
 
-declare -A LO_ADDRS # addresses to add to the namespace's lo
+declare -A LO_ADDRS   # addresses to add to the namespace's lo
+declare -A HOST_ADDRS # host -> its A and AAAA addresses, space separated
 
 # note_addr ADDR: remember ADDR for lo when it belongs to the world.
 note_addr()
@@ -552,6 +583,8 @@ write_zone()
 					esac
 				fi
 				note_addr "$val"
+				fqdn "$z" "$owner"
+				HOST_ADDRS[$FQDN]+="$val "
 				printf '%s IN %s %s\n' "$owner" "${kw^^}" "$val"
 				;;
 			cname | mx | txt)
@@ -569,6 +602,12 @@ write_zone()
 					[ -n "${CERT[$host]:-}" ] ||
 					    die "$at: tlsa auto: no 'cert' for $host"
 					data=$(tlsa_data "$u" "$s" "$m" "$host")
+				elif [ "$data" = wrong ]; then
+					# A digest of the right length that no
+					# certificate has: a TLSA mismatch.
+					data=$(printf 'wrong' | if [ "$m" = 1 ]; then
+					    sha256sum; else sha512sum; fi |
+					    cut -d' ' -f1)
 				fi
 				printf '%s IN TLSA %s %s %s %s\n' \
 				    "$owner" "$u" "$s" "$m" "$data"
@@ -863,6 +902,296 @@ EOF
 }
 
 # ======================================================================
+# SMTP: one receiving Postfix instance per `smtp` host
+# ======================================================================
+#
+# Each instance is a Postfix of its own, without postmulti: its own
+# config_directory, queue_directory and data_directory under
+# $PFX/HOST/, one smtpd on port 25 of the host's addresses (its A and
+# AAAA records), the host's certificate, a log file of its own.  It
+# accepts mail for every name under test. and throws it away (discard),
+# which is all a receiving MX must do for a sender to call the delivery
+# done.
+
+# postfix_addrs HOST: the host's addresses, checked: each one the
+# world's (on lo), none a fixed service's, none another MX's.  Sets
+# PF_ADDRS (IPv6 in brackets, as main.cf wants them) and PF_PROTOS.
+declare -A PF_OWNER # address -> the smtp host that listens on it
+postfix_addrs()
+{
+	local host=$1 a v4=0 v6=0
+	PF_ADDRS=""
+	for a in ${HOST_ADDRS[$host]:-}; do
+		[ -n "${LO_ADDRS[${a,,}]:-}" ] ||
+		    die "${SMTP_AT[$host]}: $host: $a is not an address of the" \
+		    "world (127.0.0.0/8 or $ULA::/64)"
+		case $a in
+		"$ADDR_RESOLVER" | "$ADDR_SENDER" | "$ADDR_AUTH" | "$ADDR_MAIN" | \
+		    "$ADDR_REF" | "$ADDR_TLSRPT")
+			die "${SMTP_AT[$host]}: $host: $a is a service address" \
+			    "(README.md, the address plan)"
+			;;
+		esac
+		[ -z "${PF_OWNER[${a,,}]:-}" ] ||
+		    die "${SMTP_AT[$host]}: $host: $a is ${PF_OWNER[${a,,}]}'s too"
+		PF_OWNER[${a,,}]=$host
+		case $a in
+		*:*) PF_ADDRS+="${PF_ADDRS:+, }[$a]"; v6=1 ;;
+		*) PF_ADDRS+="${PF_ADDRS:+, }$a"; v4=1 ;;
+		esac
+	done
+	[ -n "$PF_ADDRS" ] ||
+	    die "${SMTP_AT[$host]}: $host has no A or AAAA record"
+	case $v4$v6 in
+	11) PF_PROTOS=all ;;
+	10) PF_PROTOS=ipv4 ;;
+	01) PF_PROTOS=ipv6 ;;
+	esac
+}
+
+# postfix_tls HOST: the main.cf lines of the host's STARTTLS.  A CA
+# certificate goes into the chain after the leaf: RFC 7672 §3.1.2 wants
+# the trust anchor of a DANE-TA digest record in the chain.
+postfix_tls()
+{
+	local host=$1 chain
+	case ${SMTP[$host]}:${CERT[$host]:-} in
+	no-starttls:* | *:)
+		printf 'smtpd_tls_security_level = none\n'
+		return
+		;;
+	starttls-refused:*)
+		# smtpd offers STARTTLS (the level says so) but has no usable
+		# certificate: "454 4.7.0 TLS not available due to local
+		# problem", the classic refusal (checklist STS-CERT-1 T2).
+		chain=$PKI/broken-chain.pem
+		;;
+	*:self-signed) chain="$PKI/$host.key, $PKI/$host.pem" ;;
+	*) chain="$PKI/$host.key, $PKI/$host.pem, $PKI/ca.pem" ;;
+	esac
+	printf 'smtpd_tls_security_level = may\n'
+	printf 'smtpd_tls_chain_files = %s\n' "$chain"
+	printf 'smtpd_tls_loglevel = 1\n'
+	if [ "${SMTP[$host]}" = old-tls ]; then
+		# TLS 1.0 alone, which OpenSSL 3 allows only at security
+		# level 0: senders that want TLS 1.2 (RFC 8461 §7.2, checklist
+		# STS-CERT-8) fail the handshake.
+		printf 'smtpd_tls_protocols = TLSv1\n'
+		printf 'tls_medium_cipherlist = DEFAULT:@SECLEVEL=0\n'
+	fi
+}
+
+# postfix_mode HOST: main.cf lines of the modes that are not about TLS.
+# With smtpd_delay_reject = no the client restrictions run at connect,
+# before the greeting: `sleep` keeps quiet, `reject` greets with 554
+# (RFC 5321 §3.1).
+postfix_mode()
+{
+	case ${SMTP[$1]} in
+	silent)
+		printf 'smtpd_delay_reject = no\n'
+		printf 'smtpd_client_restrictions = sleep %s\n' "$SILENT_SECONDS"
+		;;
+	banner-554)
+		printf 'smtpd_delay_reject = no\n'
+		printf 'smtpd_client_restrictions = reject\n'
+		;;
+	esac
+}
+
+# postfix_instance HOST: $PFX/HOST/etc/{main,master}.cf.  (Builtins
+# only, no cat: a dozen instances would cost a dozen forks each.)
+postfix_instance()
+{
+	local host=$1 d=$PFX/$1 text
+	postfix_addrs "$host"
+	IFS= read -r -d '' text <<EOF || true
+# generated by world.sh: the MX $host (${SMTP_AT[$host]}: ${SMTP[$host]})
+compatibility_level = 3.6
+queue_directory = $d/spool
+data_directory = $d/data
+maillog_file = $WORLD_DIR/log/postfix-$host.log
+maillog_file_prefixes = $WORLD_DIR/log
+inet_interfaces = $PF_ADDRS
+inet_protocols = $PF_PROTOS
+myhostname = $host
+smtpd_banner = $host ESMTP mtasts world
+mydestination =
+relay_domains = test
+relay_transport = discard:accepted-by-$host
+default_transport = discard:accepted-by-$host
+mynetworks = 127.0.0.0/8, [::1]/128, [$ULA::]/64
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+alias_maps =
+alias_database =
+smtputf8_enable = no
+biff = no
+notify_classes =
+# No root zone in the world: no DNSSEC self-test at start.
+dnssec_probe =
+EOF
+	{
+		printf '%s' "$text"
+		postfix_tls "$host"
+		postfix_mode "$host"
+	} >"$d/etc/main.cf"
+	printf '%s' "$PF_MASTER_CF" >"$d/etc/master.cf"
+}
+
+# Only smtpd listens (no submission, no pickup: nothing is submitted
+# locally); the rest is what accepting and discarding a message takes.
+# chroot "n" everywhere: the paths are the world's.
+IFS= read -r -d '' PF_MASTER_CF <<'EOF' || true
+# generated by world.sh
+smtp      inet  n       -       n       -       -       smtpd
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+
+make_postfix()
+{
+	local host
+	local -a paths=()
+	[ ${#SMTP[@]} -ne 0 ] || return 0
+	printf '%s\n' '# not a certificate: STARTTLS fails (smtp HOST starttls-refused)' \
+	    >"$PKI/broken-chain.pem"
+	for host in "${!SMTP[@]}"; do
+		paths+=("$PFX/$host/etc" "$PFX/$host/spool" "$PFX/$host/data")
+	done
+	mkdir -p "${paths[@]}"
+	for host in "${!SMTP[@]}"; do
+		postfix_instance "$host"
+	done
+	# Postfix waits, rereading it every 0.3 s, until a config file it
+	# reads is older than a second or two (so it does not read one being
+	# written): two seconds of every start.  These are complete.
+	touch -d '1 minute ago' "$PFX"/*/etc/main.cf "$PFX"/*/etc/master.cf
+}
+
+# postfix_pid HOST: the pid of the instance's master, from its pid file
+# (a number padded with blanks).
+postfix_pid()
+{
+	local pid=""
+	[ -f "$PFX/$1/spool/pid/master.pid" ] &&
+	    read -r pid <"$PFX/$1/spool/pid/master.pid"
+	printf '%s' "$pid"
+}
+
+# Postfix's daemons run as user postfix and open data_directory by its
+# absolute path: the path down to it must let that user through.  A
+# WORLD_DIR from mktemp is 0700; o+x lets users through it without
+# letting them list it.  `down` takes the bit back from a WORLD_DIR the
+# caller gave.
+postfix_path_open()
+{
+	local host
+	if [ -z "$(find "$WORLD_DIR" -maxdepth 0 -perm -o+x)" ]; then
+		chmod o+x "$WORLD_DIR"
+		state_set added_o_x 1
+	fi
+	chmod 0711 "$PFX"
+	for host in "${!SMTP[@]}"; do
+		chmod 0711 "$PFX/$host"
+	done
+	host=${!SMTP[*]}
+	host=${host%% *}
+	runuser -u postfix -- test -x "$PFX/$host" ||
+	    die "user postfix cannot reach $PFX: a WORLD_DIR (or TMPDIR)" \
+	    "under a directory closed to others?"
+}
+
+# postfix_queues: the queue and data directories of every instance, as
+# Postfix's own list (postfix-files in meta_directory) wants them, and a
+# quick-start file in each queue, with which `postfix start` skips its
+# checks (postfix-script).  `postfix check` would make the directories
+# too, at ~0.4 s of CPU an instance; here one mkdir, chown and chmod for
+# each owner and mode, for every instance at once.
+postfix_queues()
+{
+	local meta owner setgid line path user group mode host key
+	local -a conf spec
+	local -A dirs=()
+	mapfile -t conf < <(postconf -dh meta_directory mail_owner setgid_group)
+	meta=${conf[0]:-} owner=${conf[1]:-} setgid=${conf[2]:-}
+	[ -n "$setgid" ] || die "postconf -d failed"
+	mapfile -t spec < <(grep -E '^\$(queue|data)_directory[^:]*:d:' \
+	    "$meta/postfix-files")
+	[ ${#spec[@]} -ge 3 ] || die "no queue layout in $meta/postfix-files"
+	# The queue directory comes first in the list, before its children.
+	for line in "${spec[@]}"; do
+		IFS=: read -r path _ user group mode _ <<<"$line"
+		key="${user/\$mail_owner/$owner}:${group/\$setgid_group/$setgid}:$mode"
+		for host in "${!SMTP[@]}"; do
+			case $path in
+			\$queue_directory*)
+				dirs[$key]+=" $PFX/$host/spool${path#\$queue_directory}" ;;
+			\$data_directory*)
+				dirs[$key]+=" $PFX/$host/data${path#\$data_directory}" ;;
+			esac
+		done
+	done
+	for key in "${!dirs[@]}"; do
+		IFS=: read -r user group mode <<<"$key"
+		[ "$group" != - ] || group=""
+		# shellcheck disable=SC2086 # paths of plain characters
+		mkdir -p ${dirs[$key]} &&
+		    chown "$user${group:+:$group}" ${dirs[$key]} &&
+		    chmod "$mode" ${dirs[$key]} ||
+		    die "cannot make the Postfix queues"
+	done
+	for host in "${!SMTP[@]}"; do
+		: >"$PFX/$host/spool/quick-start"
+	done
+}
+
+# start_postfix: every instance at once, `postfix start` each; it returns
+# when the master has bound its sockets (master -w), so a port that then
+# refuses is a failure.
+start_postfix()
+{
+	local host pid a
+	local -A jobs=()
+	[ ${#SMTP[@]} -ne 0 ] || return 0
+	postfix_path_open
+	postfix_queues
+	for host in "${!SMTP[@]}"; do
+		ns_exec postfix -c "$PFX/$host/etc" start \
+		    >>"$WORLD_DIR/log/postfix-$host.log" 2>&1 </dev/null &
+		jobs[$!]=$host
+	done
+	for pid in "${!jobs[@]}"; do
+		if ! wait "$pid"; then
+			host=${jobs[$pid]}
+			WAIT_FAILED="postfix of $host did not start"
+			WAIT_FAILED+=" (see $WORLD_DIR/log/postfix-$host.log)"
+			return 1
+		fi
+	done
+	for host in "${!SMTP[@]}"; do
+		for a in ${HOST_ADDRS[$host]}; do
+			wait_for "postfix of $host on $a:25" 5 tcp_open "$a" 25 ||
+			    return 1
+		done
+	done
+}
+
+# ======================================================================
 # State: WORLD_DIR, its record for `down`, the namespace
 # ======================================================================
 
@@ -895,6 +1224,7 @@ set_paths()
 	PKI=$WORLD_DIR/pki
 	DNS=$WORLD_DIR/dns
 	HTTPS=$WORLD_DIR/https
+	PFX=$WORLD_DIR/postfix
 	RUN=$WORLD_DIR/run
 }
 
@@ -1103,36 +1433,23 @@ serving()
 	tcp_open "$2" 443
 }
 
-# world_pids: the processes in the world's namespace, found three ways
-# so a half-made or half-removed world is covered: the pid files, `ip
-# netns pids`, and every process whose network namespace is the one
-# recorded at start (that also finds them after the name is gone).
+# world_pids: the processes in the world's namespace: every process
+# whose network namespace is the one recorded at start, by inode (a
+# half-made world is covered, and a half-removed one whose name is gone).
+# Pid files and `ip netns pids` could only name candidates that this
+# test would keep or drop anyway.  One find over /proc, not a readlink
+# per process: with a dozen Postfix instances the world has ~90
+# processes and `down` polls this.  (A zombie has no namespace left: it
+# is gone for our purpose.)
 world_pids()
 {
-	local inode f p link
+	local inode
 	inode=$(state_get netns_inode)
 	[ -n "$inode" ] || inode=$(ns_inode) || inode=""
 	# No namespace was ever made: no process can be ours.
 	[ -n "$inode" ] || return 0
-	{
-		for f in "$RUN"/*.pid; do
-			[ -f "$f" ] && printf '%s\n' "$(<"$f")"
-		done
-		ip netns pids "$WORLD_NS" 2>/dev/null || true
-		for p in /proc/[0-9]*; do
-			link=$(readlink "$p/ns/net" 2>/dev/null) || continue
-			[ "$link" != "net:[$inode]" ] || printf '%s\n' "${p#/proc/}"
-		done
-	} | sort -un | while read -r p; do
-		# A pid file can outlive its process and its number be reused:
-		# only a process inside the world's namespace is ours.  (A
-		# zombie has no namespace left: it is gone for our purpose.)
-		[[ $p =~ ^[0-9]+$ ]] || continue
-		link=$(readlink "/proc/$p/ns/net" 2>/dev/null) || continue
-		if [ "$link" = "net:[$inode]" ]; then
-			printf '%s\n' "$p"
-		fi
-	done
+	find /proc/[0-9]*/ns/net -maxdepth 0 -lname "net:\[$inode\]" \
+	    2>/dev/null | cut -d/ -f3 | sort -un
 }
 
 stop_processes()
@@ -1168,6 +1485,7 @@ generate()
 	make_pki
 	make_dns
 	make_https
+	make_postfix
 }
 
 cmd_up()
@@ -1194,18 +1512,20 @@ cmd_up()
 	trap 'exit 141' PIPE
 	state_set https "$WORLD_HTTPS"
 	generate
+	[ ${#SMTP[@]} -eq 0 ] || need_tools postfix runuser
 	make_netns
 	start_dns || die "$WAIT_FAILED"
 	start_https || die "$WAIT_FAILED"
-	# Later: start_postfix (the receiving MX instances on the mx hosts'
-	# addresses, the sender on $ADDR_SENDER) and start_policyd; see
+	start_postfix || die "$WAIT_FAILED"
+	# Later: the sending Postfix on $ADDR_SENDER and start_policyd; see
 	# README.md "Hooks".  `down` stops them like the others: every
 	# process of the namespace is killed.
 	trap - EXIT INT TERM HUP PIPE
 	# The report on stderr, the variables on stdout:
 	# `eval "$(world.sh up)"` works.
 	say "world $WORLD_NS is up in $((SECONDS - t0)) s: ${#DOMAINS[@]} domains," \
-	    "main policy server: $WORLD_HTTPS, state in $WORLD_DIR" >&2
+	    "${#SMTP[@]} MX hosts (Postfix), main policy server: $WORLD_HTTPS," \
+	    "state in $WORLD_DIR" >&2
 	cmd_env
 }
 
@@ -1259,9 +1579,12 @@ cmd_down()
 				rm -rf "$WORLD_DIR" 2>/dev/null ||
 				    { sleep 0.2; rm -rf "$WORLD_DIR"; }
 			else
-				# A directory the caller gave: empty it, keep it.
+				# A directory the caller gave: empty it, keep it
+				# (and close it again, see postfix_path_open).
+				[ "$(state_get added_o_x)" != 1 ] ||
+				    chmod o-x "$WORLD_DIR"
 				rm -rf "${WORLD_DIR:?}"/{world.state,ip.batch} \
-				    "$WORLD_DIR"/{run,log,pki,dns,https}
+				    "$WORLD_DIR"/{run,log,pki,dns,https,postfix}
 			fi
 		fi
 	fi
@@ -1276,7 +1599,7 @@ cmd_down()
 
 cmd_status()
 {
-	local f name rc=0 inode
+	local f name pid rc=0 inode
 	need_root
 	check_ns_name
 	if ! find_world; then
@@ -1296,6 +1619,19 @@ cmd_status()
 			say "  $name: running, pid $(<"$f")"
 		else
 			say "  $name: DEAD (pid file $f)"
+			rc=1
+		fi
+	done
+	for f in "$PFX"/*/etc/main.cf; do
+		[ -f "$f" ] || continue
+		name=${f%/etc/main.cf}
+		name=${name##*/}
+		pid=$(postfix_pid "$name")
+		if [[ $pid =~ ^[0-9]+$ ]] &&
+		    readlink "/proc/$pid/ns/net" >/dev/null 2>&1; then
+			say "  postfix $name: running, pid $pid"
+		else
+			say "  postfix $name: DEAD (see $WORLD_DIR/log/postfix-$name.log)"
 			rc=1
 		fi
 	done

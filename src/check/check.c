@@ -1,0 +1,1035 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The engine of `mtasts check`.  For each domain, in the order a sender
+ * works (RFC 8461 §3, §4, §5; RFC 7672 §2):
+ *
+ *   DNS      _mta-sts TXT, _smtp._tls TXT, MX, A/AAAA of mta-sts.<domain>
+ *            (each with its DNSSEC status)
+ *   HTTPS    the policy from every address of the policy host (fetch.c)
+ *   policy   lint, then MX coverage both ways
+ *   MX       A/AAAA and _25._tcp TLSA of every MX host, then a STARTTLS
+ *            probe of every address (probe.c), judged for MTA-STS (Web
+ *            PKI, DNS-ID) and DANE (secure TLSA only)
+ *   state    with a state directory: a changed policy under an old id
+ *
+ * Every step is asynchronous on one event loop; a domain counts its
+ * outstanding steps and is judged when the count reaches zero.  At most
+ * `concurrency` domains run at once.
+ */
+#define _GNU_SOURCE /* asprintf(3) */
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <mtasts/dns.h>
+
+#include "check.h"
+#include "fetch.h"
+#include "probe.h"
+
+#define MAX_MX      16 /* MX hosts probed per domain */
+#define MAX_ADDRS   4  /* addresses used per host */
+#define EXPIRY_WARN (14 * 86400)
+#define POLICY_PATH "/.well-known/mta-sts.txt"
+
+/* What is kept of a DNS answer after its callback. */
+struct rrset {
+	bool done;
+	enum mts_dns_rcode rcode;
+	enum mts_dnssec dnssec;
+	char *canonical;
+	size_t records; /* records of the type in the answer */
+	size_t count;   /* addresses kept in addr */
+	char **addr;    /* A/AAAA */
+};
+
+struct mxhost {
+	struct dom *dom;
+	char *name;
+	uint16_t pref;
+	struct rrset a, aaaa;
+	struct rrset tlsa_rr;
+	struct mts_dane_tlsa *tlsa; /* the records of a secure answer */
+	size_t tlsa_count;
+	size_t probes; /* started */
+	struct probe_result *results[2 * MAX_ADDRS];
+	size_t result_count;
+};
+
+struct dom {
+	TAILQ_ENTRY(dom) entry;
+	struct checker *ck;
+	char *name;
+	unsigned pending;
+	struct mts_diag diag;
+	/* records */
+	bool sts_valid;
+	char sts_id[MTS_STS_ID_MAX + 1];
+	enum mts_dnssec zone_dnssec;
+	bool zone_dnssec_known;
+	/* policy host */
+	struct rrset host_a, host_aaaa;
+	struct fetch_result *fetches[2 * MAX_ADDRS];
+	size_t fetch_count;
+	/* the policy, from the first good fetch */
+	bool have_policy;
+	struct mts_sts_policy policy;
+	char *policy_body;
+	size_t policy_len;
+	/* MX */
+	bool mx_done;
+	bool mx_implicit;
+	struct mxhost *mx[MAX_MX];
+	size_t mx_count;
+};
+
+TAILQ_HEAD(dom_list, dom);
+
+struct checker {
+	struct event_base *base;
+	struct check_options opt;
+	struct mts_dns *dns;
+	struct ssl_ctx_st *fetch_ctx;
+	struct ssl_ctx_st *probe_ctx;
+	check_report_cb cb;
+	void *cb_arg;
+	struct dom_list queue;
+	size_t queued, running;
+};
+
+static void dom_finish(struct dom *d);
+static void checker_next(struct checker *ck);
+
+/* ---- small helpers ---- */
+
+#define F(d, code, ...) mts_diag_add_code(&(d)->diag, code, 0, __VA_ARGS__)
+
+static void
+dom_hold(struct dom *d)
+{
+	d->pending++;
+}
+
+static void
+dom_release(struct dom *d)
+{
+	if (--d->pending == 0)
+		dom_finish(d);
+}
+
+static void
+rrset_reset(struct rrset *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->count; i++)
+		free(r->addr[i]);
+	free(r->addr);
+	free(r->canonical);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Keeps the status and, for A/AAAA, the addresses of an answer. */
+static void
+rrset_keep(struct rrset *r, const struct mts_dns_answer *a)
+{
+	size_t i;
+
+	r->done = true;
+	r->rcode = a->rcode;
+	r->dnssec = a->dnssec;
+	if (a->canonical != NULL)
+		r->canonical = strdup(a->canonical);
+	if (a->addr == NULL || a->count == 0)
+		return;
+	if ((r->addr = calloc(a->count, sizeof(*r->addr))) == NULL)
+		return;
+	for (i = 0; i < a->count; i++)
+		if ((r->addr[r->count] = strdup(a->addr[i])) != NULL)
+			r->count++;
+}
+
+static const char *
+mode_name(const struct dom *d)
+{
+	return d->have_policy ? mts_sts_mode_name(d->policy.mode) : NULL;
+}
+
+/* Notes the DNSSEC status of the domain's own zone once. */
+static void
+note_zone(struct dom *d, const struct mts_dns_answer *a)
+{
+	if (d->zone_dnssec_known || a->rcode == MTS_DNS_TIMEOUT ||
+	    a->rcode == MTS_DNS_ERROR)
+		return;
+	d->zone_dnssec_known = true;
+	d->zone_dnssec = a->dnssec;
+}
+
+/* A failed lookup: bogus or not; true when the answer is unusable. */
+static bool
+dns_failed(struct dom *d, const struct mts_dns_answer *a)
+{
+	if (a->dnssec == MTS_DNSSEC_BOGUS) {
+		F(d, "check-dns-bogus", "%s %s: %s", a->qname,
+		  a->qtype == MTS_DNS_TYPE_TXT ? "TXT" : "query",
+		  a->why_bogus != NULL ? a->why_bogus : "bogus");
+		return true;
+	}
+	if (a->rcode == MTS_DNS_SERVFAIL || a->rcode == MTS_DNS_TIMEOUT ||
+	    a->rcode == MTS_DNS_ERROR) {
+		F(d, "check-dns-failed", "%s: %s%s%s", a->qname,
+		  mts_dns_rcode_name(a->rcode), a->why != NULL ? ": " : "",
+		  a->why != NULL ? a->why : "");
+		return true;
+	}
+	return false;
+}
+
+static int
+query(struct dom *d, const char *name, uint16_t type, mts_dns_cb cb, void *arg)
+{
+	struct mts_err err;
+
+	if (mts_dns_query(d->ck->dns, name, type, cb, arg, &err) != 0) {
+		F(d, "check-dns-failed", "%s: %s", name, err.msg);
+		return -1;
+	}
+	dom_hold(d);
+	return 0;
+}
+
+/* ---- TXT records ---- */
+
+/* Moves a record's lint findings into the domain's findings. */
+static void
+copy_findings(struct dom *d, const struct mts_diag *from)
+{
+	const struct mts_finding *f;
+	size_t i;
+
+	for (i = 0; i < from->count; i++) {
+		f = &from->items[i];
+		mts_diag_add_code(&d->diag, f->code, f->line, "%s", f->message);
+	}
+}
+
+static void
+on_sts_txt(void *arg, const struct mts_dns_answer *a)
+{
+	const char *const *txts = (const char *const *)a->txt;
+	struct mts_sts_record rec;
+	struct mts_diag lint;
+	struct dom *d = arg;
+	struct mts_err err;
+	size_t idx;
+
+	note_zone(d, a);
+	if (dns_failed(d, a))
+		goto out;
+	if (a->rcode != MTS_DNS_ANSWER ||
+	    mts_sts_record_select(txts, a->txt_len, a->count, &idx, &err) !=
+	        0) {
+		if (a->rcode == MTS_DNS_ANSWER && err.code == MTS_ERR_MULTIPLE)
+			F(d, "check-sts-record-multiple", "_mta-sts.%s",
+			  d->name);
+		else
+			F(d, "check-sts-record-missing", "_mta-sts.%s: %s",
+			  d->name, mts_dns_rcode_name(a->rcode));
+		goto out;
+	}
+	mts_diag_init(&lint);
+	if (mts_sts_record_parse(a->txt[idx], a->txt_len[idx], &rec, &lint,
+	                         NULL) == 0) {
+		d->sts_valid = true;
+		memcpy(d->sts_id, rec.id, sizeof(d->sts_id));
+		F(d, "check-sts-record-ok", "v=STSv1; id=%s (%s)", rec.id,
+		  mts_dnssec_name(a->dnssec));
+	} else {
+		F(d, "check-sts-record-invalid", "\"%.200s\"", a->txt[idx]);
+	}
+	copy_findings(d, &lint);
+	mts_diag_reset(&lint);
+out:
+	dom_release(d);
+}
+
+static void
+on_tlsrpt_txt(void *arg, const struct mts_dns_answer *a)
+{
+	const char *const *txts = (const char *const *)a->txt;
+	struct mts_tlsrpt_record rec;
+	struct mts_diag lint;
+	struct dom *d = arg;
+	struct mts_err err;
+	size_t idx;
+
+	if (dns_failed(d, a))
+		goto out;
+	if (a->rcode != MTS_DNS_ANSWER ||
+	    mts_tlsrpt_record_select(txts, a->txt_len, a->count, &idx, &err) !=
+	        0) {
+		if (a->rcode == MTS_DNS_ANSWER && err.code == MTS_ERR_MULTIPLE)
+			F(d, "check-tlsrpt-record-multiple", "_smtp._tls.%s",
+			  d->name);
+		else
+			F(d, "check-tlsrpt-record-missing", "_smtp._tls.%s",
+			  d->name);
+		goto out;
+	}
+	mts_diag_init(&lint);
+	if (mts_tlsrpt_record_parse(a->txt[idx], a->txt_len[idx], &rec, &lint,
+	                            NULL) == 0) {
+		F(d, "check-tlsrpt-record-ok", "%zu destination%s",
+		  rec.rua_count, rec.rua_count == 1 ? "" : "s");
+		mts_tlsrpt_record_reset(&rec);
+	} else {
+		F(d, "check-tlsrpt-record-invalid", "\"%.200s\"", a->txt[idx]);
+	}
+	copy_findings(d, &lint);
+	mts_diag_reset(&lint);
+out:
+	dom_release(d);
+}
+
+/* ---- the policy host and the fetch ---- */
+
+static void
+on_fetch(void *arg, struct fetch_result *r)
+{
+	struct dom *d = arg;
+
+	if (d->fetch_count < sizeof(d->fetches) / sizeof(d->fetches[0]))
+		d->fetches[d->fetch_count++] = r;
+	else
+		fetch_result_free(r);
+	dom_release(d);
+}
+
+static void
+start_fetches(struct dom *d, const struct rrset *r)
+{
+	struct fetch_options fo;
+	size_t i;
+
+	memset(&fo, 0, sizeof(fo));
+	fo.timeout_ms = d->ck->opt.timeout_ms;
+	fo.port = d->ck->opt.https_port;
+	for (i = 0; i < r->count && i < MAX_ADDRS; i++) {
+		dom_hold(d);
+		if (fetch_policy(d->ck->base, d->ck->fetch_ctx, d->name,
+		                 r->addr[i], &fo, on_fetch, d) != 0) {
+			F(d, "check-fetch-connect", "%s: cannot start",
+			  r->addr[i]);
+			dom_release(d);
+		}
+	}
+}
+
+/* Both address lookups of the policy host are in: fetch from each. */
+static void
+policy_host_done(struct dom *d)
+{
+	const char *alias = d->host_a.canonical != NULL ?
+	    d->host_a.canonical :
+	    d->host_aaaa.canonical;
+
+	if (!d->host_a.done || !d->host_aaaa.done)
+		return;
+	if (d->host_a.count + d->host_aaaa.count == 0) {
+		F(d, "check-policy-host-missing", "mta-sts.%s: %s", d->name,
+		  mts_dns_rcode_name(d->host_a.rcode));
+		return;
+	}
+	if (alias != NULL)
+		F(d, "check-policy-host-cname", "mta-sts.%s is an alias of %s",
+		  d->name, alias);
+	F(d, "check-policy-host-ok", "mta-sts.%s: %zu IPv4, %zu IPv6 address%s",
+	  d->name, d->host_a.count, d->host_aaaa.count,
+	  d->host_a.count + d->host_aaaa.count == 1 ? "" : "es");
+	start_fetches(d, &d->host_a);
+	start_fetches(d, &d->host_aaaa);
+}
+
+static void
+on_host_addr(void *arg, const struct mts_dns_answer *a)
+{
+	struct dom *d = arg;
+
+	if (!dns_failed(d, a))
+		rrset_keep(a->qtype == MTS_DNS_TYPE_A ? &d->host_a :
+		                                        &d->host_aaaa,
+		           a);
+	else
+		(a->qtype == MTS_DNS_TYPE_A ? &d->host_a : &d->host_aaaa)
+		    ->done = true;
+	policy_host_done(d);
+	dom_release(d);
+}
+
+/* ---- MX hosts ---- */
+
+static void
+on_probe(void *arg, struct probe_result *r)
+{
+	struct mxhost *m = arg;
+
+	if (m->result_count < sizeof(m->results) / sizeof(m->results[0]))
+		m->results[m->result_count++] = r;
+	else
+		probe_result_free(r);
+	dom_release(m->dom);
+}
+
+static void
+probe_addrs(struct mxhost *m, const struct rrset *r)
+{
+	const struct check_options *o = &m->dom->ck->opt;
+	struct probe_options po;
+	size_t i;
+
+	memset(&po, 0, sizeof(po));
+	po.timeout_ms = o->timeout_ms;
+	po.port = o->smtp_port;
+	for (i = 0; i < r->count && i < MAX_ADDRS; i++) {
+		dom_hold(m->dom);
+		m->probes++;
+		if (probe_mx(m->dom->ck->base, m->dom->ck->probe_ctx, m->name,
+		             r->addr[i], m->tlsa, m->tlsa_count, &po, on_probe,
+		             m) != 0) {
+			F(m->dom, "check-smtp-connect", "%s [%s]: cannot start",
+			  m->name, r->addr[i]);
+			dom_release(m->dom);
+		}
+	}
+}
+
+/* Addresses and TLSA are in: probe (DANE needs the TLSA first). */
+static void
+mxhost_ready(struct mxhost *m)
+{
+	if (!m->a.done || !m->aaaa.done || !m->tlsa_rr.done)
+		return;
+	if (m->a.count + m->aaaa.count == 0) {
+		F(m->dom, "check-mx-no-address", "%s", m->name);
+		return;
+	}
+	if (m->dom->ck->opt.no_smtp)
+		return;
+	probe_addrs(m, &m->a);
+	probe_addrs(m, &m->aaaa);
+}
+
+static void
+on_mx_addr(void *arg, const struct mts_dns_answer *a)
+{
+	struct mxhost *m = arg;
+	struct rrset *r = a->qtype == MTS_DNS_TYPE_A ? &m->a : &m->aaaa;
+
+	if (!dns_failed(m->dom, a))
+		rrset_keep(r, a);
+	r->done = true;
+	mxhost_ready(m);
+	dom_release(m->dom);
+}
+
+/* Keeps the TLSA records of a secure answer (RFC 7672 §2.2). */
+static void
+keep_tlsa(struct mxhost *m, const struct mts_dns_answer *a)
+{
+	size_t i;
+
+	if (a->rcode != MTS_DNS_ANSWER || a->dnssec != MTS_DNSSEC_SECURE ||
+	    a->count == 0)
+		return;
+	if ((m->tlsa = calloc(a->count, sizeof(*m->tlsa))) == NULL)
+		return;
+	for (i = 0; i < a->count; i++) {
+		m->tlsa[i] = a->tlsa[i];
+		m->tlsa[i].data = malloc(a->tlsa[i].data_len);
+		if (m->tlsa[i].data == NULL)
+			break;
+		memcpy(m->tlsa[i].data, a->tlsa[i].data, a->tlsa[i].data_len);
+	}
+	m->tlsa_count = i;
+}
+
+static void
+on_mx_tlsa(void *arg, const struct mts_dns_answer *a)
+{
+	struct mxhost *m = arg;
+
+	m->tlsa_rr.done = true;
+	m->tlsa_rr.rcode = a->rcode;
+	m->tlsa_rr.dnssec = a->dnssec;
+	m->tlsa_rr.records = a->count;
+	keep_tlsa(m, a);
+	mxhost_ready(m);
+	dom_release(m->dom);
+}
+
+static void
+add_mxhost(struct dom *d, const char *name, uint16_t pref)
+{
+	char owner[MTS_DNAME_MAX + 32];
+	struct mxhost *m;
+
+	if (d->mx_count == MAX_MX || (m = calloc(1, sizeof(*m))) == NULL)
+		return;
+	if ((m->name = strdup(name)) == NULL) {
+		free(m);
+		return;
+	}
+	m->dom = d;
+	m->pref = pref;
+	d->mx[d->mx_count++] = m;
+	if (query(d, name, MTS_DNS_TYPE_A, on_mx_addr, m) != 0)
+		m->a.done = true;
+	if (query(d, name, MTS_DNS_TYPE_AAAA, on_mx_addr, m) != 0)
+		m->aaaa.done = true;
+	if (mts_dane_tlsa_owner(name, 25, owner, sizeof(owner), NULL) != 0 ||
+	    query(d, owner, MTS_DNS_TYPE_TLSA, on_mx_tlsa, m) != 0)
+		m->tlsa_rr.done = true;
+}
+
+static void
+on_mx(void *arg, const struct mts_dns_answer *a)
+{
+	struct dom *d = arg;
+	char list[512] = "";
+	size_t i, off = 0;
+
+	note_zone(d, a);
+	d->mx_done = true;
+	if (dns_failed(d, a))
+		goto out;
+	if (a->rcode != MTS_DNS_ANSWER || a->count == 0) {
+		/* RFC 5321 §5.1: the domain itself (STS-MX-9). */
+		F(d, "check-mx-none", "%s: %s", d->name,
+		  mts_dns_rcode_name(a->rcode));
+		d->mx_implicit = true;
+		add_mxhost(d, d->name, 0);
+		goto out;
+	}
+	if (a->count == 1 && a->mx[0].host[0] == '\0') {
+		F(d, "check-mx-null", "%s: MX 0 .", d->name);
+		goto out;
+	}
+	for (i = 0; i < a->count; i++) {
+		off += (size_t)snprintf(list + off, sizeof(list) - off,
+		                        "%s%u %s", i == 0 ? "" : ", ",
+		                        a->mx[i].preference, a->mx[i].host);
+		if (off >= sizeof(list))
+			off = sizeof(list) - 1;
+		add_mxhost(d, a->mx[i].host, a->mx[i].preference);
+	}
+	F(d, "check-mx-ok", "%s (%s)", list, mts_dnssec_name(a->dnssec));
+out:
+	dom_release(d);
+}
+
+/* ---- judging ---- */
+
+static bool
+is_expired(long verify_error)
+{
+	return verify_error == X509_V_ERR_CERT_HAS_EXPIRED;
+}
+
+/* Findings for one fetch; true when it gave a usable policy body. */
+static bool
+judge_fetch(struct dom *d, const struct fetch_result *r)
+{
+	const char *a = r->address;
+	bool good = true;
+
+	switch (r->stage) {
+	case FETCH_CONNECT:
+		F(d, "check-fetch-connect", "[%s]: %s", a, r->why);
+		return false;
+	case FETCH_TLS:
+		F(d, "check-fetch-tls", "[%s]: %s", a, r->why);
+		return false;
+	case FETCH_TIMEOUT:
+		F(d, "check-fetch-timeout", "[%s]: %s", a, r->why);
+		return false;
+	case FETCH_HTTP:
+		F(d, "check-fetch-malformed", "[%s]: %s", a, r->why);
+		return false;
+	case FETCH_TOO_LARGE:
+		F(d, "check-fetch-too-large", "[%s]: %s", a, r->why);
+		return false;
+	case FETCH_DONE:
+		break;
+	}
+	if (r->have_cert && is_expired(r->verify_error)) {
+		F(d, "check-fetch-cert-expired", "[%s]: %s", a, r->verify_msg);
+		good = false;
+	} else if (r->have_cert && r->verify_error != 0) {
+		F(d, "check-fetch-cert-untrusted", "[%s]: %s", a,
+		  r->verify_msg);
+		good = false;
+	}
+	if (r->have_cert && !r->name_ok) {
+		F(d, "check-fetch-cert-name", "[%s]: mta-sts.%s not in {%s}", a,
+		  d->name, r->subject_names);
+		good = false;
+	}
+	if (r->have_cert && r->not_after - d->ck->opt.now < EXPIRY_WARN &&
+	    r->not_after > d->ck->opt.now)
+		F(d, "check-fetch-cert-expiring", "[%s]: %lld days left", a,
+		  (long long)((r->not_after - d->ck->opt.now) / 86400));
+	if (r->status >= 300 && r->status < 400) {
+		F(d, "check-fetch-redirect", "[%s]: %d to %s", a, r->status,
+		  r->location[0] != '\0' ? r->location : "(no Location)");
+		return false;
+	}
+	if (r->status != 200) {
+		F(d, "check-fetch-status", "[%s]: %d", a, r->status);
+		return false;
+	}
+	if (!r->content_type_present ||
+	    strcmp(r->content_type, "text/plain") != 0) {
+		F(d, "check-fetch-content-type", "[%s]: %s", a,
+		  r->content_type_present ? r->content_type : "none");
+		good = false;
+	}
+	if (good)
+		F(d, "check-fetch-ok", "[%s]: 200 text/plain, %zu bytes, %s", a,
+		  r->body_len, r->tls_version);
+	return good;
+}
+
+/* The policy of the first good fetch, linted into the findings. */
+static void
+judge_policy(struct dom *d)
+{
+	struct fetch_result *r = NULL;
+	struct mts_diag lint;
+	size_t i;
+
+	for (i = 0; i < d->fetch_count; i++)
+		if (judge_fetch(d, d->fetches[i]) && r == NULL)
+			r = d->fetches[i];
+	if (r == NULL)
+		return;
+	mts_diag_init(&lint);
+	if (mts_sts_policy_parse(r->body, r->body_len, &d->policy, &lint,
+	                         NULL) == 0) {
+		d->have_policy = true;
+		d->policy_body = r->body;
+		d->policy_len = r->body_len;
+		F(d, "check-policy-ok", "mode %s, max_age %u, %zu mx",
+		  mts_sts_mode_name(d->policy.mode), d->policy.max_age,
+		  d->policy.mx_count);
+	} else {
+		F(d, "check-policy-invalid", "%s%s", "https://mta-sts.",
+		  d->name);
+	}
+	copy_findings(d, &lint);
+	mts_diag_reset(&lint);
+}
+
+/* RFC 8461 §4.1 both ways: every MX covered, every pattern used. */
+static void
+judge_coverage(struct dom *d)
+{
+	const struct mts_sts_policy *p = &d->policy;
+	bool used;
+	size_t i, j;
+
+	if (!d->have_policy || p->mode == MTS_STS_MODE_NONE)
+		return;
+	for (i = 0; i < d->mx_count; i++) {
+		if (mts_sts_policy_match(p, d->mx[i]->name))
+			continue;
+		F(d,
+		  p->mode == MTS_STS_MODE_ENFORCE ?
+		      "check-mx-not-covered" :
+		      "check-mx-not-covered-testing",
+		  "%s%s", d->mx[i]->name,
+		  d->mx_implicit ? " (implicit MX)" : "");
+	}
+	for (j = 0; j < p->mx_count && d->mx_count > 0; j++) {
+		for (used = false, i = 0; i < d->mx_count && !used; i++)
+			used = mts_sts_match(p->mx[j], d->mx[i]->name);
+		if (!used)
+			F(d, "check-policy-pattern-stale", "mx: %s", p->mx[j]);
+	}
+}
+
+static const char *
+probe_code(enum probe_stage s)
+{
+	switch (s) {
+	case PROBE_CONNECT:
+		return "check-smtp-connect";
+	case PROBE_TIMEOUT:
+		return "check-smtp-timeout";
+	case PROBE_BANNER:
+	case PROBE_EHLO:
+	case PROBE_PROTOCOL:
+		return "check-smtp-banner";
+	case PROBE_NO_STARTTLS:
+		return "check-smtp-no-starttls";
+	case PROBE_STARTTLS_REFUSED:
+		return "check-smtp-starttls-refused";
+	case PROBE_TLS:
+		return "check-smtp-tls";
+	case PROBE_DONE:
+		break;
+	}
+	return NULL;
+}
+
+/*
+ * The certificate of one probe.  Web PKI problems block MTA-STS senders;
+ * when DANE authenticates the host and no MTA-STS policy applies they
+ * matter to nobody, which is said as information (RFC 7672 §3.1.1).
+ */
+static void
+judge_cert(struct dom *d, const struct mxhost *m, const struct probe_result *r)
+{
+	bool sts = d->have_policy && d->policy.mode != MTS_STS_MODE_NONE;
+	bool pkix_ok = r->verify_error == 0 && r->name_ok;
+	int64_t left = r->not_after - d->ck->opt.now;
+
+	if (!pkix_ok && r->dane_ok && !sts) {
+		F(d, "check-smtp-pkix-ignored", "%s [%s]: %s", m->name,
+		  r->address,
+		  r->verify_error != 0 ? r->verify_msg : "name mismatch");
+		return;
+	}
+	if (is_expired(r->verify_error))
+		F(d, "check-smtp-cert-expired", "%s [%s]", m->name, r->address);
+	else if (r->verify_error != 0)
+		F(d, "check-smtp-cert-untrusted", "%s [%s]: %s", m->name,
+		  r->address, r->verify_msg);
+	if (!r->name_ok)
+		F(d, "check-smtp-cert-name", "%s [%s]: not in {%s}", m->name,
+		  r->address, r->subject_names);
+	if (left > 0 && left < EXPIRY_WARN)
+		F(d, "check-smtp-cert-expiring", "%s [%s]: %lld days left",
+		  m->name, r->address, (long long)(left / 86400));
+	if (pkix_ok)
+		F(d, "check-smtp-ok", "%s [%s]: %s, %s", m->name, r->address,
+		  r->tls_version, r->banner_host);
+}
+
+/* DANE for one host (RFC 7672 §2.2, §3; checklist §20-§23). */
+static void
+judge_dane(struct dom *d, const struct mxhost *m)
+{
+	const struct rrset *t = &m->tlsa_rr;
+	size_t i, usable = 0, matched = 0, judged = 0;
+	struct mts_diag lint;
+
+	if (t->dnssec == MTS_DNSSEC_BOGUS) {
+		F(d, "check-dane-bogus", "_25._tcp.%s", m->name);
+		return;
+	}
+	if (t->rcode != MTS_DNS_ANSWER || t->records == 0) {
+		if (t->rcode == MTS_DNS_NODATA ||
+		    t->rcode == MTS_DNS_NAME_ERROR)
+			F(d, "check-dane-none", "_25._tcp.%s", m->name);
+		return;
+	}
+	if (t->dnssec != MTS_DNSSEC_SECURE) {
+		F(d, "check-dane-insecure", "_25._tcp.%s: %zu record%s",
+		  m->name, t->count, t->count == 1 ? "" : "s");
+		return;
+	}
+	mts_diag_init(&lint);
+	for (i = 0; i < m->tlsa_count; i++) {
+		if (mts_dane_tlsa_usable(&m->tlsa[i], 0, NULL) == 0)
+			usable++;
+		mts_dane_tlsa_lint(&m->tlsa[i], &lint);
+	}
+	copy_findings(d, &lint);
+	mts_diag_reset(&lint);
+	if (usable == 0) {
+		F(d, "check-dane-unusable", "_25._tcp.%s", m->name);
+		return;
+	}
+	for (i = 0; i < m->result_count; i++) {
+		if (m->results[i]->stage != PROBE_DONE)
+			continue;
+		judged++;
+		if (m->results[i]->dane_ok)
+			matched++;
+		else
+			F(d, "check-dane-mismatch", "%s [%s]: %s", m->name,
+			  m->results[i]->address, m->results[i]->dane_msg);
+	}
+	if (judged > 0 && matched == judged)
+		F(d, "check-dane-ok", "%s: usage %d", m->name,
+		  m->results[0]->dane_usage);
+}
+
+static void
+judge_mx(struct dom *d)
+{
+	const struct probe_result *r;
+	const struct mxhost *m;
+	size_t i, j;
+
+	for (i = 0; i < d->mx_count; i++) {
+		m = d->mx[i];
+		for (j = 0; j < m->result_count; j++) {
+			r = m->results[j];
+			if (r->stage != PROBE_DONE)
+				F(d, probe_code(r->stage), "%s [%s]: %s",
+				  m->name, r->address, r->why);
+			else
+				judge_cert(d, m, r);
+		}
+		judge_dane(d, m);
+	}
+}
+
+/* ---- state: the id and digest of the last policy seen ---- */
+
+static void
+digest_hex(const char *body, size_t len, char *hex)
+{
+	unsigned char md[32];
+	unsigned int n = 0;
+	size_t i;
+
+	EVP_Digest(body, len, md, &n, EVP_sha256(), NULL);
+	for (i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	hex[2 * n] = '\0';
+}
+
+static void
+judge_state(struct dom *d)
+{
+	const char *dir = d->ck->opt.state_dir;
+	char path[4096], tmp[4120], old_id[64], old_dg[80], dg[80];
+	FILE *fp;
+
+	if (dir == NULL || !d->have_policy || !d->sts_valid)
+		return;
+	digest_hex(d->policy_body, d->policy_len, dg);
+	snprintf(path, sizeof(path), "%s/%s.state", dir, d->name);
+	if ((fp = fopen(path, "r")) != NULL) {
+		if (fscanf(fp, "id %63s sha256 %79s", old_id, old_dg) == 2) {
+			if (strcmp(old_id, d->sts_id) == 0 &&
+			    strcmp(old_dg, dg) != 0)
+				F(d, "check-policy-same-id",
+				  "id %s: the body changed since the last "
+				  "check",
+				  d->sts_id);
+			else if (strcmp(old_id, d->sts_id) != 0)
+				F(d, "check-policy-id-changed", "%s -> %s",
+				  old_id, d->sts_id);
+		}
+		fclose(fp);
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fp = fopen(tmp, "w")) == NULL)
+		return;
+	fprintf(fp, "id %s sha256 %s\n", d->sts_id, dg);
+	if (fclose(fp) == 0)
+		rename(tmp, path);
+}
+
+static void
+judge_dnssec(struct dom *d)
+{
+	if (!d->zone_dnssec_known || d->zone_dnssec == MTS_DNSSEC_BOGUS)
+		return;
+	if (d->zone_dnssec == MTS_DNSSEC_SECURE)
+		F(d, "check-dnssec-secure", "%s", d->name);
+	else
+		F(d, "check-dnssec-insecure", "%s", d->name);
+}
+
+/* Errors and warnings decide; notes alone leave a domain ok. */
+static enum mts_severity
+verdict_of(const struct mts_diag *diag)
+{
+	if (mts_diag_count(diag, MTS_SEV_ERROR) > 0)
+		return MTS_SEV_ERROR;
+	if (mts_diag_count(diag, MTS_SEV_WARNING) > 0)
+		return MTS_SEV_WARNING;
+	return MTS_SEV_OK;
+}
+
+static void
+dom_free(struct dom *d)
+{
+	struct mxhost *m;
+	size_t i, j;
+
+	for (i = 0; i < d->fetch_count; i++)
+		fetch_result_free(d->fetches[i]);
+	for (i = 0; i < d->mx_count; i++) {
+		m = d->mx[i];
+		for (j = 0; j < m->result_count; j++)
+			probe_result_free(m->results[j]);
+		for (j = 0; j < m->tlsa_count; j++)
+			free(m->tlsa[j].data);
+		free(m->tlsa);
+		rrset_reset(&m->a);
+		rrset_reset(&m->aaaa);
+		rrset_reset(&m->tlsa_rr);
+		free(m->name);
+		free(m);
+	}
+	rrset_reset(&d->host_a);
+	rrset_reset(&d->host_aaaa);
+	mts_sts_policy_reset(&d->policy);
+	mts_diag_reset(&d->diag);
+	free(d->name);
+	free(d);
+}
+
+static void
+dom_finish(struct dom *d)
+{
+	struct checker *ck = d->ck;
+	struct check_report rep;
+
+	judge_policy(d);
+	judge_coverage(d);
+	judge_mx(d);
+	judge_state(d);
+	judge_dnssec(d);
+	rep.domain = d->name;
+	rep.diag = &d->diag;
+	rep.verdict = verdict_of(&d->diag);
+	rep.mode = mode_name(d);
+	rep.id = d->sts_valid ? d->sts_id : NULL;
+	ck->cb(ck->cb_arg, &rep);
+	dom_free(d);
+	ck->running--;
+	checker_next(ck);
+}
+
+/* ---- the checker ---- */
+
+static void
+dom_start(struct dom *d)
+{
+	char name[MTS_DNAME_MAX + 32];
+
+	dom_hold(d); /* until every query is started */
+	snprintf(name, sizeof(name), "_mta-sts.%s", d->name);
+	query(d, name, MTS_DNS_TYPE_TXT, on_sts_txt, d);
+	snprintf(name, sizeof(name), "_smtp._tls.%s", d->name);
+	query(d, name, MTS_DNS_TYPE_TXT, on_tlsrpt_txt, d);
+	query(d, d->name, MTS_DNS_TYPE_MX, on_mx, d);
+	snprintf(name, sizeof(name), "mta-sts.%s", d->name);
+	if (query(d, name, MTS_DNS_TYPE_A, on_host_addr, d) != 0)
+		d->host_a.done = true;
+	if (query(d, name, MTS_DNS_TYPE_AAAA, on_host_addr, d) != 0)
+		d->host_aaaa.done = true;
+	dom_release(d);
+}
+
+static void
+checker_next(struct checker *ck)
+{
+	struct dom *d;
+
+	while (ck->running < ck->opt.concurrency &&
+	       (d = TAILQ_FIRST(&ck->queue)) != NULL) {
+		TAILQ_REMOVE(&ck->queue, d, entry);
+		ck->queued--;
+		ck->running++;
+		dom_start(d);
+	}
+	/* The resolver keeps an event registered: say when all is done. */
+	if (ck->running == 0 && ck->queued == 0)
+		event_base_loopexit(ck->base, NULL);
+}
+
+int
+checker_add(struct checker *ck, const char *domain)
+{
+	struct dom *d;
+
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->name = strdup(domain)) == NULL) {
+		free(d);
+		return -1;
+	}
+	d->ck = ck;
+	mts_diag_init(&d->diag);
+	TAILQ_INSERT_TAIL(&ck->queue, d, entry);
+	ck->queued++;
+	checker_next(ck);
+	return 0;
+}
+
+size_t
+checker_busy(const struct checker *ck)
+{
+	return ck->queued + ck->running;
+}
+
+struct checker *
+checker_new(struct event_base *base, const struct check_options *options,
+            check_report_cb cb, void *arg)
+{
+	struct mts_dns_options dopt;
+	struct checker *ck;
+	struct mts_err err;
+
+	if ((ck = calloc(1, sizeof(*ck))) == NULL)
+		return NULL;
+	ck->base = base;
+	ck->opt = *options;
+	if (ck->opt.concurrency == 0)
+		ck->opt.concurrency = 20;
+	ck->cb = cb;
+	ck->cb_arg = arg;
+	TAILQ_INIT(&ck->queue);
+	memset(&dopt, 0, sizeof(dopt));
+	dopt.resolver = options->resolver;
+	dopt.trust_anchor = options->trust_anchor;
+	if ((ck->dns = mts_dns_new(base, &dopt, &err)) == NULL) {
+		fprintf(stderr, "mtasts: check: DNS: %s\n", err.msg);
+		goto fail;
+	}
+	if ((ck->fetch_ctx = fetch_ctx_new(options->ca_file)) == NULL ||
+	    (ck->probe_ctx = probe_ctx_new(options->ca_file)) == NULL) {
+		fprintf(stderr, "mtasts: check: cannot load the CA file %s\n",
+		        options->ca_file != NULL ? options->ca_file :
+		                                   "(default)");
+		goto fail;
+	}
+	return ck;
+fail:
+	checker_free(ck);
+	return NULL;
+}
+
+void
+checker_free(struct checker *ck)
+{
+	struct dom *d;
+
+	if (ck == NULL)
+		return;
+	while ((d = TAILQ_FIRST(&ck->queue)) != NULL) {
+		TAILQ_REMOVE(&ck->queue, d, entry);
+		dom_free(d);
+	}
+	mts_dns_free(ck->dns);
+	SSL_CTX_free(ck->fetch_ctx);
+	SSL_CTX_free(ck->probe_ctx);
+	free(ck);
+}

@@ -1,0 +1,140 @@
+#!/bin/bash
+# SPDX-License-Identifier: ISC
+#
+# mtasts check against the local internet: every domain file of
+# tests/world/domains/ that carries expectations is a scenario.  Its
+# lines
+#
+#   #expect CODE [CODE...]     these finding codes must be reported
+#   #expect-not CODE [CODE...] these must not
+#   #expect-verdict ok|warning|error
+#
+# are read here (the world ignores comments).  One `mtasts check --json`
+# run checks all of them at once, as a scanner of many domains would.
+# Prints TAP; skips when not root (the world needs a network namespace).
+#
+#   check.sh MTASTS WORLD_SH
+set -u
+
+MTASTS=${1:?usage: check.sh MTASTS WORLD_SH}
+WORLD=${2:?usage: check.sh MTASTS WORLD_SH}
+DOMAINS_DIR=${WORLD_DOMAINS:-$(dirname "$WORLD")/domains}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "1..0 # SKIP not root: the world needs a network namespace"
+	exit 0
+fi
+
+export WORLD_NS=mtsworld-check MTASTS
+T=$(mktemp -d "${TMPDIR:-/tmp}/mtasts-check.XXXXXX")
+cleanup() {
+	bash "$WORLD" down >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $2"
+	fi
+}
+
+if ! eval "$(bash "$WORLD" up 2>"$T/up.log")"; then
+	sed 's/^/# /' "$T/up.log"
+	ok 1 "the world comes up"
+	echo "1..$n"
+	exit 1
+fi
+
+# The scenarios: domain files with expectations.
+: >"$T/domains"
+for f in "$DOMAINS_DIR"/*.domain; do
+	grep -q '^#expect' "$f" && basename "$f" .domain >>"$T/domains"
+done
+count=$(wc -l <"$T/domains")
+[ "$count" -gt 0 ]
+ok $? "$count scenarios with expectations"
+
+bash "$WORLD" exec "$MTASTS" check --json --concurrency 50 \
+    --resolver "$WORLD_RESOLVER" --trust-anchor "$WORLD_TA" \
+    --ca-file "$WORLD_CA" --timeout 5000 -f "$T/domains" \
+    >"$T/out.json" 2>"$T/err"
+status=$?
+[ "$status" -le 1 ]
+ok $? "check ran over all scenarios (exit $status)"
+[ -s "$T/err" ] && sed 's/^/# stderr: /' "$T/err" | head -20
+[ "$(wc -l <"$T/out.json")" -eq "$count" ]
+ok $? "one JSON line per domain"
+
+codes_of() { # codes_of DOMAIN: its finding codes, one per line
+	jq -r --arg d "$1" 'select(.domain == $d) | .findings[].code' \
+	    "$T/out.json"
+}
+
+while read -r d; do
+	f="$DOMAINS_DIR/$d.domain"
+	got=$(codes_of "$d" | sort -u)
+	for want in $(sed -n 's/^#expect  *//p' "$f"); do
+		grep -qx -- "$want" <<<"$got"
+		ok $? "$d: reports $want"
+	done
+	for never in $(sed -n 's/^#expect-not  *//p' "$f"); do
+		! grep -qx -- "$never" <<<"$got"
+		ok $? "$d: does not report $never"
+	done
+	v=$(sed -n 's/^#expect-verdict  *//p' "$f")
+	if [ -n "$v" ]; then
+		gotv=$(jq -r --arg d "$d" 'select(.domain == $d) | .verdict' \
+		    "$T/out.json")
+		[ "$gotv" = "$v" ]
+		ok $? "$d: verdict $v (got $gotv)"
+	fi
+done <"$T/domains"
+
+# Human output and exit status of one healthy and one broken domain.
+bash "$WORLD" exec "$MTASTS" check --resolver "$WORLD_RESOLVER" \
+    --trust-anchor "$WORLD_TA" --ca-file "$WORLD_CA" example.test \
+    >"$T/human" 2>&1
+ok $? "a healthy domain exits 0"
+head -1 "$T/human" | grep -q '^example.test: ok'
+ok $? "the verdict line comes first"
+bash "$WORLD" exec "$MTASTS" check --resolver "$WORLD_RESOLVER" \
+    --trust-anchor "$WORLD_TA" --ca-file "$WORLD_CA" no-txt.test \
+    >/dev/null 2>&1
+[ $? -eq 1 ]
+ok $? "a broken domain exits 1"
+"$MTASTS" check >/dev/null 2>&1
+[ $? -eq 2 ]
+ok $? "no domain is a usage error"
+
+# --state: a policy body that changed under the same id is caught on the
+# next run (senders keep the old one, RFC 8461 §3.1); a new id is noted.
+mkdir -p "$T/state"
+echo "id 20240101T000000 sha256 0000" >"$T/state/example.test.state"
+bash "$WORLD" exec "$MTASTS" check --json --state "$T/state" --no-smtp \
+    --resolver "$WORLD_RESOLVER" --trust-anchor "$WORLD_TA" \
+    --ca-file "$WORLD_CA" example.test >"$T/state.json" 2>/dev/null
+jq -e 'any(.findings[]; .code == "check-policy-same-id")' "$T/state.json" \
+    >/dev/null
+ok $? "--state: a changed body under the same id is an error"
+bash "$WORLD" exec "$MTASTS" check --json --state "$T/state" --no-smtp \
+    --resolver "$WORLD_RESOLVER" --trust-anchor "$WORLD_TA" \
+    --ca-file "$WORLD_CA" example.test >"$T/state.json" 2>/dev/null
+jq -e 'all(.findings[]; .code != "check-policy-same-id")' "$T/state.json" \
+    >/dev/null
+ok $? "--state: the same body and id the next time is fine"
+echo "id 1 sha256 0000" >"$T/state/example.test.state"
+bash "$WORLD" exec "$MTASTS" check --json --state "$T/state" --no-smtp \
+    --resolver "$WORLD_RESOLVER" --trust-anchor "$WORLD_TA" \
+    --ca-file "$WORLD_CA" example.test >"$T/state.json" 2>/dev/null
+jq -e 'any(.findings[]; .code == "check-policy-id-changed")' \
+    "$T/state.json" >/dev/null
+ok $? "--state: a new id is noted"
+echo "1..$n"
+[ "$failed" -eq 0 ]
