@@ -7,21 +7,28 @@
  */
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <mtasts/dns.h>
+
 #include "cli.h"
+#include "probe.h"
 
 #define PEM_CAP (1024 * 1024)
 
 struct tlsa_opts {
-	unsigned usage, selector, mtype, port;
+	unsigned usage, selector, mtype, port, timeout_ms;
 	const char *name;
+	const char *resolver, *trust_anchor, *ca_file;
 	bool json;
 };
 
@@ -31,7 +38,9 @@ usage(FILE *fp)
 	fprintf(
 	    fp,
 	    "usage: %s tlsa gen [--usage U] [--selector S] [--mtype M]\n"
-	    "       [--name HOST] [--port PORT] [--json] CERT|KEY\n\n"
+	    "       [--name HOST] [--port PORT] [--json] CERT|KEY\n"
+	    "       %s tlsa check [--port PORT] [--resolver ADDR]\n"
+	    "       [--trust-anchor FILE] [--ca-file FILE] [--timeout MS] HOST\n\n"
 	    "Prints the TLSA record of a PEM certificate (chain) or key:\n"
 	    "  --usage U     3 DANE-EE (default) or 2 DANE-TA\n"
 	    "  --selector S  1 public key (default) or 0 whole certificate\n"
@@ -42,8 +51,11 @@ usage(FILE *fp)
 	    "Usage 3 takes the first certificate of a chain file, usage 2 the\n"
 	    "last (the trust anchor of fullchain.pem).  A key file allows\n"
 	    "selector 1 only: publish the next key's record before a rollover\n"
-	    "(RFC 7671 §8.1).\n",
-	    progname);
+	    "(RFC 7671 §8.1).\n\n"
+	    "tlsa check does STARTTLS with HOST on every address, looks up\n"
+	    "_PORT._tcp.HOST TLSA and says which records match which\n"
+	    "certificate.  Exit 0 when DANE authenticates every address.\n",
+	    progname, progname);
 }
 
 /* Every certificate of a PEM file; NULL when it holds none. */
@@ -225,6 +237,231 @@ out:
 	return rc;
 }
 
+/* ---- tlsa check ---- */
+
+#define CHECK_ADDRS 4
+
+struct tlsa_check {
+	const struct tlsa_opts *o;
+	const char *host;
+	struct event_base *base;
+	struct mts_dns *dns;
+	SSL_CTX *ctx;
+	unsigned pending;
+	bool lookups_done[3];
+	char *addrs[2 * CHECK_ADDRS];
+	size_t addr_count;
+	enum mts_dnssec tlsa_dnssec;
+	enum mts_dns_rcode tlsa_rcode;
+	struct mts_dane_tlsa *tlsa;
+	size_t tlsa_count;
+	size_t dane_ok, probed;
+	int failed;
+};
+
+static void tlsa_check_probe_all(struct tlsa_check *tc);
+
+static void
+tlsa_check_release(struct tlsa_check *tc)
+{
+	if (--tc->pending == 0)
+		event_base_loopexit(tc->base, NULL);
+}
+
+static void
+keep_addrs(struct tlsa_check *tc, const struct mts_dns_answer *a)
+{
+	size_t i;
+
+	for (i = 0; i < a->count && i < CHECK_ADDRS; i++)
+		if ((tc->addrs[tc->addr_count] = strdup(a->addr[i])) != NULL)
+			tc->addr_count++;
+}
+
+static void
+keep_tlsa(struct tlsa_check *tc, const struct mts_dns_answer *a)
+{
+	size_t i;
+
+	tc->tlsa_rcode = a->rcode;
+	tc->tlsa_dnssec = a->dnssec;
+	if (a->rcode != MTS_DNS_ANSWER || a->count == 0 ||
+	    (tc->tlsa = calloc(a->count, sizeof(*tc->tlsa))) == NULL)
+		return;
+	for (i = 0; i < a->count; i++) {
+		tc->tlsa[i] = a->tlsa[i];
+		if ((tc->tlsa[i].data = malloc(a->tlsa[i].data_len)) == NULL)
+			break;
+		memcpy(tc->tlsa[i].data, a->tlsa[i].data, a->tlsa[i].data_len);
+	}
+	tc->tlsa_count = i;
+}
+
+static void
+on_answer(void *arg, const struct mts_dns_answer *a)
+{
+	struct tlsa_check *tc = arg;
+	int k = a->qtype == MTS_DNS_TYPE_A ? 0 :
+	    a->qtype == MTS_DNS_TYPE_AAAA  ? 1 :
+					     2;
+
+	if (k == 2)
+		keep_tlsa(tc, a);
+	else if (a->rcode == MTS_DNS_ANSWER)
+		keep_addrs(tc, a);
+	tc->lookups_done[k] = true;
+	if (tc->lookups_done[0] && tc->lookups_done[1] && tc->lookups_done[2])
+		tlsa_check_probe_all(tc);
+	tlsa_check_release(tc);
+}
+
+/* Which certificate of the presented chain each record matches. */
+static void
+print_matches(const struct tlsa_check *tc, const struct probe_result *r)
+{
+	size_t i, d;
+	char *text;
+	bool any;
+
+	for (i = 0; i < tc->tlsa_count; i++) {
+		text = mts_dane_tlsa_format(&tc->tlsa[i]);
+		printf("    %.60s%s: ", text != NULL ? text : "?",
+		       text != NULL && strlen(text) > 60 ? "..." : "");
+		free(text);
+		if (mts_dane_tlsa_usable(&tc->tlsa[i], 0, NULL) != 0) {
+			puts("unusable for SMTP");
+			continue;
+		}
+		for (any = false, d = 0; d < r->chain_count; d++)
+			if (mts_dane_tlsa_match_cert(&tc->tlsa[i],
+			                             r->chain_der[d],
+			                             r->chain_len[d])) {
+				printf("%smatches the certificate at depth %zu",
+				       any ? ", " : "", d);
+				any = true;
+			}
+		puts(any ? "" : "matches nothing presented");
+	}
+}
+
+static void
+on_tlsa_probe(void *arg, struct probe_result *r)
+{
+	struct tlsa_check *tc = arg;
+
+	tc->probed++;
+	if (r->stage != PROBE_DONE) {
+		printf("%s [%s]: %s: %s\n", tc->host, r->address,
+		       probe_stage_name(r->stage), r->why);
+		tc->failed++;
+	} else {
+		printf("%s [%s]: %s, DANE %s", tc->host, r->address,
+		       r->tls_version,
+		       !r->dane_checked ?
+		           "not checked (no usable secure record)" :
+		           r->dane_ok ? "ok" :
+		                        "FAILED");
+		if (r->dane_ok)
+			printf(" (usage %d, depth %d)", r->dane_usage,
+			       r->dane_depth);
+		printf(", Web PKI %s\n",
+		       r->verify_error == 0 && r->name_ok ? "ok" : "not valid");
+		print_matches(tc, r);
+		if (r->dane_ok)
+			tc->dane_ok++;
+	}
+	probe_result_free(r);
+	tlsa_check_release(tc);
+}
+
+static void
+tlsa_check_probe_all(struct tlsa_check *tc)
+{
+	bool secure = tc->tlsa_dnssec == MTS_DNSSEC_SECURE;
+	struct probe_options po;
+	size_t i;
+
+	printf("_%u._tcp.%s: %zu TLSA record%s (%s, %s)\n", tc->o->port,
+	       tc->host, tc->tlsa_count, tc->tlsa_count == 1 ? "" : "s",
+	       mts_dns_rcode_name(tc->tlsa_rcode),
+	       mts_dnssec_name(tc->tlsa_dnssec));
+	if (tc->tlsa_count > 0 && !secure)
+		puts("  not DNSSEC-secure: senders ignore these records "
+		     "(RFC 7672 §2.1)");
+	memset(&po, 0, sizeof(po));
+	po.port = tc->o->port;
+	po.timeout_ms = tc->o->timeout_ms;
+	for (i = 0; i < tc->addr_count; i++) {
+		tc->pending++;
+		if (probe_mx(tc->base, tc->ctx, tc->host, tc->addrs[i],
+		             secure ? tc->tlsa : NULL,
+		             secure ? tc->tlsa_count : 0, &po, on_tlsa_probe,
+		             tc) != 0) {
+			tc->pending--;
+			tc->failed++;
+		}
+	}
+	if (tc->addr_count == 0)
+		printf("%s: no address\n", tc->host);
+}
+
+static int
+tlsa_check(const char *host, const struct tlsa_opts *o)
+{
+	struct mts_dns_options dopt = {o->resolver, o->trust_anchor, 0};
+	struct tlsa_check tc;
+	char owner[MTS_DNAME_MAX + 32];
+	struct mts_err err;
+	size_t i;
+	int rc = EXIT_USAGE;
+
+	memset(&tc, 0, sizeof(tc));
+	tc.o = o;
+	tc.host = host;
+	signal(SIGPIPE, SIG_IGN);
+	if (mts_dane_tlsa_owner(host, o->port, owner, sizeof(owner), &err) !=
+	    0) {
+		warnx_cli("tlsa: '%s': %s", host, err.msg);
+		return EXIT_USAGE;
+	}
+	if ((tc.base = event_base_new()) == NULL ||
+	    (tc.dns = mts_dns_new(tc.base, &dopt, &err)) == NULL ||
+	    (tc.ctx = probe_ctx_new(o->ca_file)) == NULL) {
+		warnx_cli("tlsa: cannot start: %s",
+		          tc.dns == NULL ? err.msg : "TLS context");
+		goto out;
+	}
+	tc.pending = 3;
+	if (mts_dns_query(tc.dns, host, MTS_DNS_TYPE_A, on_answer, &tc, NULL) !=
+	        0 ||
+	    mts_dns_query(tc.dns, host, MTS_DNS_TYPE_AAAA, on_answer, &tc,
+	                  NULL) != 0 ||
+	    mts_dns_query(tc.dns, owner, MTS_DNS_TYPE_TLSA, on_answer, &tc,
+	                  NULL) != 0) {
+		warnx_cli("tlsa: cannot query %s", host);
+		goto out;
+	}
+	event_base_dispatch(tc.base);
+	if (tc.tlsa_count > 0)
+		puts("advice: before a key rollover, publish the next key's "
+		     "record (mtasts tlsa gen NEXT-KEY.pem) beside these, wait "
+		     "for the TTL, then switch keys (RFC 7671 §8.1).");
+	rc = tc.failed == 0 && tc.probed > 0 && tc.dane_ok == tc.probed ?
+	    EXIT_VALID :
+	    EXIT_INVALID;
+out:
+	mts_dns_free(tc.dns);
+	SSL_CTX_free(tc.ctx);
+	for (i = 0; i < tc.tlsa_count; i++)
+		free(tc.tlsa[i].data);
+	free(tc.tlsa);
+	for (i = 0; i < tc.addr_count; i++)
+		free(tc.addrs[i]);
+	if (tc.base != NULL)
+		event_base_free(tc.base);
+	return rc;
+}
+
 static int
 parse_uint(const char *s, unsigned max, unsigned *out)
 {
@@ -244,21 +481,25 @@ int
 cmd_tlsa(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+	    {"ca-file", required_argument, NULL, 'C'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"mtype", required_argument, NULL, 'm'},
 	    {"name", required_argument, NULL, 'n'},
 	    {"port", required_argument, NULL, 'p'},
+	    {"resolver", required_argument, NULL, 'R'},
 	    {"selector", required_argument, NULL, 's'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"trust-anchor", required_argument, NULL, 'A'},
 	    {"usage", required_argument, NULL, 'u'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct tlsa_opts o = {3, 1, 1, 25, NULL, false};
+	struct tlsa_opts o = {3, 1, 1, 25, 0, NULL, NULL, NULL, NULL, false};
 	int ch, bad = 0;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "hjm:n:p:s:u:", longopts, NULL)) !=
-	       -1) {
+	while ((ch = getopt_long(argc, argv, "hjm:n:p:s:u:A:C:R:T:", longopts,
+	                         NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout);
@@ -283,15 +524,31 @@ cmd_tlsa(int argc, char **argv)
 			bad |=
 			    parse_uint(optarg, 3, &o.usage) != 0 || o.usage < 2;
 			break;
+		case 'A':
+			o.trust_anchor = optarg;
+			break;
+		case 'C':
+			o.ca_file = optarg;
+			break;
+		case 'R':
+			o.resolver = optarg;
+			break;
+		case 'T':
+			bad |= parse_uint(optarg, 600000, &o.timeout_ms);
+			break;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
-	if (bad != 0 || argc - optind != 2 ||
-	    strcmp(argv[optind], "gen") != 0) {
+	if (bad != 0 || argc - optind != 2) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	return tlsa_gen(argv[optind + 1], &o);
+	if (strcmp(argv[optind], "gen") == 0)
+		return tlsa_gen(argv[optind + 1], &o);
+	if (strcmp(argv[optind], "check") == 0)
+		return tlsa_check(argv[optind + 1], &o);
+	usage(stderr);
+	return EXIT_USAGE;
 }

@@ -136,5 +136,18 @@ bash "$WORLD" exec "$MTASTS" check --json --state "$T/state" --no-smtp \
 jq -e 'any(.findings[]; .code == "check-policy-id-changed")' \
     "$T/state.json" >/dev/null
 ok $? "--state: a new id is noted"
+# mtasts tlsa check: which records match, per address.
+tc() { bash "$WORLD" exec "$MTASTS" tlsa check --resolver "$WORLD_RESOLVER" \
+    --trust-anchor "$WORLD_TA" --ca-file "$WORLD_CA" --timeout 5000 "$@"; }
+tc mx1.example.test >"$T/tc" 2>&1
+ok $? "tlsa check: DANE authenticates mx1.example.test (exit 0)"
+grep -q "matches the certificate at depth 0" "$T/tc"
+ok $? "tlsa check: says which certificate the record matches"
+grep -q "rollover" "$T/tc"
+ok $? "tlsa check: gives the rollover advice"
+tc mx1.mx-tlsa-mismatch.test >"$T/tc" 2>&1
+[ $? -eq 1 ] && grep -q "matches nothing presented" "$T/tc"
+ok $? "tlsa check: a mismatching record exits 1 and says so"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
