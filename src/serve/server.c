@@ -105,6 +105,7 @@ struct conn {
 	SSL *ssl; /* NULL on the metrics listener */
 	bool metrics;
 	struct event *ev;
+	short ev_what; /* EV_READ or EV_WRITE it is registered for */
 	enum conn_state state;
 	struct timeval deadline;
 	char *in;
@@ -608,8 +609,18 @@ conn_wait(struct conn *c, short what)
 	timersub(&c->deadline, &now, &left);
 	if (left.tv_sec < 0)
 		left.tv_sec = left.tv_usec = 0;
-	event_del(c->ev);
-	event_assign(c->ev, c->srv->base, c->fd, what, conn_event, c);
+	/*
+	 * The event stays registered (EV_PERSIST) while the connection
+	 * waits for the same direction: re-adding it then only moves its
+	 * timer, with no epoll_ctl(2) per request.  It is re-assigned only
+	 * when OpenSSL wants the other direction, which is rare.
+	 */
+	if (c->ev_what != what) {
+		event_del(c->ev);
+		event_assign(c->ev, c->srv->base, c->fd, what | EV_PERSIST,
+		             conn_event, c);
+		c->ev_what = what;
+	}
 	event_add(c->ev, &left);
 }
 
@@ -884,8 +895,9 @@ conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool metrics)
 	peer_name(sa, c->peer, sizeof(c->peer));
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->conn_count++;
-	if ((c->ev = event_new(srv->base, fd, EV_READ, conn_event, c)) ==
-	    NULL) {
+	c->ev_what = EV_READ;
+	if ((c->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_event,
+	                       c)) == NULL) {
 		conn_free(c);
 		return NULL;
 	}
