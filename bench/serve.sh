@@ -414,7 +414,7 @@ run() {
 
 # table LOAD: medians per server; prints and sets MED_mtasts / MED_nginx.
 table() {
-	awk -v load="$1" '
+	awk -v load="$1" -v secs="$DURATION" '
 	function median(a, n,   i, j, t) {
 		for (i = 2; i <= n; i++)
 			for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -448,6 +448,15 @@ table() {
 		printf "mtasts/nginx per cpu-s: %.2f (ratio of medians); per round %.2f..%.2f, median %.2f\n",
 		    med["mtasts"] / med["nginx"], r[1], r[m], mr
 		printf "MED %.3f %.3f\n", med["nginx"], med["mtasts"]
+		# Work on core 0 not charged to the server: other processes of the
+		# machine (and softirq); much of it makes every figure less sure.
+		for (si = 1; si <= 2; si++) {
+			s = si == 1 ? "nginx" : "mtasts"
+			for (k = 1; k <= n[s]; k++) { o[++no] = z[s, k] - cpu[s, k] }
+		}
+		mo = median(o, no)
+		printf "other work on core 0 per run (core0-s minus cpu-s): median %.2f s, max %.2f s%s\n", mo, o[no],
+		    mo > 0.1 * secs ? " -- core 0 was shared with other work: expect more spread" : ""
 	}' "$WORK/runs"
 }
 

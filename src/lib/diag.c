@@ -133,6 +133,9 @@ diag_grow(struct mts_diag *diag)
 	return true;
 }
 
+static void diag_vadd(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
+                      const char *fmt, va_list ap) MTS_PRINTF(4, 0);
+
 /* Stores one finding of table row `id` with a formatted message. */
 static void
 diag_vadd(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
