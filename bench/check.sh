@@ -426,19 +426,29 @@ if [ -n "$SWEEP" ]; then
 fi
 
 section "results"
-printf '%-18s %5s %8s %10s %8s %14s %7s %7s %7s %7s %7s %9s %5s\n' \
-    run domains wall_s domains/s rss_MB ok/warn/err check unbound nsd serve postfix machine load
-printf '%-18s %5s %8s %10s %8s %14s %7s %7s %7s %7s %7s %9s %5s\n' \
-    "" "" "" "" "" "" cpu_s cpu_s cpu_s cpu_s cpu_s busy_s ""
+fmt='%-16s %5s %7s %9s %7s %12s %6s %6s %6s %6s %6s %8s %8s %7s %5s\n'
+# shellcheck disable=SC2059 # the format is ours
+printf "$fmt" run domains wall_s domains/s rss_MB ok/warn/err check unbound \
+    nsd serve postfix check all machine load
+# shellcheck disable=SC2059
+printf "$fmt" "" "" "" "" "" "" cpu_s cpu_s cpu_s cpu_s cpu_s ms/dom ms/dom busy_s ""
 for r in "${RESULTS[@]}"; do
 	IFS='|' read -r name n wall rss ok warn err _ ccpu ub nsd serve pf machine load <<<"$r"
-	printf '%-18s %5s %8s %10.1f %8.1f %14s %7s %7s %7s %7s %7s %9s %5s\n' \
-	    "$name" "$n" "$wall" "$(awk -v n="$n" -v w="$wall" 'BEGIN { print n / w }')" \
-	    "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$ok/$warn/$err" \
-	    "$ccpu" "$ub" "$nsd" "$serve" "$pf" "$machine" "$load"
+	# shellcheck disable=SC2059
+	printf "$fmt" "$name" "$n" "$wall" \
+	    "$(awk -v n="$n" -v w="$wall" 'BEGIN { printf "%.1f", n / w }')" \
+	    "$(awk -v k="$rss" 'BEGIN { printf "%.1f", k / 1024 }')" "$ok/$warn/$err" \
+	    "$ccpu" "$ub" "$nsd" "$serve" "$pf" \
+	    "$(awk -v c="$ccpu" -v n="$n" 'BEGIN { printf "%.1f", c * 1000 / n }')" \
+	    "$(awk -v n="$n" 'BEGIN { for (i = 1; i < ARGC; i++) s += ARGV[i]
+	        printf "%.1f", s * 1000 / n }' "$ccpu" "$ub" "$nsd" "$serve" "$pf")" \
+	    "$machine" "$load"
 done
-echo "(cpu_s: CPU seconds of each party during the run; machine busy_s: all CPUs"
-echo " of the machine, other work included, out of $NCPU x wall; B's rss is its largest process)"
+echo "cpu_s: CPU seconds of each party during the run (check: the checker process(es));"
+echo "ms/dom: CPU milliseconds per domain, of the checker and of all parties;"
+echo "machine busy_s: busy time of all CPUs of the machine, other work included, out of"
+echo "$NCPU x wall (near it: the machine was saturated); load: 1-min load average before"
+echo "the run; rss_MB: peak RSS of the checker (run B: of its largest process)."
 
 field() { # field RUN_NAME INDEX
 	local r

@@ -456,7 +456,7 @@ table() {
 		}
 		mo = median(o, no)
 		printf "other work on core 0 per run (core0-s minus cpu-s): median %.2f s, max %.2f s%s\n", mo, o[no],
-		    mo > 0.1 * secs ? " -- core 0 was shared with other work: expect more spread" : ""
+		    (mo > 0.1 * secs ? " -- core 0 also ran other work (other processes, softirq): expect more spread" : "")
 	}' "$WORK/runs"
 }
 

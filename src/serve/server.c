@@ -747,6 +747,16 @@ step_write(struct conn *c)
 		out_release(c);
 		c->state = c->close_after ? C_CLOSE : C_READ;
 		timeval_after(c->srv, c->set->idle_timeout, &c->deadline);
+		/*
+		 * Nothing buffered here or in OpenSSL: the next request has
+		 * not arrived, so wait for the socket rather than spend a
+		 * read(2) to learn it.
+		 */
+		if (c->state == C_READ && c->in_len == 0 &&
+		    (c->ssl == NULL || SSL_has_pending(c->ssl) == 0)) {
+			conn_wait(c, EV_READ);
+			return false;
+		}
 	}
 	return after_io(c, e);
 }

@@ -42,6 +42,9 @@ ctx_base(void)
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	/* Idle keep-alive connections then hold no TLS record buffers. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* One read(2) per record rather than one for its header and one
+	   for its body. */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	return ctx;
 }
 
