@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -849,10 +850,19 @@ fetch_new(struct event_base *base, SSL_CTX *ctx, const char *domain,
 static int
 start_connect(struct fetch *f, const struct sockaddr *sa, socklen_t len)
 {
+	int one = 1;
+
 	if ((f->fd = socket(sa->sa_family, SOCK_STREAM, 0)) == -1) {
 		fail(f, FETCH_CONNECT, "socket: %s", strerror(errno));
 		return -1;
 	}
+	/*
+	 * The request follows the client's TLS Finished at once; without
+	 * TCP_NODELAY Nagle holds it until the server acknowledges the
+	 * Finished, which a server that sends no session ticket delays by
+	 * its delayed-ACK timer (40 ms on Linux).
+	 */
+	setsockopt(f->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (evutil_make_socket_nonblocking(f->fd) != 0 ||
 	    evutil_make_socket_closeonexec(f->fd) != 0) {
 		fail(f, FETCH_CONNECT, "socket options: %s", strerror(errno));
