@@ -113,6 +113,7 @@ struct conn {
 	char *out;
 	size_t out_len, out_off;
 	bool close_after;
+	bool nodelay; /* TCP_NODELAY set */
 	char peer[INET6_ADDRSTRLEN];
 	char in_inline[INLINE_IN];
 	char out_inline[INLINE_OUT];
@@ -738,6 +739,21 @@ step_handshake(struct conn *c)
 	return after_io(c, e);
 }
 
+/*
+ * A connection that stays open for more requests gets TCP_NODELAY, so
+ * that a response is never held back by Nagle behind the previous one's
+ * ACK; one that closes after its answer never needs the syscall (as
+ * nginx does it).
+ */
+static void
+keepalive_nodelay(struct conn *c)
+{
+	int one = 1;
+
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->nodelay = true;
+}
+
 static bool
 step_write(struct conn *c)
 {
@@ -746,6 +762,8 @@ step_write(struct conn *c)
 	if (e == SSL_ERROR_NONE && c->out_off == c->out_len) {
 		out_release(c);
 		c->state = c->close_after ? C_CLOSE : C_READ;
+		if (c->state == C_READ && !c->nodelay)
+			keepalive_nodelay(c);
 		timeval_after(c->srv, c->set->idle_timeout, &c->deadline);
 		/*
 		 * Nothing buffered here or in OpenSSL: the next request has
@@ -891,7 +909,6 @@ static struct conn *
 conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool metrics)
 {
 	struct conn *c;
-	int one = 1;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
@@ -911,7 +928,6 @@ conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool metrics)
 		conn_free(c);
 		return NULL;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	timeval_after(srv, c->set->read_timeout, &c->deadline);
 	c->state = metrics ? C_READ : C_HANDSHAKE;
 	if (!metrics) {
