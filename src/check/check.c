@@ -74,6 +74,9 @@ struct dom {
 	struct mts_diag diag;
 	/* records */
 	bool sts_valid;
+	int sts_missing; /* the rcode of a missing record, or -1 */
+	bool host_missing;
+	bool null_mx;
 	char sts_id[MTS_STS_ID_MAX + 1];
 	enum mts_dnssec zone_dnssec;
 	bool zone_dnssec_known;
@@ -244,8 +247,7 @@ on_sts_txt(void *arg, const struct mts_dns_answer *a)
 			F(d, "check-sts-record-multiple", "_mta-sts.%s",
 			  d->name);
 		else
-			F(d, "check-sts-record-missing", "_mta-sts.%s: %s",
-			  d->name, mts_dns_rcode_name(a->rcode));
+			d->sts_missing = a->rcode; /* judged at the end */
 		goto out;
 	}
 	mts_diag_init(&lint);
@@ -347,8 +349,7 @@ policy_host_done(struct dom *d)
 	if (!d->host_a.done || !d->host_aaaa.done)
 		return;
 	if (d->host_a.count + d->host_aaaa.count == 0) {
-		F(d, "check-policy-host-missing", "mta-sts.%s: %s", d->name,
-		  mts_dns_rcode_name(d->host_a.rcode));
+		d->host_missing = true; /* judged at the end */
 		return;
 	}
 	if (alias != NULL)
@@ -523,6 +524,7 @@ on_mx(void *arg, const struct mts_dns_answer *a)
 	}
 	if (a->count == 1 && a->mx[0].host[0] == '\0') {
 		F(d, "check-mx-null", "%s: MX 0 .", d->name);
+		d->null_mx = true;
 		goto out;
 	}
 	for (i = 0; i < a->count; i++) {
@@ -845,6 +847,23 @@ judge_state(struct dom *d)
 		rename(tmp, path);
 }
 
+/*
+ * A domain with a null MX (RFC 7505) receives no mail: that it has no
+ * MTA-STS record or policy host is as it should be, not an error.
+ */
+static void
+judge_absent(struct dom *d)
+{
+	if (d->null_mx)
+		return;
+	if (d->sts_missing >= 0)
+		F(d, "check-sts-record-missing", "_mta-sts.%s: %s", d->name,
+		  mts_dns_rcode_name((enum mts_dns_rcode)d->sts_missing));
+	if (d->host_missing)
+		F(d, "check-policy-host-missing", "mta-sts.%s: %s", d->name,
+		  mts_dns_rcode_name(d->host_a.rcode));
+}
+
 static void
 judge_dnssec(struct dom *d)
 {
@@ -902,6 +921,7 @@ dom_finish(struct dom *d)
 	struct checker *ck = d->ck;
 	struct check_report rep;
 
+	judge_absent(d);
 	judge_policy(d);
 	judge_coverage(d);
 	judge_mx(d);
@@ -967,6 +987,7 @@ checker_add(struct checker *ck, const char *domain)
 		return -1;
 	}
 	d->ck = ck;
+	d->sts_missing = -1;
 	mts_diag_init(&d->diag);
 	TAILQ_INSERT_TAIL(&ck->queue, d, entry);
 	ck->queued++;
