@@ -28,6 +28,10 @@
 #   DOMAINS    domains of the memory test (default 10000)
 #   PERDOMAIN  1: also the memory test with one certificate per domain
 #              (needs python3 with cryptography; default 1 when available)
+#   NGINX_SUITES  TLS 1.3 suites nginx prefers (ssl_conf_command
+#              Ciphersuites + ssl_prefer_server_ciphers on), to compare
+#              with the suite mtasts picks; default: nginx's defaults
+#              (it follows the client's order)
 #
 # The last line is `RESULT keepalive_ratio=X handshake_ratio=Y`, mtasts
 # over nginx in requests per server CPU-second (medians).
@@ -41,6 +45,7 @@ DURATION=${DURATION:-10}
 CONNS=${CONNS:-50}
 DOMAINS=${DOMAINS:-10000}
 PERDOMAIN=${PERDOMAIN:-auto}
+NGINX_SUITES=${NGINX_SUITES:-}
 
 HOST=mta-sts.bench.test
 P_MTASTS=8443 P_NGINX=9443 P_PROBE=7443 # TLS ports (127.0.0.1)
@@ -244,6 +249,7 @@ http {
 	ssl_protocols TLSv1.2 TLSv1.3;
 	ssl_session_cache off;
 	ssl_session_tickets off;
+	$([ -n "$NGINX_SUITES" ] && printf 'ssl_conf_command Ciphersuites %s; ssl_prefer_server_ciphers on;' "$NGINX_SUITES")
 	ssl_certificate $CERT;
 	ssl_certificate_key $KEY;
 	server {
@@ -292,6 +298,7 @@ echo "cpu:     $(nproc --all) x $(awk -F': ' '/^model name/ { print $2; exit }' 
 echo "load:    $(cut -d' ' -f1-3 /proc/loadavg) (load average before the runs)"
 echo "nginx:   worker_processes 1, access_log off, keepalive_requests $MAXREQ, keepalive_timeout 60s,"
 echo "         ssl_protocols TLSv1.2 TLSv1.3, ssl_session_cache off, ssl_session_tickets off, return 200 (policy inline)"
+[ -n "$NGINX_SUITES" ] && echo "         ssl_conf_command Ciphersuites $NGINX_SUITES; ssl_prefer_server_ciphers on (NGINX_SUITES)"
 echo "mtasts:  max-connections 100000, idle-timeout 60, no access-log (resumption always off: no tickets, no cache)"
 echo "both:    ECDSA P-256 leaf for $HOST from a throwaway CA, Cache-Control max-age=300, same policy body"
 
