@@ -214,6 +214,7 @@ fail:
 static int
 load_domain(const struct entry *e, struct bundle_domain *d)
 {
+	char *shrunk;
 	bool big;
 
 	if ((d->name = strdup(e->name)) == NULL)
@@ -224,6 +225,10 @@ load_domain(const struct entry *e, struct bundle_domain *d)
 		log_warn("domain %s: policy %s", e->name, e->policy);
 		return -1;
 	}
+	/* read_file() reserved the 64 KiB cap: keep only what the policy
+	   needs, since the server process inherits this heap. */
+	if (!big && (shrunk = realloc(d->policy, d->policy_len + 1)) != NULL)
+		d->policy = shrunk;
 	/* An over-long body is linted too: the linter says why. */
 	return lint_policy(e->name, e->policy, d->policy,
 	                   big ? MTS_STS_POLICY_MAX + 1 : d->policy_len) ?
