@@ -19,6 +19,7 @@
 
 #include "http_response.h"
 
+#include "http_token.h"
 #include "internal.h"
 
 /* RFC 9112 §7.1 sets no limit; Go's net/http reads chunk lines of 4 KiB. */
@@ -66,21 +67,6 @@ fail(struct parser *p, enum http_response_error error)
 	return STEP_FAIL;
 }
 
-/* tchar of RFC 9110 §5.6.2: the characters of a token. */
-static bool
-is_tchar(int c)
-{
-	return mts_is_alnum(c) ||
-	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-/* field-vchar / SP / HTAB (RFC 9110 §5.5): no CTL but HTAB, no DEL. */
-static bool
-is_field_char(int c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7F);
-}
-
 static bool
 is_ows(int c)
 {
@@ -96,20 +82,6 @@ hex_value(int c)
 	if (c >= 'a' && c <= 'f')
 		return c - 'a' + 10;
 	return -1;
-}
-
-/* Equal to the lower-case `lit`, ignoring ASCII case. */
-static bool
-name_is(const char *s, size_t n, const char *lit)
-{
-	size_t i;
-
-	if (n != strlen(lit))
-		return false;
-	for (i = 0; i < n; i++)
-		if (mts_lower((unsigned char)s[i]) != lit[i])
-			return false;
-	return true;
 }
 
 /* Advances over octets of class `cls`; returns how many. */
@@ -213,7 +185,7 @@ status_code(struct parser *p)
 static bool
 is_reason_char(int c)
 {
-	return is_field_char(c);
+	return mts_http_is_field_char(c);
 }
 
 /*
@@ -277,32 +249,6 @@ field_length(struct parser *p, const char *v, size_t n)
 }
 
 /*
- * The next element of a #token list (RFC 9110 §5.6.1): 1 and the token,
- * 0 at the end, -1 when an element is not a single token.  Empty
- * elements are skipped, as §5.6.1 requires of recipients.
- */
-static int
-list_next(const char **v, const char *end, const char **tok, size_t *len)
-{
-	const char *s = *v;
-
-	while (s < end && (mts_is_wsp(*s) || *s == ','))
-		s++;
-	if (s == end)
-		return 0;
-	*tok = s;
-	while (s < end && is_tchar((unsigned char)*s))
-		s++;
-	*len = (size_t)(s - *tok);
-	while (s < end && mts_is_wsp(*s))
-		s++;
-	if (*len == 0 || (s < end && *s != ','))
-		return -1;
-	*v = s;
-	return 1;
-}
-
-/*
  * Transfer-Encoding (RFC 9112 §6.1): the codings of every field line in
  * order, judged once the head is complete.  Transfer parameters are
  * refused with the rest: chunked has none.
@@ -315,8 +261,8 @@ field_te(struct parser *p, const char *v, size_t n)
 	int rc;
 
 	p->m.te_seen = true;
-	while ((rc = list_next(&v, end, &tok, &len)) == 1) {
-		p->m.te_last_chunked = name_is(tok, len, "chunked");
+	while ((rc = mts_http_list_next(&v, end, &tok, &len)) == 1) {
+		p->m.te_last_chunked = mts_http_name_is(tok, len, "chunked");
 		if (p->m.te_last_chunked)
 			p->m.te_chunked++;
 		else
@@ -333,10 +279,10 @@ field_connection(struct parser *p, const char *v, size_t n)
 	size_t len;
 	int rc;
 
-	while ((rc = list_next(&v, end, &tok, &len)) == 1) {
-		if (name_is(tok, len, "close"))
+	while ((rc = mts_http_list_next(&v, end, &tok, &len)) == 1) {
+		if (mts_http_name_is(tok, len, "close"))
 			p->m.conn_close = true;
-		else if (name_is(tok, len, "keep-alive"))
+		else if (mts_http_name_is(tok, len, "keep-alive"))
 			p->m.conn_keep_alive = true;
 	}
 	return rc == 0 ? STEP_OK : fail(p, HTTP_RESPONSE_E_FIELD);
@@ -354,7 +300,7 @@ lower_token(struct value *v, char *out, size_t outsz, size_t max)
 {
 	size_t n = 0;
 
-	while (v->s < v->end && is_tchar((unsigned char)*v->s)) {
+	while (v->s < v->end && mts_http_is_tchar((unsigned char)*v->s)) {
 		if (n == max || n + 1 >= outsz)
 			return false;
 		out[n++] = (char)mts_lower((unsigned char)*v->s++);
@@ -392,7 +338,8 @@ param_value(struct value *v, char *out, size_t max)
 	if (v->s == v->end)
 		return false;
 	if (*v->s != '"') {
-		while (v->s < v->end && is_tchar((unsigned char)*v->s)) {
+		while (v->s < v->end &&
+		       mts_http_is_tchar((unsigned char)*v->s)) {
 			c = (unsigned char)*v->s++;
 			if (out != NULL && n == max)
 				return false;
@@ -413,7 +360,7 @@ param_value(struct value *v, char *out, size_t max)
 			return false;
 		if (out == NULL)
 			continue;
-		if (n == max || !is_tchar(c))
+		if (n == max || !mts_http_is_tchar(c))
 			return false;
 		out[n++] = (char)mts_lower(c);
 	}
@@ -432,13 +379,13 @@ parameter(struct value *v, struct http_response *r, bool *charset_seen)
 	const char *name = v->s;
 	size_t nlen;
 
-	while (v->s < v->end && is_tchar((unsigned char)*v->s))
+	while (v->s < v->end && mts_http_is_tchar((unsigned char)*v->s))
 		v->s++;
 	nlen = (size_t)(v->s - name);
 	if (nlen == 0 || v->s == v->end || *v->s != '=')
 		return false;
 	v->s++;
-	if (!name_is(name, nlen, "charset"))
+	if (!mts_http_name_is(name, nlen, "charset"))
 		return param_value(v, NULL, 0);
 	/* RFC 6838 §4.3: a parameter given twice is an error. */
 	if (*charset_seen)
@@ -534,15 +481,15 @@ field(struct parser *p, const char *name, size_t nlen, const char *v,
       size_t vlen, bool *known)
 {
 	*known = true;
-	if (name_is(name, nlen, "content-length"))
+	if (mts_http_name_is(name, nlen, "content-length"))
 		return field_length(p, v, vlen);
-	if (name_is(name, nlen, "transfer-encoding"))
+	if (mts_http_name_is(name, nlen, "transfer-encoding"))
 		return field_te(p, v, vlen);
-	if (name_is(name, nlen, "connection"))
+	if (mts_http_name_is(name, nlen, "connection"))
 		return field_connection(p, v, vlen);
-	if (name_is(name, nlen, "content-type"))
+	if (mts_http_name_is(name, nlen, "content-type"))
 		return field_ctype(p, v, vlen);
-	if (name_is(name, nlen, "location"))
+	if (mts_http_name_is(name, nlen, "location"))
 		return field_location(p, v, vlen);
 	*known = false;
 	return STEP_OK;
@@ -562,7 +509,7 @@ continuation(struct parser *p)
 		            p->m.res.header_count == 0 ?
 		                HTTP_RESPONSE_E_FIELD :
 		                HTTP_RESPONSE_E_OBS_FOLD);
-	span(p, is_field_char);
+	span(p, mts_http_is_field_char);
 	p->m.res.obs_fold = true;
 	return line_end(p, HTTP_RESPONSE_E_FIELD);
 }
@@ -591,7 +538,7 @@ field_line(struct parser *p, bool *last)
 	if (mts_is_wsp(c))
 		return continuation(p);
 	name = p->buf + p->pos;
-	name_len = span(p, is_tchar);
+	name_len = span(p, mts_http_is_tchar);
 	if (p->pos == p->end)
 		return STEP_MORE;
 	/* §5.1: no white space between the name and the colon. */
@@ -600,7 +547,7 @@ field_line(struct parser *p, bool *last)
 	p->pos++;
 	span(p, is_ows);
 	vstart = p->pos;
-	span(p, is_field_char);
+	span(p, mts_http_is_field_char);
 	vend = p->pos;
 	while (vend > vstart && mts_is_wsp(p->buf[vend - 1]))
 		vend--;
@@ -925,7 +872,7 @@ chunk_line(struct http_body *b, int c)
 			b->state = B_SIZE_LF;
 		else if (c == '\n')
 			body_fail(b, HTTP_BODY_E_CHUNK_CRLF);
-		else if (!is_field_char(c))
+		else if (!mts_http_is_field_char(c))
 			body_fail(b, HTTP_BODY_E_CHUNK_EXT);
 		break;
 	case B_SIZE_LF:
@@ -964,15 +911,15 @@ trailer_next(int state, int c)
 	case B_TRAILER:
 		if (c == '\r')
 			return B_END_LF;
-		return is_tchar(c) ? B_TRAILER_NAME : B_ERROR;
+		return mts_http_is_tchar(c) ? B_TRAILER_NAME : B_ERROR;
 	case B_TRAILER_NAME:
 		if (c == ':')
 			return B_TRAILER_VALUE;
-		return is_tchar(c) ? B_TRAILER_NAME : B_ERROR;
+		return mts_http_is_tchar(c) ? B_TRAILER_NAME : B_ERROR;
 	case B_TRAILER_VALUE:
 		if (c == '\r')
 			return B_TRAILER_LF;
-		return is_field_char(c) ? B_TRAILER_VALUE : B_ERROR;
+		return mts_http_is_field_char(c) ? B_TRAILER_VALUE : B_ERROR;
 	case B_TRAILER_LF:
 		return c == '\n' ? B_TRAILER : B_ERROR;
 	case B_END_LF:

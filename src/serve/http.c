@@ -20,6 +20,7 @@
 
 #include "http.h"
 
+#include "http_token.h"
 #include "internal.h"
 
 /* RFC 9112 §2.2: a server SHOULD ignore at least one empty line first. */
@@ -55,14 +56,6 @@ fail(struct parser *p, int status)
 	return STEP_FAIL;
 }
 
-/* tchar of RFC 9110 §5.6.2: the characters of a token. */
-static bool
-is_tchar(int c)
-{
-	return mts_is_alnum(c) ||
-	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 /*
  * A request-target octet: visible US-ASCII (RFC 9112 §3.2 forbids
  * white space, RFC 3986 anything else unencoded) without "#", since a
@@ -72,13 +65,6 @@ static bool
 is_target_char(int c)
 {
 	return c > 0x20 && c < 0x7F && c != '#';
-}
-
-/* field-vchar / SP / HTAB (RFC 9110 §5.5): no CTL but HTAB, no DEL. */
-static bool
-is_field_char(int c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7F);
 }
 
 static bool
@@ -91,20 +77,6 @@ static bool
 is_hex(int c)
 {
 	return mts_is_digit(c) || (mts_lower(c) >= 'a' && mts_lower(c) <= 'f');
-}
-
-/* Equal to the lower-case `lit`, ignoring ASCII case. */
-static bool
-name_is(const char *s, size_t n, const char *lit)
-{
-	size_t i;
-
-	if (n != strlen(lit))
-		return false;
-	for (i = 0; i < n; i++)
-		if (mts_lower((unsigned char)s[i]) != lit[i])
-			return false;
-	return true;
 }
 
 /* Advances over bytes of class `cls`; returns how many. */
@@ -201,9 +173,9 @@ is_absolute_form(const char *t, size_t n)
 {
 	size_t s;
 
-	if (n > 7 && name_is(t, 7, "http://"))
+	if (n > 7 && mts_http_name_is(t, 7, "http://"))
 		s = 7;
-	else if (n > 8 && name_is(t, 8, "https://"))
+	else if (n > 8 && mts_http_name_is(t, 8, "https://"))
 		s = 8;
 	else
 		return false;
@@ -269,7 +241,7 @@ request_line(struct parser *p)
 	enum step s;
 
 	r->method_name = p->buf + p->pos;
-	r->method_len = span(p, is_tchar);
+	r->method_len = span(p, mts_http_is_tchar);
 	if ((s = one_sp(p, r->method_len)) != STEP_OK)
 		return s;
 	r->method = method_of(r->method_name, r->method_len);
@@ -406,32 +378,6 @@ field_length(struct parser *p, const char *v, size_t n)
 }
 
 /*
- * The next element of a #token list (RFC 9110 §5.6.1): 1 and the token,
- * 0 at the end, -1 when an element is not a single token.  Empty
- * elements are skipped, as §5.6.1 requires of recipients.
- */
-static int
-list_next(const char **v, const char *end, const char **tok, size_t *len)
-{
-	const char *s = *v;
-
-	while (s < end && (mts_is_wsp(*s) || *s == ','))
-		s++;
-	if (s == end)
-		return 0;
-	*tok = s;
-	while (s < end && is_tchar((unsigned char)*s))
-		s++;
-	*len = (size_t)(s - *tok);
-	while (s < end && mts_is_wsp(*s))
-		s++;
-	if (*len == 0 || (s < end && *s != ','))
-		return -1;
-	*v = s;
-	return 1;
-}
-
-/*
  * Transfer-Encoding (RFC 9112 §6.1): the codings of every field line in
  * order.  Judged once the head is complete (head_done()), since a later
  * line can change the verdict.  Parameters are refused with the rest.
@@ -444,8 +390,8 @@ field_te(struct parser *p, const char *v, size_t n)
 	int rc;
 
 	p->te_seen = true;
-	while ((rc = list_next(&v, end, &tok, &len)) == 1) {
-		p->te_last_chunked = name_is(tok, len, "chunked");
+	while ((rc = mts_http_list_next(&v, end, &tok, &len)) == 1) {
+		p->te_last_chunked = mts_http_name_is(tok, len, "chunked");
 		if (p->te_last_chunked)
 			p->te_chunked++;
 		else
@@ -462,10 +408,10 @@ field_connection(struct parser *p, const char *v, size_t n)
 	size_t len;
 	int rc;
 
-	while ((rc = list_next(&v, end, &tok, &len)) == 1) {
-		if (name_is(tok, len, "close"))
+	while ((rc = mts_http_list_next(&v, end, &tok, &len)) == 1) {
+		if (mts_http_name_is(tok, len, "close"))
 			p->conn_close = true;
-		else if (name_is(tok, len, "keep-alive"))
+		else if (mts_http_name_is(tok, len, "keep-alive"))
 			p->conn_keep_alive = true;
 	}
 	return rc == 0 ? STEP_OK : fail(p, 400);
@@ -476,13 +422,13 @@ static enum step
 field(struct parser *p, const char *name, size_t nlen, const char *v,
       size_t vlen)
 {
-	if (name_is(name, nlen, "host"))
+	if (mts_http_name_is(name, nlen, "host"))
 		return field_host(p, v, vlen);
-	if (name_is(name, nlen, "content-length"))
+	if (mts_http_name_is(name, nlen, "content-length"))
 		return field_length(p, v, vlen);
-	if (name_is(name, nlen, "transfer-encoding"))
+	if (mts_http_name_is(name, nlen, "transfer-encoding"))
 		return field_te(p, v, vlen);
-	if (name_is(name, nlen, "connection"))
+	if (mts_http_name_is(name, nlen, "connection"))
 		return field_connection(p, v, vlen);
 	return STEP_OK;
 }
@@ -512,7 +458,7 @@ field_line(struct parser *p, bool *last)
 	if (p->req.header_count == p->max_headers)
 		return fail(p, 431);
 	name = p->buf + p->pos;
-	name_len = span(p, is_tchar);
+	name_len = span(p, mts_http_is_tchar);
 	if (p->pos == p->end)
 		return STEP_MORE;
 	/* §5.1: no white space between the name and the colon, MUST 400. */
@@ -521,7 +467,7 @@ field_line(struct parser *p, bool *last)
 	p->pos++;
 	span(p, is_ows);
 	vstart = p->pos;
-	span(p, is_field_char);
+	span(p, mts_http_is_field_char);
 	vend = p->pos;
 	while (vend > vstart && mts_is_wsp(p->buf[vend - 1]))
 		vend--;
