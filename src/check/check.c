@@ -679,9 +679,11 @@ probe_code(enum probe_stage s)
 	case PROBE_TIMEOUT:
 		return "check-smtp-timeout";
 	case PROBE_BANNER:
-	case PROBE_EHLO:
-	case PROBE_PROTOCOL:
 		return "check-smtp-banner";
+	case PROBE_EHLO:
+		return "check-smtp-ehlo";
+	case PROBE_PROTOCOL:
+		return "check-smtp-protocol";
 	case PROBE_NO_STARTTLS:
 		return "check-smtp-no-starttls";
 	case PROBE_STARTTLS_REFUSED:
