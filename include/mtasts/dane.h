@@ -137,6 +137,51 @@ MTS_API int mts_dane_tlsa_from_spki(const uint8_t *spki, size_t spki_len,
                                     struct mts_err *err);
 
 /*
+ * How a TLSA RRset fits the chain a server presents, judged as its
+ * publisher should see it (RFC 7671 §8.1, §9; RFC 7672 §3.1; RFC 6698
+ * App. B.2).  Records a client cannot use are dropped first; of the
+ * rest, a DANE-EE record matches the leaf, a DANE-TA digest matches a
+ * certificate above the leaf, and a DANE-TA record with full data
+ * (matching type 0) that the server does not send also matches when
+ * the topmost certificate sent is signed by its key (RFC 7671 §5.2.2,
+ * §5.2.3).  Digest agility (RFC 7671 §9): per usage and selector only
+ * full data and the strongest digest present count.  No names, dates
+ * or path checks: those are the handshake's (OpenSSL's DANE code); this
+ * says why a set does or does not fit, and what a publisher missed.
+ */
+enum mts_dane_fit {
+	MTS_DANE_FIT_UNUSABLE = 0, /* no record is usable for SMTP */
+	MTS_DANE_FIT_MATCH,        /* a record digest agility keeps matches */
+	MTS_DANE_FIT_AGILITY,      /* only records agility discards match */
+	MTS_DANE_FIT_NO_MATCH      /* no usable record matches */
+};
+
+struct mts_dane_chain {
+	const uint8_t *const *der; /* DER certificates, leaf first */
+	const size_t *len;
+	size_t count;
+};
+
+struct mts_dane_rrset_fit {
+	enum mts_dane_fit fit;
+	size_t usable;   /* records usable for SMTP */
+	size_t matching; /* usable records that match (agility aside) */
+	/* RFC 7671 §8.1: every usage/selector/mtype combination published
+	   must match the current chain; the first one that does not. */
+	bool combo_unmatched;
+	uint8_t combo_usage, combo_selector, combo_mtype;
+};
+
+/*
+ * Judges `n` records against `chain` with the usability `flags` of
+ * mts_dane_tlsa_usable().  Never fails: undecodable certificates and
+ * records simply match nothing.
+ */
+MTS_API void mts_dane_rrset_fit(const struct mts_dane_tlsa *set, size_t n,
+                                const struct mts_dane_chain *chain,
+                                unsigned flags, struct mts_dane_rrset_fit *out);
+
+/*
  * Writes the TLSA owner name "_<port>._tcp.<host>" (RFC 6698 §3, RFC 7672
  * §2.2.3) to buf: port in decimal without leading zeros, the host's
  * trailing dot dropped, lower-cased.  The host must be an ASCII (A-label)

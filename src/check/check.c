@@ -7,9 +7,12 @@
  *            (each with its DNSSEC status)
  *   HTTPS    the policy from every address of the policy host (fetch.c)
  *   policy   lint, then MX coverage both ways
- *   MX       A/AAAA and _25._tcp TLSA of every MX host, then a STARTTLS
- *            probe of every address (probe.c), judged for MTA-STS (Web
- *            PKI, DNS-ID) and DANE (secure TLSA only)
+ *   MX       A/AAAA and _25._tcp TLSA of every MX host (of its CNAME
+ *            target too: the TLSA base domain is found as RFC 7672 §2.2.2
+ *            and §2.2.3 say), then a STARTTLS probe of every address
+ *            (probe.c), judged for MTA-STS (Web PKI, DNS-ID) and DANE
+ *            (secure TLSA only; why a set fails, and what its publisher
+ *            missed, from mts_dane_rrset_fit())
  *   state    with a state directory: a changed policy under an old id
  *
  * Every step is asynchronous on one event loop; a domain counts its
@@ -53,15 +56,41 @@ struct rrset {
 	char **addr;    /* A/AAAA */
 };
 
+struct mxhost;
+
+/* A TLSA lookup at one candidate base domain (RFC 7672 §2.2.3). */
+struct tlsa_lookup {
+	struct mxhost *host;
+	bool started, done;
+	char *base; /* the candidate TLSA base domain */
+	enum mts_dns_rcode rcode;
+	enum mts_dnssec dnssec;
+	size_t records;             /* TLSA records in the answer */
+	struct mts_dane_tlsa *tlsa; /* those of a secure answer */
+	size_t count;
+};
+
+/* What a DANE sender makes of a host's TLSA lookups (RFC 7672 §2.2). */
+enum dane_state {
+	DANE_NONE,          /* no TLSA records: pre-DANE opportunistic TLS */
+	DANE_INSECURE,      /* records, not secure: ignored */
+	DANE_IGNORED,       /* secure records behind insecure addresses */
+	DANE_BOGUS,         /* the host is unreachable for DANE senders */
+	DANE_LOOKUP_FAILED, /* likewise */
+	DANE_SECURE         /* a secure RRset: TLS is mandatory */
+};
+
 struct mxhost {
 	struct dom *dom;
 	char *name;
 	uint16_t pref;
-	struct rrset a, aaaa;
-	struct rrset tlsa_rr;
-	struct mts_dane_tlsa *tlsa; /* the records of a secure answer */
-	size_t tlsa_count;
-	size_t probes; /* started */
+	struct rrset a, aaaa, cname;
+	bool cname_followed, cname_started, no_address, probing;
+	struct tlsa_lookup tlsa[2]; /* at the MX host, at its CNAME target */
+	enum dane_state dane;
+	const struct tlsa_lookup *dane_at; /* the lookup that decided */
+	const char *names[3]; /* more DANE-TA reference identifiers */
+	size_t probes;        /* started */
 	struct probe_result *results[2 * MAX_ADDRS];
 	size_t result_count;
 };
@@ -91,6 +120,7 @@ struct dom {
 	size_t policy_len;
 	/* MX */
 	bool mx_done;
+	enum mts_dnssec mx_dnssec;
 	bool mx_implicit;
 	struct mxhost *mx[MAX_MX];
 	size_t mx_count;
@@ -380,6 +410,105 @@ on_host_addr(void *arg, const struct mts_dns_answer *a)
 
 /* ---- MX hosts ---- */
 
+/*
+ * RFC 7672 §2.2.2: DANE applies to a host only when its address records
+ * are secure; through a CNAME, when the first CNAME is secure.  Every
+ * address RRset that has records must be secure.
+ */
+static bool
+addresses_secure(const struct mxhost *m)
+{
+	bool any = false;
+
+	if (m->a.count > 0) {
+		if (m->a.dnssec != MTS_DNSSEC_SECURE)
+			return false;
+		any = true;
+	}
+	if (m->aaaa.count > 0) {
+		if (m->aaaa.dnssec != MTS_DNSSEC_SECURE)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+/* The name the address lookups ended at, when a CNAME led elsewhere. */
+static const char *
+expanded_name(const struct mxhost *m)
+{
+	const char *c =
+	    m->a.canonical != NULL ? m->a.canonical : m->aaaa.canonical;
+
+	return c != NULL &&
+		!mts_dname_equal(c, strlen(c), m->name, strlen(m->name)) ?
+	    c :
+	    NULL;
+}
+
+static bool
+lookup_failed(const struct tlsa_lookup *t)
+{
+	return t->rcode == MTS_DNS_SERVFAIL || t->rcode == MTS_DNS_TIMEOUT ||
+	    t->rcode == MTS_DNS_ERROR;
+}
+
+/*
+ * The TLSA base domain as a DANE sender finds it (RFC 7672 §2.2.2,
+ * §2.2.3): the candidates are the CNAME-expanded name, then the MX host
+ * name, when the whole chain is secure; only the MX host name when just
+ * its first CNAME is; none when the addresses are insecure.  The first
+ * candidate with a secure TLSA RRset is the base domain; a lookup error
+ * or a bogus answer on the way makes the host unreachable for DANE
+ * senders (§2.1.1, §2.1.2).  TLSA records senders would not look at are
+ * remembered too, to tell the admin they are ignored.
+ */
+static void
+decide_dane(struct mxhost *m)
+{
+	const struct tlsa_lookup *cand[2];
+	const struct tlsa_lookup *t;
+	size_t n = 0, i;
+
+	if (expanded_name(m) == NULL) {
+		if (addresses_secure(m))
+			cand[n++] = &m->tlsa[0];
+	} else if (addresses_secure(m)) {
+		cand[n++] = &m->tlsa[1];
+		cand[n++] = &m->tlsa[0];
+	} else if (m->cname.rcode == MTS_DNS_ANSWER &&
+	           m->cname.dnssec == MTS_DNSSEC_SECURE) {
+		cand[n++] = &m->tlsa[0];
+	}
+	m->dane = DANE_NONE;
+	for (i = 0; i < n; i++) {
+		t = cand[i];
+		m->dane_at = t;
+		if (t->dnssec == MTS_DNSSEC_BOGUS) {
+			m->dane = DANE_BOGUS;
+			return;
+		}
+		if (lookup_failed(t)) {
+			m->dane = DANE_LOOKUP_FAILED;
+			return;
+		}
+		if (t->rcode == MTS_DNS_ANSWER && t->records > 0) {
+			if (t->dnssec == MTS_DNSSEC_SECURE) {
+				m->dane = DANE_SECURE;
+				return;
+			}
+			m->dane = DANE_INSECURE; /* the next may be secure */
+		}
+	}
+	if (n > 0 || m->tlsa[0].rcode != MTS_DNS_ANSWER ||
+	    m->tlsa[0].records == 0)
+		return;
+	m->dane_at = &m->tlsa[0];
+	m->dane = m->tlsa[0].dnssec == MTS_DNSSEC_SECURE ? DANE_IGNORED :
+	    m->tlsa[0].dnssec == MTS_DNSSEC_BOGUS        ? DANE_NONE :
+							   DANE_INSECURE;
+}
+
 static void
 on_probe(void *arg, struct probe_result *r)
 {
@@ -392,22 +521,46 @@ on_probe(void *arg, struct probe_result *r)
 	dom_release(m->dom);
 }
 
+/*
+ * DANE-TA reference identifiers beyond the base domain (RFC 7672
+ * §3.2.2): the MX host when the base domain is its CNAME target, and
+ * the next-hop domain when the MX lookup was secure.
+ */
+static void
+dane_names(const struct mxhost *m, const char **names)
+{
+	const struct dom *d = m->dom;
+	size_t n = 0;
+
+	if (m->dane_at == &m->tlsa[1])
+		names[n++] = m->name;
+	if (d->mx_dnssec == MTS_DNSSEC_SECURE && !d->mx_implicit)
+		names[n++] = d->name;
+	names[n] = NULL;
+}
+
 static void
 probe_addrs(struct mxhost *m, const struct rrset *r)
 {
 	const struct check_options *o = &m->dom->ck->opt;
+	const struct tlsa_lookup *t =
+	    m->dane == DANE_SECURE ? m->dane_at : NULL;
 	struct probe_options po;
 	size_t i;
 
 	memset(&po, 0, sizeof(po));
 	po.timeout_ms = o->timeout_ms;
 	po.port = o->smtp_port;
+	if (t != NULL) {
+		po.dane_base = t->base;
+		po.dane_names = m->names;
+	}
 	for (i = 0; i < r->count && i < MAX_ADDRS; i++) {
 		dom_hold(m->dom);
 		m->probes++;
 		if (probe_mx(m->dom->ck->base, m->dom->ck->probe_ctx, m->name,
-		             r->addr[i], m->tlsa, m->tlsa_count, &po, on_probe,
-		             m) != 0) {
+		             r->addr[i], t != NULL ? t->tlsa : NULL,
+		             t != NULL ? t->count : 0, &po, on_probe, m) != 0) {
 			F(m->dom, "check-smtp-connect", "%s [%s]: cannot start",
 			  m->name, r->addr[i]);
 			dom_release(m->dom);
@@ -415,16 +568,76 @@ probe_addrs(struct mxhost *m, const struct rrset *r)
 	}
 }
 
-/* Addresses and TLSA are in: probe (DANE needs the TLSA first). */
+static void on_mx_tlsa(void *arg, const struct mts_dns_answer *a);
+static void on_mx_cname(void *arg, const struct mts_dns_answer *a);
+
 static void
-mxhost_ready(struct mxhost *m)
+start_tlsa(struct mxhost *m, struct tlsa_lookup *t, const char *base)
 {
-	if (!m->a.done || !m->aaaa.done || !m->tlsa_rr.done)
+	char owner[MTS_DNAME_MAX + 32];
+
+	t->started = true;
+	if ((t->base = strdup(base)) == NULL ||
+	    mts_dane_tlsa_owner(base, 25, owner, sizeof(owner), NULL) != 0 ||
+	    query(m->dom, owner, MTS_DNS_TYPE_TLSA, on_mx_tlsa, t) != 0) {
+		t->done = true;
+		t->rcode = MTS_DNS_ERROR;
+	}
+}
+
+/*
+ * The address lookups went through a CNAME (RFC 7672 §2.2.2): a secure
+ * chain adds the expanded name as a TLSA candidate; an insecure one
+ * needs the security of the first CNAME alone.  True when a lookup was
+ * started.
+ */
+static bool
+follow_cname(struct mxhost *m)
+{
+	const char *expanded = expanded_name(m);
+
+	if (expanded == NULL || m->cname_followed)
+		return false;
+	m->cname_followed = true;
+	if (addresses_secure(m)) {
+		start_tlsa(m, &m->tlsa[1], expanded);
+		return !m->tlsa[1].done;
+	}
+	if (query(m->dom, m->name, MTS_DNS_TYPE_CNAME, on_mx_cname, m) != 0)
+		return false;
+	m->cname_started = true;
+	return true;
+}
+
+static bool
+lookups_done(const struct mxhost *m)
+{
+	return m->a.done && m->aaaa.done && m->tlsa[0].done &&
+	    (!m->tlsa[1].started || m->tlsa[1].done) &&
+	    (!m->cname_started || m->cname.done);
+}
+
+/*
+ * Called as each lookup of the host comes in.  Addresses first; then,
+ * for an alias, the lookups its CNAME needs; then DANE is decided and
+ * every address probed (the probe needs the TLSA records first).
+ */
+static void
+mxhost_step(struct mxhost *m)
+{
+	if (!m->a.done || !m->aaaa.done || m->probing)
 		return;
 	if (m->a.count + m->aaaa.count == 0) {
-		F(m->dom, "check-mx-no-address", "%s", m->name);
+		if (!m->no_address)
+			F(m->dom, "check-mx-no-address", "%s", m->name);
+		m->no_address = true;
 		return;
 	}
+	if (follow_cname(m) || !lookups_done(m))
+		return;
+	m->probing = true;
+	decide_dane(m);
+	dane_names(m, m->names);
 	if (m->dom->ck->opt.no_smtp)
 		return;
 	probe_addrs(m, &m->a);
@@ -440,51 +653,66 @@ on_mx_addr(void *arg, const struct mts_dns_answer *a)
 	if (!dns_failed(m->dom, a))
 		rrset_keep(r, a);
 	r->done = true;
-	mxhost_ready(m);
+	mxhost_step(m);
+	dom_release(m->dom);
+}
+
+static void
+on_mx_cname(void *arg, const struct mts_dns_answer *a)
+{
+	struct mxhost *m = arg;
+
+	rrset_keep(&m->cname, a);
+	mxhost_step(m);
 	dom_release(m->dom);
 }
 
 /* Keeps the TLSA records of a secure answer (RFC 7672 §2.2). */
 static void
-keep_tlsa(struct mxhost *m, const struct mts_dns_answer *a)
+keep_tlsa(struct tlsa_lookup *t, const struct mts_dns_answer *a)
 {
 	size_t i;
 
 	if (a->rcode != MTS_DNS_ANSWER || a->dnssec != MTS_DNSSEC_SECURE ||
 	    a->count == 0)
 		return;
-	if ((m->tlsa = calloc(a->count, sizeof(*m->tlsa))) == NULL)
+	if ((t->tlsa = calloc(a->count, sizeof(*t->tlsa))) == NULL)
 		return;
 	for (i = 0; i < a->count; i++) {
-		m->tlsa[i] = a->tlsa[i];
-		m->tlsa[i].data = malloc(a->tlsa[i].data_len);
-		if (m->tlsa[i].data == NULL)
+		t->tlsa[i] = a->tlsa[i];
+		t->tlsa[i].data = malloc(a->tlsa[i].data_len);
+		if (t->tlsa[i].data == NULL)
 			break;
-		memcpy(m->tlsa[i].data, a->tlsa[i].data, a->tlsa[i].data_len);
+		memcpy(t->tlsa[i].data, a->tlsa[i].data, a->tlsa[i].data_len);
 	}
-	m->tlsa_count = i;
+	t->count = i;
 }
 
 static void
 on_mx_tlsa(void *arg, const struct mts_dns_answer *a)
 {
-	struct mxhost *m = arg;
+	struct tlsa_lookup *t = arg;
+	struct mxhost *m = t->host;
 
-	m->tlsa_rr.done = true;
-	m->tlsa_rr.rcode = a->rcode;
-	m->tlsa_rr.dnssec = a->dnssec;
-	m->tlsa_rr.records = a->count;
-	keep_tlsa(m, a);
-	mxhost_ready(m);
+	t->done = true;
+	t->rcode = a->rcode;
+	t->dnssec = a->dnssec;
+	t->records = a->count;
+	keep_tlsa(t, a);
+	mxhost_step(m);
 	dom_release(m->dom);
 }
 
 static void
 add_mxhost(struct dom *d, const char *name, uint16_t pref)
 {
-	char owner[MTS_DNAME_MAX + 32];
 	struct mxhost *m;
 
+	/* RFC 7672 §2.2: an MX naming an address literal is no host. */
+	if (mts_dname_is_address(name, strlen(name))) {
+		F(d, "check-mx-ip-literal", "MX %u %s", pref, name);
+		return;
+	}
 	if (d->mx_count == MAX_MX || (m = calloc(1, sizeof(*m))) == NULL)
 		return;
 	if ((m->name = strdup(name)) == NULL) {
@@ -493,14 +721,16 @@ add_mxhost(struct dom *d, const char *name, uint16_t pref)
 	}
 	m->dom = d;
 	m->pref = pref;
+	m->tlsa[0].host = m->tlsa[1].host = m;
 	d->mx[d->mx_count++] = m;
+	dom_hold(d); /* until every lookup of the host is started */
 	if (query(d, name, MTS_DNS_TYPE_A, on_mx_addr, m) != 0)
 		m->a.done = true;
 	if (query(d, name, MTS_DNS_TYPE_AAAA, on_mx_addr, m) != 0)
 		m->aaaa.done = true;
-	if (mts_dane_tlsa_owner(name, 25, owner, sizeof(owner), NULL) != 0 ||
-	    query(d, owner, MTS_DNS_TYPE_TLSA, on_mx_tlsa, m) != 0)
-		m->tlsa_rr.done = true;
+	start_tlsa(m, &m->tlsa[0], name);
+	mxhost_step(m);
+	dom_release(d);
 }
 
 static void
@@ -512,6 +742,7 @@ on_mx(void *arg, const struct mts_dns_answer *a)
 
 	note_zone(d, a);
 	d->mx_done = true;
+	d->mx_dnssec = a->dnssec;
 	if (dns_failed(d, a))
 		goto out;
 	if (a->rcode != MTS_DNS_ANSWER || a->count == 0) {
@@ -730,54 +961,153 @@ judge_cert(struct dom *d, const struct mxhost *m, const struct probe_result *r)
 		  r->tls_version, r->banner_host);
 }
 
+/* The chain a probe saw, for mts_dane_rrset_fit(). */
+static struct mts_dane_chain
+chain_of(const struct probe_result *r)
+{
+	struct mts_dane_chain c;
+
+	c.der = (const uint8_t *const *)r->chain_der;
+	c.len = r->chain_len;
+	c.count = r->chain_count;
+	return c;
+}
+
+static size_t
+usable_records(const struct tlsa_lookup *t)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < t->count; i++)
+		n += mts_dane_tlsa_usable(&t->tlsa[i], 0, NULL) == 0;
+	return n;
+}
+
+/*
+ * One handshake that DANE did not authenticate: why, as the publisher
+ * should hear it.  Digest agility (RFC 7671 §9) fails a set in which a
+ * weaker digest matches; otherwise nothing matched (RFC 7672 §3.2).
+ */
+static void
+judge_dane_failure(struct dom *d, const struct mxhost *m,
+                   const struct probe_result *r)
+{
+	const struct tlsa_lookup *t = m->dane_at;
+	struct mts_dane_chain chain = chain_of(r);
+	struct mts_dane_rrset_fit fit;
+
+	mts_dane_rrset_fit(t->tlsa, t->count, &chain, 0, &fit);
+	if (fit.fit == MTS_DANE_FIT_AGILITY)
+		F(d, "check-dane-digest-agility",
+		  "%s [%s]: a weaker digest of _25._tcp.%s matches", m->name,
+		  r->address, t->base);
+	else
+		F(d, "check-dane-mismatch", "%s [%s]: %s", m->name, r->address,
+		  r->dane_msg);
+}
+
+/*
+ * An authenticated host: every published combination should still
+ * match the chain (RFC 7671 §8), or senders that support only that one
+ * fail.
+ */
+static void
+judge_dane_success(struct dom *d, const struct mxhost *m,
+                   const struct probe_result *r)
+{
+	const struct tlsa_lookup *t = m->dane_at;
+	struct mts_dane_chain chain = chain_of(r);
+	struct mts_dane_rrset_fit fit;
+
+	mts_dane_rrset_fit(t->tlsa, t->count, &chain, 0, &fit);
+	if (fit.combo_unmatched)
+		F(d, "check-dane-combination",
+		  "_25._tcp.%s: %u %u %u matches nothing %s presents", t->base,
+		  fit.combo_usage, fit.combo_selector, fit.combo_mtype,
+		  m->name);
+	F(d, "check-dane-ok", "%s: usage %d%s%s", m->name, r->dane_usage,
+	  t == &m->tlsa[1] ? ", TLSA base domain " : "",
+	  t == &m->tlsa[1] ? t->base : "");
+}
+
+/*
+ * A secure TLSA RRset (RFC 7672 §2.2): TLS is mandatory for DANE senders
+ * whether or not a record is usable; with usable records every address
+ * must authenticate by them.
+ */
+static void
+judge_dane_secure(struct dom *d, const struct mxhost *m)
+{
+	const struct tlsa_lookup *t = m->dane_at;
+	const struct probe_result *r, *first = NULL;
+	size_t i, matched = 0, judged = 0;
+	struct mts_diag lint;
+
+	mts_diag_init(&lint);
+	for (i = 0; i < t->count; i++)
+		mts_dane_tlsa_lint(&t->tlsa[i], &lint);
+	copy_findings(d, &lint);
+	mts_diag_reset(&lint);
+	if (d->mx_dnssec != MTS_DNSSEC_SECURE && !d->mx_implicit)
+		F(d, "check-dane-mx-insecure", "%s (MX records %s)", m->name,
+		  mts_dnssec_name(d->mx_dnssec));
+	for (i = 0; i < m->result_count; i++)
+		judged += m->results[i]->stage == PROBE_DONE;
+	if (m->result_count > 0 && judged == 0)
+		F(d, "check-dane-tls-required", "%s: %zu TLSA record%s at %s",
+		  m->name, t->records, t->records == 1 ? "" : "s", t->base);
+	if (usable_records(t) == 0) {
+		F(d, "check-dane-unusable", "_25._tcp.%s", t->base);
+		return;
+	}
+	for (i = 0; i < m->result_count; i++) {
+		r = m->results[i];
+		if (r->stage != PROBE_DONE)
+			continue;
+		if (!r->dane_ok)
+			judge_dane_failure(d, m, r);
+		else if (matched++ == 0)
+			first = r;
+	}
+	if (judged > 0 && matched == judged)
+		judge_dane_success(d, m, first);
+}
+
 /* DANE for one host (RFC 7672 §2.2, §3; checklist §20-§23). */
 static void
 judge_dane(struct dom *d, const struct mxhost *m)
 {
-	const struct rrset *t = &m->tlsa_rr;
-	size_t i, usable = 0, matched = 0, judged = 0;
-	struct mts_diag lint;
+	const struct tlsa_lookup *t = m->dane_at;
 
-	if (t->dnssec == MTS_DNSSEC_BOGUS) {
-		F(d, "check-dane-bogus", "_25._tcp.%s", m->name);
-		return;
-	}
-	if (t->rcode != MTS_DNS_ANSWER || t->records == 0) {
-		if (t->rcode == MTS_DNS_NODATA ||
-		    t->rcode == MTS_DNS_NAME_ERROR)
-			F(d, "check-dane-none", "_25._tcp.%s", m->name);
-		return;
-	}
-	if (t->dnssec != MTS_DNSSEC_SECURE) {
+	if (!m->probing)
+		return; /* no address: nothing to connect to */
+	switch (m->dane) {
+	case DANE_NONE:
+		F(d, "check-dane-none", "_25._tcp.%s", m->name);
+		break;
+	case DANE_INSECURE:
 		F(d, "check-dane-insecure", "_25._tcp.%s: %zu record%s",
-		  m->name, t->count, t->count == 1 ? "" : "s");
-		return;
+		  t->base, t->records, t->records == 1 ? "" : "s");
+		break;
+	case DANE_IGNORED:
+		F(d, "check-dane-ignored",
+		  "_25._tcp.%s: the addresses of %s "
+		  "are %s",
+		  t->base, m->name,
+		  expanded_name(m) != NULL ? "behind an insecure CNAME" :
+		                             "insecure");
+		break;
+	case DANE_BOGUS:
+		F(d, "check-dane-bogus", "_25._tcp.%s", t->base);
+		break;
+	case DANE_LOOKUP_FAILED:
+		F(d, "check-dane-lookup-failed", "_25._tcp.%s: %s", t->base,
+		  mts_dns_rcode_name(t->rcode));
+		break;
+	case DANE_SECURE:
+		judge_dane_secure(d, m);
+		break;
 	}
-	mts_diag_init(&lint);
-	for (i = 0; i < m->tlsa_count; i++) {
-		if (mts_dane_tlsa_usable(&m->tlsa[i], 0, NULL) == 0)
-			usable++;
-		mts_dane_tlsa_lint(&m->tlsa[i], &lint);
-	}
-	copy_findings(d, &lint);
-	mts_diag_reset(&lint);
-	if (usable == 0) {
-		F(d, "check-dane-unusable", "_25._tcp.%s", m->name);
-		return;
-	}
-	for (i = 0; i < m->result_count; i++) {
-		if (m->results[i]->stage != PROBE_DONE)
-			continue;
-		judged++;
-		if (m->results[i]->dane_ok)
-			matched++;
-		else
-			F(d, "check-dane-mismatch", "%s [%s]: %s", m->name,
-			  m->results[i]->address, m->results[i]->dane_msg);
-	}
-	if (judged > 0 && matched == judged)
-		F(d, "check-dane-ok", "%s: usage %d", m->name,
-		  m->results[0]->dane_usage);
 }
 
 static void
@@ -889,6 +1219,17 @@ verdict_of(const struct mts_diag *diag)
 }
 
 static void
+tlsa_lookup_reset(struct tlsa_lookup *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->count; i++)
+		free(t->tlsa[i].data);
+	free(t->tlsa);
+	free(t->base);
+}
+
+static void
 dom_free(struct dom *d)
 {
 	struct mxhost *m;
@@ -900,12 +1241,11 @@ dom_free(struct dom *d)
 		m = d->mx[i];
 		for (j = 0; j < m->result_count; j++)
 			probe_result_free(m->results[j]);
-		for (j = 0; j < m->tlsa_count; j++)
-			free(m->tlsa[j].data);
-		free(m->tlsa);
+		tlsa_lookup_reset(&m->tlsa[0]);
+		tlsa_lookup_reset(&m->tlsa[1]);
 		rrset_reset(&m->a);
 		rrset_reset(&m->aaaa);
-		rrset_reset(&m->tlsa_rr);
+		rrset_reset(&m->cname);
 		free(m->name);
 		free(m);
 	}

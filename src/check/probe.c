@@ -87,6 +87,7 @@ struct probe {
 	struct timeval deadline;
 	unsigned timeout_ms;
 	char host[HOST_MAX + 1];
+	char dane_base[HOST_MAX + 1]; /* SNI when DANE applies */
 	char helo[HOST_MAX + 1];
 	probe_cb cb;
 	void *arg;
@@ -814,19 +815,18 @@ drive(struct probe *p)
  * whole-label wildcards only (§3.2.3).  Returns -1 on an OpenSSL error.
  */
 static int
-dane_setup(struct probe *p, const struct mts_dane_tlsa *tlsa, size_t n)
+dane_setup(struct probe *p, const struct mts_dane_tlsa *tlsa, size_t n,
+           const char *const *names)
 {
-	size_t i, usable = 0, added = 0;
+	size_t i, added = 0;
 	int r;
 
-	for (i = 0; i < n; i++)
-		if (mts_dane_tlsa_usable(&tlsa[i], 0, NULL) == 0)
-			usable++;
-	if (usable == 0)
-		return 0; /* no DANE: the handshake is plain STARTTLS */
-	if (SSL_dane_enable(p->ssl, p->host) <= 0)
+	if (SSL_dane_enable(p->ssl, p->dane_base) <= 0)
 		return -1;
 	SSL_dane_set_flags(p->ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	for (i = 0; names != NULL && names[i] != NULL; i++)
+		if (SSL_add1_host(p->ssl, names[i]) != 1)
+			return -1;
 	for (i = 0; i < n; i++) {
 		if (mts_dane_tlsa_usable(&tlsa[i], 0, NULL) != 0)
 			continue;
@@ -841,15 +841,28 @@ dane_setup(struct probe *p, const struct mts_dane_tlsa *tlsa, size_t n)
 	return 0;
 }
 
-/* The SSL of the connection: SNI, name check flags, DANE. */
+/*
+ * The SSL of the connection: SNI, name check flags, DANE.  With usable
+ * TLSA records SNI carries the TLSA base domain (RFC 7672 §8.1), else
+ * the MX host as MTA-STS senders send it (RFC 8461 §4.2).
+ */
 static int
-tls_setup(struct probe *p, const struct mts_dane_tlsa *tlsa, size_t n)
+tls_setup(struct probe *p, const struct mts_dane_tlsa *tlsa, size_t n,
+          const char *const *names)
 {
+	const char *sni;
+	size_t i, usable = 0;
+
+	for (i = 0; i < n; i++)
+		if (mts_dane_tlsa_usable(&tlsa[i], 0, NULL) == 0)
+			usable++;
+	sni = usable > 0 ? p->dane_base : p->host;
 	if ((p->ssl = SSL_new(p->ctx)) == NULL ||
-	    SSL_set_tlsext_host_name(p->ssl, p->host) != 1)
+	    SSL_set_tlsext_host_name(p->ssl, sni) != 1)
 		return -1;
 	SSL_set_hostflags(p->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-	return dane_setup(p, tlsa, n);
+	/* No usable record: no DANE, the handshake is plain STARTTLS. */
+	return usable > 0 ? dane_setup(p, tlsa, n, names) : 0;
 }
 
 /*
@@ -924,25 +937,36 @@ plain_word(const char *s, size_t len)
 	return true;
 }
 
+/* A host name's length without its final dot: SNI carries none (RFC
+   6066 §3). */
+static size_t
+host_len(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && name[len - 1] == '.' ? len - 1 : len;
+}
+
 /* The probe with its options checked and its result allocated. */
 static struct probe *
 probe_new(struct event_base *base, SSL_CTX *ctx, const char *mx_host,
           const char *address, const struct probe_options *o)
 {
 	const char *helo = o->helo != NULL ? o->helo : DEFAULT_HELO;
-	size_t hlen = strlen(mx_host);
+	const char *base_name = o->dane_base != NULL ? o->dane_base : mx_host;
+	size_t hlen = host_len(mx_host), blen = host_len(base_name);
 	struct probe *p;
 	struct timeval now, span;
 
-	if (hlen > 0 && mx_host[hlen - 1] == '.')
-		hlen--; /* SNI carries no final dot (RFC 6066 §3) */
-	if (!plain_word(mx_host, hlen) || !plain_word(helo, strlen(helo)) ||
+	if (!plain_word(mx_host, hlen) || !plain_word(base_name, blen) ||
+	    !plain_word(helo, strlen(helo)) ||
 	    (p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->fd = -1;
 	p->base = base;
 	p->ctx = ctx;
 	memcpy(p->host, mx_host, hlen);
+	memcpy(p->dane_base, base_name, blen);
 	p->timeout_ms = o->timeout_ms != 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 	event_base_gettimeofday_cached(base, &now);
 	span.tv_sec = p->timeout_ms / 1000;
@@ -979,7 +1003,7 @@ probe_mx(struct event_base *base, struct ssl_ctx_st *ctx, const char *mx_host,
 		return -1;
 	p->cb = cb;
 	p->arg = arg;
-	if (tls_setup(p, tlsa, n) != 0 ||
+	if (tls_setup(p, tlsa, n, o->dane_names) != 0 ||
 	    tcp_start(p, address, o->port != 0 ? o->port : DEFAULT_PORT) != 0) {
 		probe_result_free(p->res);
 		probe_free(p);

@@ -74,6 +74,16 @@ struct probe_options {
 	unsigned timeout_ms; /* whole exchange; 0: 30000 */
 	unsigned port;       /* 0: 25; tests may change it */
 	const char *helo;    /* EHLO name; NULL: "mtasts.invalid" */
+	/*
+	 * DANE, when usable TLSA records are given.  dane_base: the TLSA
+	 * base domain (NULL: the MX host), sent as SNI and checked first
+	 * (RFC 7672 §3.2.2, §8.1); it differs from the MX host when the
+	 * records came from the host's CNAME target.  dane_names: more
+	 * reference identifiers for DANE-TA (NULL-terminated, may be NULL),
+	 * such as the next-hop domain of a secure MX lookup.
+	 */
+	const char *dane_base;
+	const char *const *dane_names;
 };
 
 typedef void (*probe_cb)(void *arg, struct probe_result *result);

@@ -8,6 +8,7 @@
 #   #expect CODE [CODE...]     these finding codes must be reported
 #   #expect-not CODE [CODE...] these must not
 #   #expect-verdict ok|warning|error
+#   #expect-finding CODE TEXT   a finding CODE whose detail has TEXT
 #
 # are read here (the world ignores comments).  One `mtasts check --json`
 # run checks all of them at once, as a scanner of many domains would.
@@ -25,7 +26,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 0
 fi
 
-export WORLD_NS=mtsworld-check MTASTS
+export WORLD_NS=${WORLD_NS:-mtsworld-check} MTASTS
 T=$(mktemp -d "${TMPDIR:-/tmp}/mtasts-check.XXXXXX")
 cleanup() {
 	bash "$WORLD" down >/dev/null 2>&1
@@ -45,7 +46,8 @@ ok() {
 	fi
 }
 
-if ! eval "$(bash "$WORLD" up 2>"$T/up.log")"; then
+if ! world_env=$(bash "$WORLD" up 2>"$T/up.log") ||
+    ! eval "$world_env"; then
 	sed 's/^/# /' "$T/up.log"
 	ok 1 "the world comes up"
 	echo "1..$n"
@@ -88,6 +90,13 @@ while read -r d; do
 		! grep -qx -- "$never" <<<"$got"
 		ok $? "$d: does not report $never"
 	done
+	while read -r code text; do
+		jq -e -s --arg d "$d" --arg c "$code" --arg t "$text" \
+		    'any(.[] | select(.domain == $d) | .findings[];
+		         .code == $c and (.detail | contains($t)))' \
+		    "$T/out.json" >/dev/null
+		ok $? "$d: reports $code with \"$text\""
+	done < <(sed -n 's/^#expect-finding  *//p' "$f")
 	v=$(sed -n 's/^#expect-verdict  *//p' "$f")
 	if [ -n "$v" ]; then
 		gotv=$(jq -r --arg d "$d" 'select(.domain == $d) | .verdict' \

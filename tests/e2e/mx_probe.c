@@ -5,7 +5,8 @@
  * (tests/world) against its Postfix MX hosts.
  *
  *     mx_probe [--ca FILE] [--port N] [--timeout MS] [--helo NAME]
- *              [--tlsa 'U S M HEX']... MXHOST ADDRESS
+ *              [--tlsa 'U S M HEX']... [--dane-base NAME]
+ *              [--dane-name NAME]... MXHOST ADDRESS
  *
  * One key=value line per field of struct probe_result (stage, why,
  * banner_host, tls_version, verify_error, name_ok, dane_checked, dane_ok,
@@ -27,6 +28,7 @@
 #include "probe.h"
 
 #define TLSA_MAX      16
+#define NAMES_MAX     4
 #define GUARD_SECONDS 10 /* beyond the probe's own deadline */
 
 struct run {
@@ -40,8 +42,9 @@ usage(void)
 	fprintf(stderr,
 	        "usage: mx_probe [--ca FILE] [--port N] "
 	        "[--timeout MS] [--helo NAME]\n"
-	        "                [--tlsa 'U S M HEX']... MXHOST "
-	        "ADDRESS\n");
+	        "                [--tlsa 'U S M HEX']... [--dane-base NAME] "
+	        "[--dane-name NAME]...\n"
+	        "                MXHOST ADDRESS\n");
 	exit(2);
 }
 
@@ -119,9 +122,13 @@ main(int argc, char **argv)
 	     {"timeout", required_argument, NULL, 't'},
 	     {"helo", required_argument, NULL, 'H'},
 	     {"tlsa", required_argument, NULL, 'T'},
+	     {"dane-base", required_argument, NULL, 'B'},
+	     {"dane-name", required_argument, NULL, 'N'},
 	     {NULL, 0, NULL, 0}};
+	const char *names[NAMES_MAX + 1] = {NULL};
+	size_t name_count = 0;
 	struct mts_dane_tlsa tlsa[TLSA_MAX];
-	struct probe_options o = {0, 0, NULL};
+	struct probe_options o;
 	struct timeval guard = {GUARD_SECONDS, 0};
 	struct run run = {NULL, 0};
 	const char *ca = NULL;
@@ -130,8 +137,10 @@ main(int argc, char **argv)
 	int ch, rc = 1;
 
 	memset(tlsa, 0, sizeof(tlsa));
-	while ((ch = getopt_long(argc, argv, "c:p:t:H:T:", longopts, NULL)) !=
-	       -1) {
+	memset(&o, 0, sizeof(o));
+	o.dane_names = names;
+	while ((ch = getopt_long(argc, argv, "c:p:t:H:T:B:N:", longopts,
+	                         NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			ca = optarg;
@@ -147,6 +156,14 @@ main(int argc, char **argv)
 			break;
 		case 'T':
 			add_tlsa(tlsa, &n, optarg);
+			break;
+		case 'B':
+			o.dane_base = optarg;
+			break;
+		case 'N':
+			if (name_count == NAMES_MAX)
+				usage();
+			names[name_count++] = optarg;
 			break;
 		default:
 			usage();
