@@ -10,7 +10,8 @@
  * §4.5 reports carry the formatted form); usable() with PKIX allowed
  * agrees with lint() finding no error; and matching against a fixed
  * certificate agrees with a record built from that certificate by
- * mts_dane_tlsa_from_cert().
+ * mts_dane_tlsa_from_cert(); and the record set judgement of
+ * dane_rrset.c agrees with both on a set of one.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -127,6 +128,32 @@ check_match(const struct mts_dane_tlsa *t)
 	mts_dane_tlsa_reset(&built);
 }
 
+/*
+ * mts_dane_rrset_fit() (dane_rrset.c) with the record alone, against the
+ * fixed certificate and the raw input as a certificate above it: the
+ * input reaches the DER decoder as a chain element.  A lone record is
+ * usable exactly when usable() says so, and a DANE-EE one fits exactly
+ * when it matches the leaf.
+ */
+static void
+check_fit(const struct mts_dane_tlsa *t, const uint8_t *raw, size_t len)
+{
+	const uint8_t *der[2] = {cert, raw};
+	size_t lens[2] = {sizeof(cert), len};
+	struct mts_dane_chain chain = {der, lens, 2};
+	struct mts_dane_rrset_fit fit;
+	bool usable = mts_dane_tlsa_usable(t, 0, NULL) == 0;
+
+	mts_dane_rrset_fit(t, 1, &chain, 0, &fit);
+	CHECK(fit.usable == (usable ? 1u : 0u));
+	CHECK((fit.fit == MTS_DANE_FIT_UNUSABLE) == !usable);
+	CHECK(fit.fit != MTS_DANE_FIT_AGILITY); /* one record: no agility */
+	if (usable && t->usage == MTS_TLSA_USAGE_DANE_EE)
+		CHECK((fit.fit == MTS_DANE_FIT_MATCH) ==
+		      mts_dane_tlsa_match_cert(t, cert, sizeof(cert)));
+	CHECK(fit.combo_unmatched == (fit.fit == MTS_DANE_FIT_NO_MATCH));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -154,6 +181,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_round_trip(&t);
 	check_usable_vs_lint(&t, (mode >> 1) & 7);
 	check_match(&t);
+	check_fit(&t, data, size);
 	mts_dane_tlsa_reset(&t);
 	return 0;
 }

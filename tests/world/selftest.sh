@@ -192,6 +192,20 @@ want_http()
 	[[ $out == $want* ]]
 }
 
+# want_chunked DOMAIN FILE: the policy comes chunked, without a
+# Content-Length, and is FILE byte for byte.
+want_chunked()
+{
+	local h=$SCRATCH/headers
+	rm -f "$h" "$SCRATCH/body"
+	wx curl -sS --max-time 5 --cacert "$WORLD_CA" -D "$h" \
+	    -o "$SCRATCH/body" "$(policy_url "$1")" || return 1
+	tr -d '\r' <"$h"
+	grep -qi '^transfer-encoding: chunked' "$h" &&
+	    ! grep -qi '^content-length:' "$h" &&
+	    cmp "$SCRATCH/body" "$2"
+}
+
 # want_tls_error DOMAIN TEXT: curl refuses the certificate (exit 60)
 # with a message naming the reason.
 want_tls_error()
@@ -304,11 +318,14 @@ tls_report_has()
 	grep -Eqi -- "$want" <<<"$out"
 }
 
-# tlsa_rrdata NAME: "U S M HEX" of the first TLSA record at NAME.
+# tlsa_rrdata NAME ["U S M"]: "U S M HEX" of the first TLSA record at
+# NAME (with those parameters).
 tlsa_rrdata()
 {
-	dns "$1" TLSA |
-	    awk '/^[^;]/ && $4 == "TLSA" { print $5, $6, $7, $8; exit }'
+	dns "$1" TLSA | awk -v want="${2:-}" '/^[^;]/ && $4 == "TLSA" &&
+	    (want == "" || $5 " " $6 " " $7 == want) {
+		print $5, $6, $7, $8; exit
+	    }'
 }
 
 # want_dane HOST ADDR RRDATA TEXT: openssl's DANE check with RRDATA, as
@@ -325,6 +342,65 @@ want_dane()
 ca_digest()
 {
 	openssl x509 -in "$WORLD_CA" -outform DER | sha256sum | cut -d' ' -f1
+}
+
+# tlsa_full_is NAME "U S" WHAT: the full (mtype 0) TLSA record at NAME
+# holds the CA's certificate (WHAT cert) or SPKI (spki), in DER,
+# computed here independently of world.sh.
+tlsa_full_is()
+{
+	local got want
+	got=$(tlsa_rrdata "$1" "$2 0" | awk '{ print tolower($4) }')
+	if [ "$3" = cert ]; then
+		want=$(openssl x509 -in "$WORLD_CA" -outform DER | od -An -v -tx1)
+	else
+		want=$(openssl x509 -in "$WORLD_CA" -noout -pubkey |
+		    openssl pkey -pubin -outform DER | od -An -v -tx1)
+	fi
+	want=$(tr -d ' \n' <<<"$want")
+	echo "dns: ${got:0:40}... CA $3: ${want:0:40}..."
+	[ -n "$want" ] && [ "$got" = "$want" ]
+}
+
+# served_chain HOST ADDR: the certificates the MX sends, PEM.
+served_chain()
+{
+	local addr=$2
+	[[ $addr != *:* ]] || addr="[$addr]"
+	echo QUIT | wx timeout 10 openssl s_client -showcerts -starttls smtp \
+	    -connect "$addr:25" -servername "$1" 2>/dev/null |
+	    sed -n '/-BEGIN CERTIFICATE-/,/-END CERTIFICATE-/p'
+}
+
+# chain_length HOST ADDR N: the MX sends N certificates.
+chain_length()
+{
+	local n
+	n=$(served_chain "$1" "$2" | grep -c -- '-BEGIN CERTIFICATE-')
+	echo "$n certificates in the chain (want $3)"
+	[ "$n" = "$3" ]
+}
+
+# want_dane_name HOST ADDR RRDATA NAME TEXT: openssl's DANE check with
+# RRDATA and NAME as the reference identifier (DANE-TA checks names, RFC
+# 7672 §3.2.2: the next-hop domain may be one) says TEXT.
+want_dane_name()
+{
+	local out
+	out=$(starttls "$1" "$2" -dane_tlsa_domain "$4" -dane_tlsa_rrdata "$3")
+	printf '%s\n' "$out"
+	grep -q -- "$5" <<<"$out"
+}
+
+# served_san HOST ADDR SAN: the certificate the MX sends has exactly
+# this subjectAltName.
+served_san()
+{
+	local got
+	got=$(served_chain "$1" "$2" |
+	    openssl x509 -noout -ext subjectAltName | sed -n '2s/^ *//p')
+	echo "subjectAltName: $got (want $3)"
+	[ "$got" = "$3" ]
 }
 
 # no_starttls ADDR: EHLO is answered, without STARTTLS.
@@ -344,6 +420,33 @@ reply_is()
 	out=$(smtp_say "$addr" "$@")
 	printf '%s\n' "$out"
 	tail -n 1 <<<"$out" | grep -Eq -- "$want"
+}
+
+# ehlo_refused ADDR: greets with 220, answers EHLO and HELO with 5xx.
+ehlo_refused()
+{
+	reply_is "$1" '^220 ' || return 1
+	reply_is "$1" '^5[0-9][0-9] ' "EHLO selftest.test" || return 1
+	reply_is "$1" '^5[0-9][0-9] ' "HELO selftest.test"
+}
+
+# garbage ADDR: the greeting and the answer to EHLO are lines that are
+# no SMTP reply (no three-digit code); twice, since the server must
+# serve every connection.
+garbage()
+{
+	local out
+	for _ in 1 2; do
+		out=$(smtp_say "$1" "EHLO selftest.test") || return 1
+		printf '%s\n' "$out"
+		[ "$(wc -l <<<"$out")" = 2 ] &&
+		    ! grep -Eq '^[2-5][0-9][0-9]([ -]|$)' <<<"$out" || return 1
+	done
+}
+
+garbage_both()
+{
+	garbage "$1" && garbage "$2"
 }
 
 silent()
@@ -367,15 +470,25 @@ refused()
 }
 
 # postfix_all_running: `status` reports an instance for each smtp line
-# of the domain files, each running.
+# of the domain files (but the garbage ones: no Postfix), each running.
 postfix_all_running()
 {
 	local want got out
-	want=$(cat "$HERE"/domains/*.domain | grep -c '^smtp ')
+	want=$(cat "$HERE"/domains/*.domain | grep '^smtp ' |
+	    grep -vc ' garbage$')
 	out=$(bash "$WORLD" status)
 	got=$(grep -c '^  postfix .*: running' <<<"$out")
 	echo "$got of $want Postfix instances running"
 	[ "$got" = "$want" ]
+}
+
+# status_has REGEX: a line of `status` matches REGEX.
+status_has()
+{
+	local out
+	out=$(bash "$WORLD" status)
+	printf '%s\n' "$out"
+	grep -Eq -- "$1" <<<"$out"
 }
 
 postfix_logs()
@@ -515,6 +628,8 @@ check "https: http-html.test serves text/html" \
     want_http "$(policy_url http-html.test)" "200 text/html"
 check "https: http-redirect.test redirects" \
     want_http "$(policy_url http-redirect.test)" 301
+check "https: http chunked: the 70 KiB policy chunked, byte-exact" \
+    want_chunked chk-big-chunked.test "$HERE/policies/big-70k.txt"
 
 # The MX hosts: a Postfix each (STS-CERT-n and DANE-AUTH-n are ids of
 # ../shared/conformance/rfc-checklist.md).
@@ -568,6 +683,12 @@ check "smtp: ipv6-only: the MX verifies over IPv6" \
 check "smtp: silent: connects, no greeting" silent 127.0.25.47
 check "smtp: banner-554: greets with 554" reply_is 127.0.25.48 '^554 '
 check "smtp: mx-down: the connection is refused" refused 127.0.25.49
+check "smtp: ehlo-refused: 220, then EHLO and HELO get 5xx" \
+    ehlo_refused 127.0.25.51
+check "smtp: garbage: the greeting is no SMTP reply, every connection" \
+    garbage 127.0.25.52
+check "smtp: garbage: status shows its server" \
+    status_has '^  garbage-mx1\.mx-garbage\.test: running, pid [0-9]+$'
 check "smtp: Postfix logs to WORLD_DIR/log" postfix_logs
 
 DIR=$WORLD_DIR
@@ -579,6 +700,66 @@ check "down left nothing behind" nothing_left "$INODE" "$DIR"
 check "down again is harmless" bash "$WORLD" down
 check "status of a world that is down exits 3" \
     sh -c 'bash "$1" status >/dev/null; [ $? = 3 ]' sh "$WORLD"
+
+# ---- a world of its own: the DANE-TA variants ---------------------------
+
+# A leaf-only MX with the world CA in full TLSA records (RFC 7671
+# §5.2.2, §5.2.3) and as a digest; an MX whose certificate names the
+# zone, not the host; a garbage MX on IPv4 and IPv6.
+mkdir -p "$SCRATCH/variants"
+cat >"$SCRATCH/variants/leaf.test.domain" <<'EOF'
+zone signed
+mx 10 mx1
+a mx1 127.0.25.1
+cert mx1 ok
+smtp mx1 starttls-leaf-only
+tlsa _25._tcp.mx1 2 0 0 auto
+tlsa _25._tcp.mx1 2 1 0 auto
+tlsa _25._tcp.mx1 2 0 1 auto
+mx 20 mx2
+a mx2 127.0.25.2
+cert mx2 zone-name
+smtp mx2
+tlsa _25._tcp.mx2 2 1 0 auto
+mx 30 mx3
+a mx3 127.0.25.3
+aaaa mx3 fd6d:7473::25:3
+smtp mx3 garbage
+EOF
+check "variants: up" env WORLD_DOMAINS="$SCRATCH/variants" bash "$WORLD" up
+set -a
+eval "$(bash "$WORLD" env 2>/dev/null)"
+set +a
+INODE=$(ns_inode_now)
+L=_25._tcp.mx1.leaf.test
+check "variants: tlsa 2 0 0 auto is the CA certificate" tlsa_full_is "$L" "2 0" cert
+check "variants: tlsa 2 1 0 auto is the CA's SPKI" tlsa_full_is "$L" "2 1" spki
+check "variants: starttls-leaf-only sends the leaf alone" \
+    chain_length mx1.leaf.test 127.0.25.1 1
+check "variants: ... which verifies with the CA from the store" \
+    want_verified mx1.leaf.test 127.0.25.1
+check "variants: DANE-TA 2 0 0, TA not in the chain, authenticates" \
+    want_dane mx1.leaf.test 127.0.25.1 "$(tlsa_rrdata "$L" "2 0 0")" \
+    'DANE TLSA 2 0 0 .*matched TA certificate at depth 1'
+check "variants: DANE-TA 2 1 0, TA not in the chain, authenticates" \
+    want_dane mx1.leaf.test 127.0.25.1 "$(tlsa_rrdata "$L" "2 1 0")" \
+    'DANE TLSA 2 1 0 .*signed the certificate at depth 0'
+check "variants: DANE-TA 2 0 1, TA not in the chain, cannot" \
+    want_dane mx1.leaf.test 127.0.25.1 "$(tlsa_rrdata "$L" "2 0 1")" \
+    'no matching DANE TLSA records'
+check "variants: zone-name: the SAN is the zone alone" \
+    served_san mx2.leaf.test 127.0.25.2 DNS:leaf.test
+RR=$(tlsa_rrdata _25._tcp.mx2.leaf.test)
+check "variants: zone-name: DANE-TA with the next-hop domain verifies" \
+    want_dane_name mx2.leaf.test 127.0.25.2 "$RR" leaf.test '^Verification: OK'
+check "variants: zone-name: ... with the host name it does not" \
+    want_dane_name mx2.leaf.test 127.0.25.2 "$RR" mx2.leaf.test \
+    'hostname mismatch'
+check "variants: garbage on IPv4 and IPv6" \
+    garbage_both 127.0.25.3 fd6d:7473::25:3
+DIR=$WORLD_DIR
+check "variants: down" bash "$WORLD" down
+check "variants: ... leaves nothing behind" nothing_left "$INODE" "$DIR"
 
 # ---- up interrupted, killed, failing ------------------------------------
 

@@ -17,7 +17,8 @@
 # curl, Postfix) see the world's validating resolver.  Domains are data
 # files (domains/*.domain, format in README.md); the CA, the certificates,
 # the DNSSEC keys and signatures are made at every start and never kept.
-# MX hosts with an `smtp` line get a receiving Postfix instance each.
+# MX hosts with an `smtp` line get a receiving Postfix instance each
+# (a raw python3 server for `garbage`, a malformed reply no Postfix sends).
 #
 # Environment (all optional):
 #   WORLD_NS        namespace name (mtsworld)
@@ -64,9 +65,10 @@ ADDR6_MAIN=$ULA::80
 ADDR6_REF=$ULA::81
 
 CERT_DAYS=30
-CERT_VARIANTS="ok expired not-yet-valid wrong-name self-signed cn-only"
+CERT_VARIANTS="ok expired not-yet-valid wrong-name self-signed cn-only zone-name"
 ZONE_MODES="signed insecure bogus bogus-ds"
-SMTP_MODES="starttls no-starttls starttls-refused old-tls silent banner-554"
+SMTP_MODES="starttls starttls-leaf-only no-starttls starttls-refused old-tls"
+SMTP_MODES+=" silent banner-554 ehlo-refused garbage"
 SILENT_SECONDS=120 # how long a `silent` MX keeps quiet after a connect
 
 die()
@@ -140,8 +142,11 @@ declare -A Z_HTTPS  # zone -> main|reference (explicit choice)
 declare -A Z_HTTP   # zone -> quirks, "status N" / "content-type T" / "redirect U" lines
 declare -A CERT     # host -> variant
 declare -A CERT_AT  # host -> file:line of its cert directive
-declare -A SMTP     # host -> the mode of its Postfix instance
+declare -A CERT_ZONE # host -> the zone of its cert directive's file (zone-name)
+declare -A SMTP     # host -> the mode of its MX (Postfix, or raw for garbage)
 declare -A SMTP_AT  # host -> file:line of its smtp directive
+PF_HOSTS=()         # the smtp hosts a Postfix instance serves
+RAW_HOSTS=()        # the smtp hosts a raw server serves (garbage)
 
 # fqdn ZONE NAME: sets FQDN to a name of a domain file as an absolute
 # name without the final dot, as zone files read it ("@" is the zone,
@@ -279,6 +284,7 @@ parse_domain()
 			fi
 			CERT[$a]=$b
 			CERT_AT[$a]=$at
+			CERT_ZONE[$a]=$zone
 			;;
 		policy-file)
 			[ -z "${Z_POLICY[$zone]}" ] || die "$at: a second policy"
@@ -314,7 +320,9 @@ parse_domain()
 			    die "$at: http content-type wants one token" ;;
 			redirect) [[ $b =~ ^[!-~]+$ ]] ||
 			    die "$at: http redirect wants a URL" ;;
-			*) die "$at: http wants status|content-type|redirect VALUE" ;;
+			chunked) [ -z "$b" ] || die "$at: http chunked takes no value" ;;
+			*) die "$at: http wants status|content-type|redirect VALUE" \
+			    "or chunked" ;;
 			esac
 			Z_HTTP[$zone]+="$a $b"$'\n'
 			;;
@@ -366,13 +374,21 @@ read_domains()
 	# An MX that offers STARTTLS needs something to present.
 	for z in "${!SMTP[@]}"; do
 		case ${SMTP[$z]}:${CERT[$z]:-} in
-		starttls: | old-tls:)
+		starttls: | starttls-leaf-only: | old-tls:)
 			die "${SMTP_AT[$z]}: smtp $z needs 'cert' for it" ;;
 		esac
 	done
 	# A world without MX hosts, for tests that need none: checked
 	# above, then dropped.
 	[ "${WORLD_SMTP:-1}" != 0 ] || SMTP=()
+	# Postfix for every mode but garbage, which no Postfix can send.
+	for z in "${!SMTP[@]}"; do
+		if [ "${SMTP[$z]}" = garbage ]; then
+			RAW_HOSTS+=("$z")
+		else
+			PF_HOSTS+=("$z")
+		fi
+	done
 }
 
 # The server that answers for mta-sts.ZONE: the main one (mtasts serve,
@@ -465,6 +481,13 @@ make_cert()
 	cn-only)
 		WORLD_SAN=$san "${req[@]}" -subj "/CN=$host" "${ca[@]}" \
 		    -extensions leaf_nosan -out "$pem"
+		;;
+	zone-name)
+		# The next-hop domain, not the host: a name DANE-TA may
+		# match (RFC 7672 §3.2.2), MTA-STS not (RFC 8461 §4.2).
+		WORLD_SAN=DNS:${CERT_ZONE[$host]} "${req[@]}" \
+		    -subj "/CN=${CERT_ZONE[$host]}" "${ca[@]}" -extensions leaf \
+		    -out "$pem"
 		;;
 	self-signed)
 		WORLD_SAN=$san "${req[@]}" -subj "/CN=$host" -x509 \
@@ -859,7 +882,7 @@ EOF
 # to show for it), and any other path than the policy's a 404.
 nginx_servers()
 {
-	local a4=$1 a6=$2 z q v ctype answer
+	local a4=$1 a6=$2 z q v ctype answer chunked
 	shift 2
 	cat <<EOF
     server {
@@ -882,11 +905,16 @@ EOF
 		# Quirks first: a status or redirect replaces the policy.
 		ctype=text/plain
 		answer=""
+		chunked=""
 		while read -r q v; do
 			case $q in
 			status) answer="return $v;" ;;
 			redirect) answer="return 301 $v;" ;;
 			content-type) ctype=$v ;;
+			# The SSI filter drops Content-Length (it may change the
+			# body), so nginx sends the file chunked, byte for byte
+			# (a policy has no "<!--#").
+			chunked) chunked=1 ;;
 			esac
 		done <<<"${Z_HTTP[$z]}"
 		if [ -z "$answer" ]; then
@@ -897,6 +925,8 @@ EOF
 			fi
 		fi
 		printf '            default_type %s;\n' "$ctype"
+		[ -z "$chunked" ] ||
+		    printf '            ssi on;\n            ssi_types *;\n'
 		printf '            %s\n        }\n    }\n' "$answer"
 	done
 }
@@ -966,7 +996,11 @@ postfix_tls()
 		# problem", the classic refusal (checklist STS-CERT-1 T2).
 		chain=$PKI/broken-chain.pem
 		;;
-	*:self-signed) chain="$PKI/$host.key, $PKI/$host.pem" ;;
+	# Leaf only: a DANE-TA record must carry a trust anchor the chain
+	# lacks (RFC 7671 §5.2.2, §5.2.3: full 2 0 0 and 2 1 0 records
+	# work, a digest cannot).
+	*:self-signed | starttls-leaf-only:*)
+		chain="$PKI/$host.key, $PKI/$host.pem" ;;
 	*) chain="$PKI/$host.key, $PKI/$host.pem, $PKI/ca.pem" ;;
 	esac
 	printf 'smtpd_tls_security_level = may\n'
@@ -984,7 +1018,9 @@ postfix_tls()
 # postfix_mode HOST: main.cf lines of the modes that are not about TLS.
 # With smtpd_delay_reject = no the client restrictions run at connect,
 # before the greeting: `sleep` keeps quiet, `reject` greets with 554
-# (RFC 5321 §3.1).
+# (RFC 5321 §3.1); the HELO restrictions run at EHLO and HELO, whose
+# `reject` answers both with 5xx (and smtpd_helo_required refuses a
+# session that skips them).
 postfix_mode()
 {
 	case ${SMTP[$1]} in
@@ -995,6 +1031,11 @@ postfix_mode()
 	banner-554)
 		printf 'smtpd_delay_reject = no\n'
 		printf 'smtpd_client_restrictions = reject\n'
+		;;
+	ehlo-refused)
+		printf 'smtpd_delay_reject = no\n'
+		printf 'smtpd_helo_required = yes\n'
+		printf 'smtpd_helo_restrictions = reject\n'
 		;;
 	esac
 }
@@ -1067,14 +1108,14 @@ make_postfix()
 {
 	local host
 	local -a paths=()
-	[ ${#SMTP[@]} -ne 0 ] || return 0
+	[ ${#PF_HOSTS[@]} -ne 0 ] || return 0
 	printf '%s\n' '# not a certificate: STARTTLS fails (smtp HOST starttls-refused)' \
 	    >"$PKI/broken-chain.pem"
-	for host in "${!SMTP[@]}"; do
+	for host in "${PF_HOSTS[@]}"; do
 		paths+=("$PFX/$host/etc" "$PFX/$host/spool" "$PFX/$host/data")
 	done
 	mkdir -p "${paths[@]}"
-	for host in "${!SMTP[@]}"; do
+	for host in "${PF_HOSTS[@]}"; do
 		postfix_instance "$host"
 	done
 	# Postfix waits, rereading it every 0.3 s, until a config file it
@@ -1106,12 +1147,10 @@ postfix_path_open()
 		state_set added_o_x 1
 	fi
 	chmod 0711 "$PFX"
-	for host in "${!SMTP[@]}"; do
+	for host in "${PF_HOSTS[@]}"; do
 		chmod 0711 "$PFX/$host"
 	done
-	host=${!SMTP[*]}
-	host=${host%% *}
-	runuser -u postfix -- test -x "$PFX/$host" ||
+	runuser -u postfix -- test -x "$PFX/${PF_HOSTS[0]}" ||
 	    die "user postfix cannot reach $PFX: a WORLD_DIR (or TMPDIR)" \
 	    "under a directory closed to others?"
 }
@@ -1137,7 +1176,7 @@ postfix_queues()
 	for line in "${spec[@]}"; do
 		IFS=: read -r path _ user group mode _ <<<"$line"
 		key="${user/\$mail_owner/$owner}:${group/\$setgid_group/$setgid}:$mode"
-		for host in "${!SMTP[@]}"; do
+		for host in "${PF_HOSTS[@]}"; do
 			case $path in
 			\$queue_directory*)
 				dirs[$key]+=" $PFX/$host/spool${path#\$queue_directory}" ;;
@@ -1155,7 +1194,7 @@ postfix_queues()
 		    chmod "$mode" ${dirs[$key]} ||
 		    die "cannot make the Postfix queues"
 	done
-	for host in "${!SMTP[@]}"; do
+	for host in "${PF_HOSTS[@]}"; do
 		: >"$PFX/$host/spool/quick-start"
 	done
 }
@@ -1167,10 +1206,10 @@ start_postfix()
 {
 	local host pid a
 	local -A jobs=()
-	[ ${#SMTP[@]} -ne 0 ] || return 0
+	[ ${#PF_HOSTS[@]} -ne 0 ] || return 0
 	postfix_path_open
 	postfix_queues
-	for host in "${!SMTP[@]}"; do
+	for host in "${PF_HOSTS[@]}"; do
 		ns_exec postfix -c "$PFX/$host/etc" start \
 		    >>"$WORLD_DIR/log/postfix-$host.log" 2>&1 </dev/null &
 		jobs[$!]=$host
@@ -1183,10 +1222,98 @@ start_postfix()
 			return 1
 		fi
 	done
-	for host in "${!SMTP[@]}"; do
+	for host in "${PF_HOSTS[@]}"; do
 		for a in ${HOST_ADDRS[$host]}; do
 			wait_for "postfix of $host on $a:25" 5 tcp_open "$a" 25 ||
 			    return 1
+		done
+	done
+}
+
+# ======================================================================
+# SMTP: a raw server for each `smtp HOST garbage`
+# ======================================================================
+#
+# No Postfix sends a malformed reply, so these hosts get a small
+# python3 server instead: one process per host, listening on port 25 of
+# every address of the host, serving every connection, until `down`
+# stops it with the rest of the namespace.
+
+# The server, written to $WORLD_DIR/smtp/garbage.py (run as
+# `garbage.py HOST ADDR...`).  The greeting's code has two digits: no
+# reply at all in RFC 5321 §4.2 terms, so a sender cannot even tell a
+# refusal (that would be a 554) from a welcome.  It answers every line
+# that follows the same way and closes when the client does, or after
+# a minute of silence; it closes no earlier, so that a client never
+# meets a reset before it has read the greeting.
+IFS= read -r -d '' GARBAGE_PY <<'EOF' || true
+# generated by world.sh: the MX of `smtp HOST garbage`
+import asyncio
+import sys
+
+HOST, ADDRS = sys.argv[1], sys.argv[2:]
+REPLY = ("22 %s ESMTP mtasts world: a two-digit reply code\r\n" % HOST).encode()
+IDLE = 60
+
+
+async def session(reader, writer):
+    print("connect from", writer.get_extra_info("peername")[0], flush=True)
+    try:
+        writer.write(REPLY)
+        await writer.drain()
+        while await asyncio.wait_for(reader.readline(), IDLE):
+            writer.write(REPLY)
+            await writer.drain()
+    except (OSError, ValueError, asyncio.TimeoutError):
+        pass
+    finally:
+        writer.close()
+
+
+async def main():
+    server = await asyncio.start_server(session, ADDRS, 25)
+    async with server:
+        await server.serve_forever()
+
+
+asyncio.run(main())
+EOF
+
+# make_raw_smtp: checks the raw hosts' addresses as an instance's are
+# checked, and writes the server.
+make_raw_smtp()
+{
+	local host
+	[ ${#RAW_HOSTS[@]} -ne 0 ] || return 0
+	for host in "${RAW_HOSTS[@]}"; do
+		postfix_addrs "$host"
+	done
+	mkdir -p "$WORLD_DIR/smtp"
+	printf '%s' "$GARBAGE_PY" >"$WORLD_DIR/smtp/garbage.py"
+}
+
+# start_raw_smtp: starts every raw server in the background, pid in
+# $RUN/garbage-HOST.pid (ip netns exec and setsid exec: $! is python).
+start_raw_smtp()
+{
+	local host
+	for host in ${RAW_HOSTS[@]+"${RAW_HOSTS[@]}"}; do
+		# shellcheck disable=SC2086 # a list of addresses
+		setsid ip netns exec "$WORLD_NS" python3 \
+		    "$WORLD_DIR/smtp/garbage.py" "$host" ${HOST_ADDRS[$host]} \
+		    </dev/null >>"$WORLD_DIR/log/garbage-$host.log" 2>&1 &
+		printf '%s\n' "$!" >"$RUN/garbage-$host.pid"
+	done
+}
+
+# wait_raw_smtp: until each raw server accepts on each of its addresses.
+wait_raw_smtp()
+{
+	local host a
+	for host in ${RAW_HOSTS[@]+"${RAW_HOSTS[@]}"}; do
+		for a in ${HOST_ADDRS[$host]}; do
+			wait_for "garbage server of $host on $a:25" 5 \
+			    serving "$RUN/garbage-$host.pid" "$a" 25 || return 1
 		done
 	done
 }
@@ -1423,14 +1550,14 @@ start_https()
 	fi
 }
 
-# serving PIDFILE ADDR: the server lives (else 2: stop waiting) and
-# accepts on ADDR:443.
+# serving PIDFILE ADDR [PORT]: the server lives (else 2: stop waiting)
+# and accepts on ADDR:PORT (443).
 serving()
 {
 	if [ -f "$1" ] && ! pid_alive "$1"; then
 		return 2
 	fi
-	tcp_open "$2" 443
+	tcp_open "$2" "${3:-443}"
 }
 
 # world_pids: the processes in the world's namespace: every process
@@ -1486,6 +1613,7 @@ generate()
 	make_dns
 	make_https
 	make_postfix
+	make_raw_smtp
 }
 
 cmd_up()
@@ -1512,11 +1640,14 @@ cmd_up()
 	trap 'exit 141' PIPE
 	state_set https "$WORLD_HTTPS"
 	generate
-	[ ${#SMTP[@]} -eq 0 ] || need_tools postfix runuser
+	[ ${#PF_HOSTS[@]} -eq 0 ] || need_tools postfix runuser
+	[ ${#RAW_HOSTS[@]} -eq 0 ] || need_tools python3
 	make_netns
 	start_dns || die "$WAIT_FAILED"
 	start_https || die "$WAIT_FAILED"
+	start_raw_smtp
 	start_postfix || die "$WAIT_FAILED"
+	wait_raw_smtp || die "$WAIT_FAILED"
 	# Later: the sending Postfix on $ADDR_SENDER and start_policyd; see
 	# README.md "Hooks".  `down` stops them like the others: every
 	# process of the namespace is killed.
@@ -1524,7 +1655,8 @@ cmd_up()
 	# The report on stderr, the variables on stdout:
 	# `eval "$(world.sh up)"` works.
 	say "world $WORLD_NS is up in $((SECONDS - t0)) s: ${#DOMAINS[@]} domains," \
-	    "${#SMTP[@]} MX hosts (Postfix), main policy server: $WORLD_HTTPS," \
+	    "${#SMTP[@]} MX hosts (${#PF_HOSTS[@]} Postfix, ${#RAW_HOSTS[@]} raw)," \
+	    "main policy server: $WORLD_HTTPS," \
 	    "state in $WORLD_DIR" >&2
 	cmd_env
 }
