@@ -260,7 +260,8 @@ parse_domain()
 			    die "$at: tlsa data must be auto, wrong or hex"
 			[ "$e" != wrong ] || [ "$d" != 0 ] ||
 			    die "$at: tlsa wrong needs MTYPE 1 or 2 (a digest)"
-			[ "$e" != auto ] || [[ ${a,,} =~ ^_[0-9]+\._[a-z]+\. ]] ||
+			# _25._tcp alone is the zone apex's (a domain without MX)
+			[ "$e" != auto ] || [[ ${a,,} =~ ^_[0-9]+\._[a-z]+(\.|$) ]] ||
 			    die "$at: tlsa auto needs an owner _PORT._PROTO.HOST"
 			Z_RECS[$zone]+="$n	tlsa	$a $b $c $d $e"$'\n'
 			;;
