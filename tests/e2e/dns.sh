@@ -162,9 +162,19 @@ if [ -r /usr/share/dns/root.key ]; then
 	probe -r "$WORLD_RESOLVER" -a /usr/share/dns/root.key query \
 	    example.test MX
 	# The world has no root zone: the root anchor cannot validate test.
-	has "root anchor only: test. is not secure" \
+	has "DANE-DNS-1: root anchor only: test. is not secure" \
 	    'example\.test MX (answer insecure 1 - 10 mx1\.example\.test|servfail bogus 0 - bogus: .+)'
 fi
+
+# ---- DANE-DNS-1: the validation is our own, never an upstream AD bit ----
+# nsd is authoritative only: it validates nothing and sets no AD bit.
+# libunbound, forwarding to it, still validates with the trust anchor.
+probe -r "$WORLD_AUTH" -a "$WORLD_TA" query \
+    _mta-sts.example.test TXT _mta-sts.bogus.test TXT
+has "DANE-DNS-1: through a non-validating server, signed data is secure" \
+    '_mta-sts\.example\.test TXT answer secure 1 - v=STSv1; id=20240101T000000;'
+has "DANE-DNS-1: through a non-validating server, bogus data is bogus" \
+    '_mta-sts\.bogus\.test TXT servfail bogus 0 - bogus: .+'
 
 # ---- many at once ----
 probe "${R[@]}" many 200 _mta-sts.example.test TXT
