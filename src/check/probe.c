@@ -850,7 +850,7 @@ static int
 tls_setup(struct probe *p, const struct mts_dane_tlsa *tlsa, size_t n,
           const char *const *names)
 {
-	const char *sni;
+	char *sni; /* not const: OpenSSL's macro casts it to void * */
 	size_t i, usable = 0;
 
 	for (i = 0; i < n; i++)

@@ -9,8 +9,9 @@
  *   u32:domains { str:name str:policy u32:pair }...
  *
  * Integers are big-endian; str is u32 length + bytes.  The decoder trusts
- * nothing: every length is checked against what is left and every pair
- * index against the pair count, with a sticky error (unpack_dns.c style)
+ * nothing: the whole is capped at BUNDLE_MAX, as the encoder caps it,
+ * every length is checked against what is left and every pair index
+ * against the pair count, with a sticky error (unpack_dns.c style)
  * checked once at the end.
  */
 #include <stdlib.h>
@@ -214,6 +215,8 @@ bundle_decode(const uint8_t *buf, size_t len, struct bundle *b)
 	const uint8_t *magic;
 
 	memset(b, 0, sizeof(*b));
+	if (len > BUNDLE_MAX)
+		return -1;
 	magic = take(&r, 4);
 	if (magic == NULL || memcmp(magic, BUNDLE_MAGIC, 4) != 0 ||
 	    get_u32(&r) != BUNDLE_VERSION)
