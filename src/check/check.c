@@ -86,11 +86,13 @@ struct mxhost {
 	uint16_t pref;
 	struct rrset a, aaaa, cname;
 	bool cname_followed, cname_started, no_address, probing;
+	bool no_sni_started;
 	struct tlsa_lookup tlsa[2]; /* at the MX host, at its CNAME target */
 	enum dane_state dane;
 	const struct tlsa_lookup *dane_at; /* the lookup that decided */
-	const char *names[3]; /* more DANE-TA reference identifiers */
-	size_t probes;        /* started */
+	const char *names[3];        /* more DANE-TA reference identifiers */
+	struct probe_result *no_sni; /* a DANE host's handshake without SNI */
+	size_t probes;               /* started */
 	struct probe_result *results[2 * MAX_ADDRS];
 	size_t result_count;
 };
@@ -509,6 +511,16 @@ decide_dane(struct mxhost *m)
 							   DANE_INSECURE;
 }
 
+static size_t
+usable_records(const struct tlsa_lookup *t)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < t->count; i++)
+		n += mts_dane_tlsa_usable(&t->tlsa[i], 0, NULL) == 0;
+	return n;
+}
+
 static void
 on_probe(void *arg, struct probe_result *r)
 {
@@ -540,6 +552,35 @@ dane_names(const struct mxhost *m, const char **names)
 }
 
 static void
+on_probe_no_sni(void *arg, struct probe_result *r)
+{
+	struct mxhost *m = arg;
+
+	probe_result_free(m->no_sni);
+	m->no_sni = r;
+	dom_release(m->dom);
+}
+
+/*
+ * RFC 7672 §8.1: a DANE server must not need SNI; without it, it must
+ * still present a chain its TLSA records match.  One more handshake,
+ * at the host's first address, tells.
+ */
+static void
+probe_without_sni(struct mxhost *m, const char *address,
+                  const struct probe_options *with_sni)
+{
+	const struct tlsa_lookup *t = m->dane_at;
+	struct probe_options po = *with_sni;
+
+	po.no_sni = true;
+	dom_hold(m->dom);
+	if (probe_mx(m->dom->ck->base, m->dom->ck->probe_ctx, m->name, address,
+	             t->tlsa, t->count, &po, on_probe_no_sni, m) != 0)
+		dom_release(m->dom);
+}
+
+static void
 probe_addrs(struct mxhost *m, const struct rrset *r)
 {
 	const struct check_options *o = &m->dom->ck->opt;
@@ -565,6 +606,11 @@ probe_addrs(struct mxhost *m, const struct rrset *r)
 			  m->name, r->addr[i]);
 			dom_release(m->dom);
 		}
+	}
+	if (t != NULL && r->count > 0 && !m->no_sni_started &&
+	    usable_records(t) > 0) {
+		m->no_sni_started = true;
+		probe_without_sni(m, r->addr[0], &po);
 	}
 }
 
@@ -973,16 +1019,6 @@ chain_of(const struct probe_result *r)
 	return c;
 }
 
-static size_t
-usable_records(const struct tlsa_lookup *t)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < t->count; i++)
-		n += mts_dane_tlsa_usable(&t->tlsa[i], 0, NULL) == 0;
-	return n;
-}
-
 /*
  * One handshake that DANE did not authenticate: why, as the publisher
  * should hear it.  Digest agility (RFC 7671 §9) fails a set in which a
@@ -1006,6 +1042,24 @@ judge_dane_failure(struct dom *d, const struct mxhost *m,
 		  r->dane_msg);
 }
 
+/* What a client without SNI gets from a DANE host (RFC 7672 §8.1). */
+static void
+judge_dane_no_sni(struct dom *d, const struct mxhost *m)
+{
+	const struct probe_result *r = m->no_sni;
+
+	if (r == NULL)
+		return;
+	if (r->stage != PROBE_DONE)
+		F(d, "check-dane-sni-required", "%s [%s]: without SNI: %s",
+		  m->name, r->address, r->why);
+	else if (!r->dane_ok)
+		F(d, "check-dane-sni-required",
+		  "%s [%s]: without SNI the server presents a chain no TLSA "
+		  "record matches (%s)",
+		  m->name, r->address, r->dane_msg);
+}
+
 /*
  * An authenticated host: every published combination should still
  * match the chain (RFC 7671 §8), or senders that support only that one
@@ -1020,6 +1074,7 @@ judge_dane_success(struct dom *d, const struct mxhost *m,
 	struct mts_dane_rrset_fit fit;
 
 	mts_dane_rrset_fit(t->tlsa, t->count, &chain, 0, &fit);
+	judge_dane_no_sni(d, m);
 	if (fit.combo_unmatched)
 		F(d, "check-dane-combination",
 		  "_25._tcp.%s: %u %u %u matches nothing %s presents", t->base,
@@ -1241,6 +1296,7 @@ dom_free(struct dom *d)
 		m = d->mx[i];
 		for (j = 0; j < m->result_count; j++)
 			probe_result_free(m->results[j]);
+		probe_result_free(m->no_sni);
 		tlsa_lookup_reset(&m->tlsa[0]);
 		tlsa_lookup_reset(&m->tlsa[1]);
 		rrset_reset(&m->a);

@@ -844,11 +844,12 @@ dane_setup(struct probe *p, const struct mts_dane_tlsa *tlsa, size_t n,
 /*
  * The SSL of the connection: SNI, name check flags, DANE.  With usable
  * TLSA records SNI carries the TLSA base domain (RFC 7672 §8.1), else
- * the MX host as MTA-STS senders send it (RFC 8461 §4.2).
+ * the MX host as MTA-STS senders send it (RFC 8461 §4.2); none when
+ * asked, to see what a client without SNI gets.
  */
 static int
 tls_setup(struct probe *p, const struct mts_dane_tlsa *tlsa, size_t n,
-          const char *const *names)
+          const char *const *names, bool no_sni)
 {
 	char *sni; /* not const: OpenSSL's macro casts it to void * */
 	size_t i, usable = 0;
@@ -858,11 +859,16 @@ tls_setup(struct probe *p, const struct mts_dane_tlsa *tlsa, size_t n,
 			usable++;
 	sni = usable > 0 ? p->dane_base : p->host;
 	if ((p->ssl = SSL_new(p->ctx)) == NULL ||
-	    SSL_set_tlsext_host_name(p->ssl, sni) != 1)
+	    (!no_sni && SSL_set_tlsext_host_name(p->ssl, sni) != 1))
 		return -1;
 	SSL_set_hostflags(p->ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	/* No usable record: no DANE, the handshake is plain STARTTLS. */
-	return usable > 0 ? dane_setup(p, tlsa, n, names) : 0;
+	if (usable > 0 && dane_setup(p, tlsa, n, names) != 0)
+		return -1;
+	/* SSL_dane_enable() sets SNI to the base domain when none is. */
+	if (no_sni && SSL_set_tlsext_host_name(p->ssl, NULL) != 1)
+		return -1;
+	return 0;
 }
 
 /*
@@ -1003,7 +1009,7 @@ probe_mx(struct event_base *base, struct ssl_ctx_st *ctx, const char *mx_host,
 		return -1;
 	p->cb = cb;
 	p->arg = arg;
-	if (tls_setup(p, tlsa, n, o->dane_names) != 0 ||
+	if (tls_setup(p, tlsa, n, o->dane_names, o->no_sni) != 0 ||
 	    tcp_start(p, address, o->port != 0 ? o->port : DEFAULT_PORT) != 0) {
 		probe_result_free(p->res);
 		probe_free(p);

@@ -84,6 +84,8 @@ struct probe_options {
 	 */
 	const char *dane_base;
 	const char *const *dane_names;
+	/* Send no SNI: whether the server needs it (RFC 7672 §8.1). */
+	bool no_sni;
 };
 
 typedef void (*probe_cb)(void *arg, struct probe_result *result);

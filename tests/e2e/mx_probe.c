@@ -6,7 +6,7 @@
  *
  *     mx_probe [--ca FILE] [--port N] [--timeout MS] [--helo NAME]
  *              [--tlsa 'U S M HEX']... [--dane-base NAME]
- *              [--dane-name NAME]... MXHOST ADDRESS
+ *              [--dane-name NAME]... [--no-sni] MXHOST ADDRESS
  *
  * One key=value line per field of struct probe_result (stage, why,
  * banner_host, tls_version, verify_error, name_ok, dane_checked, dane_ok,
@@ -43,7 +43,7 @@ usage(void)
 	        "usage: mx_probe [--ca FILE] [--port N] "
 	        "[--timeout MS] [--helo NAME]\n"
 	        "                [--tlsa 'U S M HEX']... [--dane-base NAME] "
-	        "[--dane-name NAME]...\n"
+	        "[--dane-name NAME]... [--no-sni]\n"
 	        "                MXHOST ADDRESS\n");
 	exit(2);
 }
@@ -124,6 +124,7 @@ main(int argc, char **argv)
 	     {"tlsa", required_argument, NULL, 'T'},
 	     {"dane-base", required_argument, NULL, 'B'},
 	     {"dane-name", required_argument, NULL, 'N'},
+	     {"no-sni", no_argument, NULL, 'S'},
 	     {NULL, 0, NULL, 0}};
 	const char *names[NAMES_MAX + 1] = {NULL};
 	size_t name_count = 0;
@@ -139,7 +140,7 @@ main(int argc, char **argv)
 	memset(tlsa, 0, sizeof(tlsa));
 	memset(&o, 0, sizeof(o));
 	o.dane_names = names;
-	while ((ch = getopt_long(argc, argv, "c:p:t:H:T:B:N:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:p:t:H:T:B:N:S", longopts,
 	                         NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -159,6 +160,9 @@ main(int argc, char **argv)
 			break;
 		case 'B':
 			o.dane_base = optarg;
+			break;
+		case 'S':
+			o.no_sni = true;
 			break;
 		case 'N':
 			if (name_count == NAMES_MAX)

@@ -252,6 +252,20 @@ probe --tlsa "$(tlsa "_25._tcp.$X")" "$X" fd6d:7473::25:46
 want "IPv6-only MX: verified both ways" stage=done verify_error=0 \
     name_ok=1 dane_ok=1
 
+# SNI: DANE sends the TLSA base domain; a server that picks its
+# certificate by SNI (tls_server_sni_maps) shows what a client without
+# SNI gets (RFC 7672 §8.1).
+X=mx1.dane-sni-required.test
+probe --tlsa "$(tlsa "_25._tcp.$X")" "$X" 127.0.25.78
+want "SNI names the host: its own certificate, DANE-EE matches (DANE-AUTH-14 T1)" \
+    stage=done subject_names="$X" dane_ok=1
+probe --tlsa "$(tlsa "_25._tcp.$X")" --no-sni "$X" 127.0.25.78
+want "no SNI, though DANE sets one by default: the fallback, no match (DANE-AUTH-23)" \
+    stage=done subject_names=no-sni.invalid dane_ok=0
+probe --tlsa "$(tlsa "_25._tcp.$X")" --dane-base other.invalid "$X" 127.0.25.78
+want "SNI is the DANE base domain when given (DANE-AUTH-14 T2)" \
+    stage=done subject_names=no-sni.invalid dane_ok=0
+
 probe mx1.mx-banner-554.test 127.0.25.48
 want "a 554 greeting: stage banner with the reply (RFC 5321 §3.1)" \
     stage=banner banner_code=554 banner_host= 'why=554 5\.7\.1 .*'

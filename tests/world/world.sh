@@ -67,7 +67,9 @@ ADDR6_REF=$ULA::81
 CERT_DAYS=30
 CERT_VARIANTS="ok expired not-yet-valid wrong-name self-signed cn-only zone-name"
 ZONE_MODES="signed insecure bogus bogus-ds"
-SMTP_MODES="starttls starttls-leaf-only no-starttls starttls-refused old-tls"
+# The certificate an sni-required MX sends to a client without SNI.
+SNI_FALLBACK=no-sni.invalid
+SMTP_MODES="starttls starttls-leaf-only no-starttls starttls-refused old-tls sni-required"
 SMTP_MODES+=" silent banner-554 ehlo-refused garbage"
 SILENT_SECONDS=120 # how long a `silent` MX keeps quiet after a connect
 
@@ -375,7 +377,7 @@ read_domains()
 	# An MX that offers STARTTLS needs something to present.
 	for z in "${!SMTP[@]}"; do
 		case ${SMTP[$z]}:${CERT[$z]:-} in
-		starttls: | starttls-leaf-only: | old-tls:)
+		starttls: | starttls-leaf-only: | old-tls: | sni-required:)
 			die "${SMTP_AT[$z]}: smtp $z needs 'cert' for it" ;;
 		esac
 	done
@@ -1002,6 +1004,12 @@ postfix_tls()
 	# work, a digest cannot).
 	*:self-signed | starttls-leaf-only:*)
 		chain="$PKI/$host.key, $PKI/$host.pem" ;;
+	sni-required:*)
+		# The host's chain only for SNI naming it; without SNI a
+		# self-signed fallback (RFC 7672 §8.1 forbids needing SNI).
+		chain="$PKI/$SNI_FALLBACK.key, $PKI/$SNI_FALLBACK.pem"
+		printf 'tls_server_sni_maps = hash:%s/etc/sni\n' "$PFX/$host"
+		;;
 	*) chain="$PKI/$host.key, $PKI/$host.pem, $PKI/ca.pem" ;;
 	esac
 	printf 'smtpd_tls_security_level = may\n'
@@ -1105,6 +1113,25 @@ scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
 
+# postfix_sni_map HOST: the SNI table of an sni-required host: its own
+# chain for its own name (postmap -F stores the files' contents), and
+# the fallback certificate the server sends without SNI.
+postfix_sni_map()
+{
+	local host=$1 etc=$PFX/$1/etc
+	[ -s "$PKI/$SNI_FALLBACK.pem" ] ||
+	    make_cert "$SNI_FALLBACK" self-signed \
+	    >>"$WORLD_DIR/log/openssl.log" 2>&1 ||
+	    die "making the SNI fallback certificate failed"
+	printf '%s %s, %s, %s\n' "$host" "$PKI/$host.key" "$PKI/$host.pem" \
+	    "$PKI/ca.pem" >"$etc/sni"
+	# Not with the instance's main.cf: outside the namespace its
+	# inet_interfaces are not local, and postmap would refuse it.
+	mkdir -p "$etc/postmap" && : >"$etc/postmap/main.cf" &&
+	    postmap -F -c "$etc/postmap" "hash:$etc/sni" ||
+	    die "postmap -F of $etc/sni failed"
+}
+
 make_postfix()
 {
 	local host
@@ -1118,6 +1145,8 @@ make_postfix()
 	mkdir -p "${paths[@]}"
 	for host in "${PF_HOSTS[@]}"; do
 		postfix_instance "$host"
+		[ "${SMTP[$host]}" = sni-required ] || continue
+		postfix_sni_map "$host"
 	done
 	# Postfix waits, rereading it every 0.3 s, until a config file it
 	# reads is older than a second or two (so it does not read one being
