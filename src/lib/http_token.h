@@ -15,12 +15,30 @@
 
 #include "internal.h"
 
-/* tchar of RFC 9110 §5.6.2: the characters of a token. */
+/*
+ * tchar of RFC 9110 §5.6.2: ALPHA, DIGIT and "!#$%&'*+-.^_`|~", the
+ * characters of a token.  A table of 0x20-0x7F (nothing else is tchar):
+ * the parsers test every byte of every method and field name.
+ */
 static inline bool
 mts_http_is_tchar(int c)
 {
-	return mts_is_alnum(c) ||
-	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+	static const bool tchar[0x60] = {
+	    0, 1, 0, 1, 1, 1, 1, 1, /*  !"#$%&' */
+	    0, 0, 1, 1, 0, 1, 1, 0, /* ()*+,-./ */
+	    1, 1, 1, 1, 1, 1, 1, 1, /* 01234567 */
+	    1, 1, 0, 0, 0, 0, 0, 0, /* 89:;<=>? */
+	    0, 1, 1, 1, 1, 1, 1, 1, /* @ABCDEFG */
+	    1, 1, 1, 1, 1, 1, 1, 1, /* HIJKLMNO */
+	    1, 1, 1, 1, 1, 1, 1, 1, /* PQRSTUVW */
+	    1, 1, 1, 0, 0, 0, 1, 1, /* XYZ[\]^_ */
+	    1, 1, 1, 1, 1, 1, 1, 1, /* `abcdefg */
+	    1, 1, 1, 1, 1, 1, 1, 1, /* hijklmno */
+	    1, 1, 1, 1, 1, 1, 1, 1, /* pqrstuvw */
+	    1, 1, 1, 0, 1, 0, 1, 0, /* xyz{|}~ DEL */
+	};
+
+	return c >= 0x20 && c < 0x80 && tchar[c - 0x20];
 }
 
 /* field-vchar / SP / HTAB (RFC 9110 §5.5): no CTL but HTAB, no DEL. */

@@ -259,6 +259,32 @@ request_line(struct parser *p)
 	return STEP_OK;
 }
 
+/* unreserved (RFC 3986 §2.3) or sub-delims (§2.2) */
+static bool
+is_reg_name_char(int c)
+{
+	switch (c) {
+	case '-':
+	case '.':
+	case '_':
+	case '~':
+	case '!':
+	case '$':
+	case '&':
+	case '\'':
+	case '(':
+	case ')':
+	case '*':
+	case '+':
+	case ',':
+	case ';':
+	case '=':
+		return true;
+	default:
+		return mts_is_alnum(c);
+	}
+}
+
 /* reg-name (RFC 3986 §3.2.2): unreserved / pct-encoded / sub-delims. */
 static bool
 reg_name_ok(const char *s, size_t n)
@@ -273,8 +299,7 @@ reg_name_ok(const char *s, size_t n)
 			    !is_hex((unsigned char)s[i + 2]))
 				return false;
 			i += 2;
-		} else if (!mts_is_alnum(c) &&
-		           (c == '\0' || strchr("-._~!$&'()*+,;=", c) == NULL))
+		} else if (!is_reg_name_char(c))
 			return false;
 	}
 	return true;

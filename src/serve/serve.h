@@ -96,9 +96,18 @@ int loader_load(const char *path, struct serve_conf *conf, struct bundle *b);
 
 /* ---- TLS (tls.c) ---- */
 
+struct ssl_st; /* OpenSSL's SSL */
+
 /* The SSL_CTX of one certificate and key; NULL with a log line. */
 void *tls_ctx_new(const struct bundle_pair *pair, const char *what);
 void tls_ctx_free(void *ctx);
+
+/*
+ * Frees the record buffers of a connection that waits for its client;
+ * OpenSSL allocates them again when it next reads or writes.  False when
+ * they hold data not yet read or sent (try again later).
+ */
+bool tls_release_buffers(struct ssl_st *ssl);
 
 /* ---- the server process (server.c) ---- */
 

@@ -12,9 +12,16 @@
  * Each connection is a small state machine (handshake, read, write,
  * close) over a non-blocking SSL.  Its memory is bounded: a 1 KiB input
  * buffer that grows to at most MAX_HEAD, one response at a time, and
- * OpenSSL's record buffers released while idle.  A deadline, not a
- * per-read timeout, bounds how long a request head may take, so a client
- * that trickles one byte at a time (slowloris) is cut off.
+ * OpenSSL's record buffers, released once it has waited for its client
+ * through a tick of the clock.  A deadline, not a per-read timeout,
+ * bounds how long a request head may take, so a client that trickles one
+ * byte at a time (slowloris) is cut off.
+ *
+ * The per-request path is kept to a read(2), a write(2) and a share of
+ * an epoll_wait(2): each connection has one edge-triggered event for
+ * both directions, registered once, and no timer; deadlines sit in two
+ * queues sorted by time that a once-a-second tick looks at, and record
+ * buffers stay allocated while a connection is busy.
  *
  * The configuration set (domains, policies, TLS contexts) is reference
  * counted: a new set from the parent is built whole, then swapped in;
@@ -95,19 +102,26 @@ struct stats {
 enum conn_state { C_HANDSHAKE, C_READ, C_WRITE, C_CLOSE };
 
 struct server;
+struct conn;
+TAILQ_HEAD(conn_list, conn);
 
 struct conn {
 	TAILQ_ENTRY(conn) entry;
+	TAILQ_ENTRY(conn) queue_entry; /* on its deadline queue */
+	TAILQ_ENTRY(conn) busy_entry;  /* on srv->busy */
 	struct server *srv;
 	struct set *set;          /* held reference */
 	const struct domain *sni; /* chosen at the handshake */
 	int fd;
 	SSL *ssl; /* NULL on the metrics listener */
 	bool metrics;
-	struct event *ev;
-	short ev_what; /* EV_READ or EV_WRITE it is registered for */
+	struct event *ev; /* edge-triggered, read and write, always added */
+	short want;       /* EV_READ or EV_WRITE: what it waits for */
+	bool drained;     /* no bytes in the socket since the last read */
+	bool busy;        /* on srv->busy: may hold record buffers */
 	enum conn_state state;
-	struct timeval deadline;
+	struct conn_list *queue; /* srv->read_q or srv->idle_q */
+	time_t deadline;         /* closed once the clock is past it */
 	char *in;
 	size_t in_len, in_cap;
 	char *out;
@@ -119,8 +133,6 @@ struct conn {
 	char out_inline[INLINE_OUT];
 };
 
-TAILQ_HEAD(conn_list, conn);
-
 struct server {
 	struct event_base *base;
 	struct evconnlistener **listeners;
@@ -130,6 +142,12 @@ struct server {
 	struct set *set;
 	struct conn_list conns;
 	size_t conn_count;
+	/* Deadline queues, each sorted by deadline (conn_deadline()). */
+	struct conn_list read_q; /* handshakes and request heads */
+	struct conn_list idle_q; /* keep-alive connections between requests */
+	struct conn_list busy;   /* TLS connections active since the tick */
+	time_t now;              /* the loop's cached clock, in seconds */
+	BIO_METHOD *sock_method; /* the BIO under every SSL (sock_read()) */
 	struct stats stats;
 	int log_fd;
 	char *logbuf;
@@ -269,23 +287,48 @@ fail:
 
 /* ---- small helpers ---- */
 
+/* Reads the loop's cached clock (no syscall) into srv->now. */
 static void
-timeval_after(struct server *srv, unsigned seconds, struct timeval *tv)
+clock_update(struct server *srv)
 {
-	event_base_gettimeofday_cached(srv->base, tv);
-	tv->tv_sec += seconds;
+	struct timeval tv;
+
+	event_base_gettimeofday_cached(srv->base, &tv);
+	srv->now = tv.tv_sec;
+}
+
+/*
+ * Puts c on queue q with a deadline `seconds` from now.  Each queue stays
+ * sorted by deadline, so the tick needs to look only at its head.  A new
+ * deadline is nearly always the queue's latest and the walk from the tail
+ * stops at once; only a reload that shortens a timeout makes it go on.
+ */
+static void
+conn_deadline(struct conn *c, struct conn_list *q, unsigned seconds)
+{
+	struct conn *p;
+
+	if (c->queue != NULL)
+		TAILQ_REMOVE(c->queue, c, queue_entry);
+	c->queue = q;
+	c->deadline = c->srv->now + (time_t)seconds;
+	p = TAILQ_LAST(q, conn_list);
+	while (p != NULL && p->deadline > c->deadline)
+		p = TAILQ_PREV(p, conn_list, queue_entry);
+	if (p == NULL)
+		TAILQ_INSERT_HEAD(q, c, queue_entry);
+	else
+		TAILQ_INSERT_AFTER(q, p, c, queue_entry);
 }
 
 /* The Date field (RFC 9110 §6.6.1), formatted once per second. */
 static const char *
 date_field(struct server *srv)
 {
-	struct timeval now;
 	struct tm tm;
 
-	event_base_gettimeofday_cached(srv->base, &now);
-	if (now.tv_sec != srv->date_sec) {
-		srv->date_sec = now.tv_sec;
+	if (srv->now != srv->date_sec) {
+		srv->date_sec = srv->now;
 		gmtime_r(&srv->date_sec, &tm);
 		strftime(srv->date, sizeof(srv->date),
 		         "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
@@ -549,6 +592,8 @@ use_absolute_form(struct http_request *req)
 	const char *t = req->target, *end = t + req->target_len, *slash;
 	size_t skip;
 
+	if (req->target_len == 0 || t[0] == '/')
+		return; /* origin-form, as nearly every request */
 	if (req->target_len >= 8 && strncasecmp(t, "https://", 8) == 0)
 		skip = 8;
 	else if (req->target_len >= 7 && strncasecmp(t, "http://", 7) == 0)
@@ -601,28 +646,101 @@ handle_input(struct conn *c)
 
 /* ---- connection I/O ---- */
 
+/*
+ * Waits for the socket to become readable or writable.  The event is
+ * edge-triggered and stays registered for both directions, so this only
+ * notes which edge wakes the connection: no epoll_ctl(2), no timer.  An
+ * edge is sent only when new bytes or new room arrive, so the caller
+ * must have seen the socket empty (EV_READ: a read came back short or
+ * with EAGAIN, as OpenSSL's SSL_ERROR_WANT_READ says) or full (EV_WRITE:
+ * a write came back with EAGAIN).
+ */
 static void
 conn_wait(struct conn *c, short what)
 {
-	struct timeval now, left;
+	c->want = what;
+}
 
-	event_base_gettimeofday_cached(c->srv->base, &now);
-	timersub(&c->deadline, &now, &left);
-	if (left.tv_sec < 0)
-		left.tv_sec = left.tv_usec = 0;
-	/*
-	 * The event stays registered (EV_PERSIST) while the connection
-	 * waits for the same direction: re-adding it then only moves its
-	 * timer, with no epoll_ctl(2) per request.  It is re-assigned only
-	 * when OpenSSL wants the other direction, which is rare.
-	 */
-	if (c->ev_what != what) {
-		event_del(c->ev);
-		event_assign(c->ev, c->srv->base, c->fd, what | EV_PERSIST,
-		             conn_event, c);
-		c->ev_what = what;
+/*
+ * The socket BIO under each SSL: OpenSSL's BIO_s_socket() but for
+ * c->drained, which says whether the last read emptied the socket.  A
+ * read(2) that returns less than it asked for, or EAGAIN, has taken all
+ * TCP had queued, and whatever comes later raises a new edge.  (A BIO
+ * callback on OpenSSL's own BIO could watch its reads, but it runs on
+ * every BIO call, and OpenSSL makes several per request.)
+ */
+static bool
+sock_retry(int err)
+{
+	return err == EAGAIN || err == EWOULDBLOCK || err == EINTR;
+}
+
+static int
+sock_read(BIO *b, char *buf, int len)
+{
+	struct conn *c = BIO_get_data(b);
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	n = read(c->fd, buf, (size_t)len);
+	c->drained = n >= 0 ? n < len : errno == EAGAIN || errno == EWOULDBLOCK;
+	if (n == 0)
+		BIO_set_flags(b, BIO_FLAGS_IN_EOF);
+	else if (n < 0 && sock_retry(errno))
+		BIO_set_retry_read(b);
+	return (int)n;
+}
+
+static int
+sock_write(BIO *b, const char *buf, int len)
+{
+	struct conn *c = BIO_get_data(b);
+	ssize_t n;
+
+	BIO_clear_retry_flags(b);
+	n = send(c->fd, buf, (size_t)len, MSG_NOSIGNAL);
+	if (n < 0 && sock_retry(errno))
+		BIO_set_retry_write(b);
+	return (int)n;
+}
+
+/* What OpenSSL asks of a plain socket BIO; kernel TLS is not offered. */
+static long
+sock_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_EOF:
+		return BIO_test_flags(b, BIO_FLAGS_IN_EOF) != 0;
+	default:
+		return 0;
 	}
-	event_add(c->ev, &left);
+}
+
+static int
+sock_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
+/* The BIO_METHOD of sock_read() and sock_write(); fatal on failure. */
+static BIO_METHOD *
+sock_method_new(void)
+{
+	BIO_METHOD *m;
+
+	if ((m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+	                      "mtasts socket")) == NULL ||
+	    BIO_meth_set_read(m, sock_read) != 1 ||
+	    BIO_meth_set_write(m, sock_write) != 1 ||
+	    BIO_meth_set_ctrl(m, sock_ctrl) != 1 ||
+	    BIO_meth_set_create(m, sock_create) != 1)
+		fatalx("cannot make the socket BIO");
+	return m;
 }
 
 static bool
@@ -649,7 +767,7 @@ static void
 got_bytes(struct conn *c, size_t n)
 {
 	if (c->in_len == 0)
-		timeval_after(c->srv, c->set->read_timeout, &c->deadline);
+		conn_deadline(c, &c->srv->read_q, c->set->read_timeout);
 	c->in_len += n;
 }
 
@@ -664,6 +782,7 @@ conn_read(struct conn *c)
 		return SSL_ERROR_SSL;
 	if (c->ssl == NULL) {
 		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+		c->drained = n < 0 || (size_t)n < c->in_cap - c->in_len;
 		if (n > 0) {
 			got_bytes(c, (size_t)n);
 			return SSL_ERROR_NONE;
@@ -764,13 +883,13 @@ step_write(struct conn *c)
 		c->state = c->close_after ? C_CLOSE : C_READ;
 		if (c->state == C_READ && !c->nodelay)
 			keepalive_nodelay(c);
-		timeval_after(c->srv, c->set->idle_timeout, &c->deadline);
+		conn_deadline(c, &c->srv->idle_q, c->set->idle_timeout);
 		/*
-		 * Nothing buffered here or in OpenSSL: the next request has
-		 * not arrived, so wait for the socket rather than spend a
-		 * read(2) to learn it.
+		 * Nothing buffered here, in OpenSSL or in the socket: the
+		 * next request has not arrived, so wait for it rather than
+		 * spend a read(2) to learn it.
 		 */
-		if (c->state == C_READ && c->in_len == 0 &&
+		if (c->state == C_READ && c->in_len == 0 && c->drained &&
 		    (c->ssl == NULL || SSL_has_pending(c->ssl) == 0)) {
 			conn_wait(c, EV_READ);
 			return false;
@@ -798,9 +917,20 @@ conn_step(struct conn *c)
 	return false;
 }
 
+/* Counts c among the connections whose record buffers the tick checks. */
+static void
+mark_busy(struct conn *c)
+{
+	if (c->busy || c->ssl == NULL)
+		return;
+	TAILQ_INSERT_TAIL(&c->srv->busy, c, busy_entry);
+	c->busy = true;
+}
+
 static void
 conn_drive(struct conn *c)
 {
+	mark_busy(c);
 	while (c->state != C_CLOSE && conn_step(c))
 		;
 	if (c->state == C_CLOSE) {
@@ -815,16 +945,22 @@ static void
 conn_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	struct timeval now;
 
 	(void)fd;
-	event_base_gettimeofday_cached(c->srv->base, &now);
-	if ((what & EV_TIMEOUT) != 0 || timercmp(&now, &c->deadline, >)) {
+	if ((what & EV_READ) != 0)
+		c->drained = false;
+	clock_update(c->srv);
+	if (c->srv->now > c->deadline) {
 		c->srv->stats.timeouts++;
 		conn_free(c); /* no close_notify to a stalled peer */
 		return;
 	}
-	conn_drive(c);
+	/*
+	 * An edge in the other direction (room to write while waiting for
+	 * a request, say) changes nothing for this connection.
+	 */
+	if ((what & c->want) != 0)
+		conn_drive(c);
 }
 
 static void
@@ -857,6 +993,10 @@ conn_free(struct conn *c)
 		free(c->in);
 	set_unref(c->set);
 	TAILQ_REMOVE(&srv->conns, c, entry);
+	if (c->queue != NULL)
+		TAILQ_REMOVE(c->queue, c, queue_entry);
+	if (c->busy)
+		TAILQ_REMOVE(&srv->busy, c, busy_entry);
 	srv->conn_count--;
 	free(c);
 	if (srv->paused && srv->conn_count < srv->set->max_connections)
@@ -905,6 +1045,24 @@ peer_name(const struct sockaddr *sa, char *buf, size_t size)
 		snprintf(buf, size, "?");
 }
 
+/* The SSL of a TLS connection, over a BIO of sock_method_new(). */
+static int
+conn_tls(struct conn *c)
+{
+	BIO *bio;
+
+	if ((c->ssl = SSL_new(c->set->ctxs[0])) == NULL ||
+	    (bio = BIO_new(c->srv->sock_method)) == NULL) {
+		ERR_clear_error();
+		return -1;
+	}
+	BIO_set_data(bio, c);
+	SSL_set_bio(c->ssl, bio, bio); /* one reference for both */
+	SSL_set_app_data(c->ssl, c);
+	SSL_set_accept_state(c->ssl);
+	return 0;
+}
+
 static struct conn *
 conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool metrics)
 {
@@ -922,23 +1080,19 @@ conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool metrics)
 	peer_name(sa, c->peer, sizeof(c->peer));
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->conn_count++;
-	c->ev_what = EV_READ;
-	if ((c->ev = event_new(srv->base, fd, EV_READ | EV_PERSIST, conn_event,
-	                       c)) == NULL) {
+	conn_deadline(c, &srv->read_q, c->set->read_timeout);
+	c->state = metrics ? C_READ : C_HANDSHAKE;
+	c->want = EV_READ;
+	if (!metrics && conn_tls(c) != 0) {
 		conn_free(c);
 		return NULL;
 	}
-	timeval_after(srv, c->set->read_timeout, &c->deadline);
-	c->state = metrics ? C_READ : C_HANDSHAKE;
-	if (!metrics) {
-		if ((c->ssl = SSL_new(c->set->ctxs[0])) == NULL ||
-		    SSL_set_fd(c->ssl, fd) != 1) {
-			ERR_clear_error();
-			conn_free(c);
-			return NULL;
-		}
-		SSL_set_app_data(c->ssl, c);
-		SSL_set_accept_state(c->ssl);
+	if ((c->ev = event_new(srv->base, fd,
+	                       EV_READ | EV_WRITE | EV_ET | EV_PERSIST,
+	                       conn_event, c)) == NULL ||
+	    event_add(c->ev, NULL) != 0) {
+		conn_free(c);
+		return NULL;
 	}
 	return c;
 }
@@ -959,6 +1113,7 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	srv->stats.connections += metrics ? 0 : 1;
+	clock_update(srv);
 	if ((c = conn_new(srv, fd, sa, metrics)) == NULL) {
 		close(fd);
 		return;
@@ -1079,6 +1234,43 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(srv->base, NULL);
 }
 
+/* Closes the connections of q whose deadline has passed. */
+static void
+expire(struct server *srv, struct conn_list *q)
+{
+	struct conn *c;
+
+	while ((c = TAILQ_FIRST(q)) != NULL && srv->now > c->deadline) {
+		srv->stats.timeouts++;
+		conn_free(c); /* no close_notify to a stalled peer */
+	}
+}
+
+/*
+ * Releases the record buffers of the connections that have run since
+ * the last tick and now wait for their client, so an idle connection
+ * holds them for a second at most.  One busy all the time gives them up
+ * once a second, not twice per request.
+ */
+static void
+release_buffers(struct server *srv)
+{
+	struct conn *c, *next;
+
+	for (c = TAILQ_FIRST(&srv->busy); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, busy_entry);
+		if (c->want == EV_READ && tls_release_buffers(c->ssl)) {
+			TAILQ_REMOVE(&srv->busy, c, busy_entry);
+			c->busy = false;
+		}
+	}
+}
+
+/*
+ * Once a second: flushes the access log, enforces the deadlines and
+ * releases idle buffers.  Deadlines are whole seconds and a connection
+ * may outlive its own by up to a tick.
+ */
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -1086,8 +1278,12 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	clock_update(srv);
 	if (srv->log_len > 0)
 		log_flush(srv);
+	expire(srv, &srv->read_q);
+	expire(srv, &srv->idle_q);
+	release_buffers(srv);
 }
 
 /* Waits for the first set: nothing can be served before it. */
@@ -1127,6 +1323,9 @@ server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd)
 
 	memset(&srv, 0, sizeof(srv));
 	TAILQ_INIT(&srv.conns);
+	TAILQ_INIT(&srv.read_q);
+	TAILQ_INIT(&srv.idle_q);
+	TAILQ_INIT(&srv.busy);
 	srv.log_fd = log_fd;
 	srv.ctl_fd = ctl_fd;
 	signal(SIGPIPE, SIG_IGN);
@@ -1134,6 +1333,7 @@ server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd)
 	if ((srv.base = event_base_new()) == NULL ||
 	    (srv.logbuf = malloc(LOGBUF_SIZE)) == NULL)
 		fatalx("out of memory");
+	srv.sock_method = sock_method_new();
 	evutil_make_socket_nonblocking(ctl_fd);
 	srv.ctl_ev =
 	    event_new(srv.base, ctl_fd, EV_READ | EV_PERSIST, ctl_event, &srv);
@@ -1170,6 +1370,7 @@ server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd)
 	free(srv.listeners);
 	free(srv.ctl_buf);
 	free(srv.logbuf);
+	BIO_meth_free(srv.sock_method);
 	event_base_free(srv.base);
 	return 0;
 }

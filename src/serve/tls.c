@@ -7,7 +7,13 @@
  * nothing older is offered.  Session resumption is off: a sender fetches
  * a policy about once per max_age, and without tickets or a session cache
  * there are no ticket keys to rotate or leak.
+ *
+ * Record buffers (about 17 KiB each way) stay with a connection while it
+ * is busy; the server releases them once it idles (tls_release_buffers()
+ * from its tick).  OpenSSL's SSL_MODE_RELEASE_BUFFERS would instead free
+ * and re-allocate both on every request.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -30,6 +36,28 @@
 	"TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"                       \
 	"TLS_CHACHA20_POLY1305_SHA256"
 
+/*
+ * SSL_free_buffers() before OpenSSL 3.0.14, 3.1.6, 3.2.2 and 3.3.1 frees
+ * the read buffer even when it holds a record whose header has arrived
+ * but not its body, and OpenSSL later reads into freed memory
+ * (CVE-2024-4741).  With those libraries OpenSSL releases the buffers
+ * itself whenever they run empty (SSL_MODE_RELEASE_BUFFERS).
+ */
+static bool
+free_buffers_is_safe(void)
+{
+	unsigned long v = OpenSSL_version_num();
+	unsigned long major = v >> 28, minor = (v >> 20) & 0xff;
+	unsigned long patch = (v >> 4) & 0xff;
+	static const unsigned long fixed[] = {14, 6, 2, 1}; /* 3.0 .. 3.3 */
+
+	if (major != 3)
+		return major > 3;
+	if (minor >= sizeof(fixed) / sizeof(fixed[0]))
+		return true;
+	return patch >= fixed[minor];
+}
+
 static SSL_CTX *
 ctx_base(void)
 {
@@ -49,8 +77,8 @@ ctx_base(void)
 	                        SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	/* Idle keep-alive connections then hold no TLS record buffers. */
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	if (!free_buffers_is_safe())
+		SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	/* One read(2) per record rather than one for its header and one
 	   for its body. */
 	SSL_CTX_set_read_ahead(ctx, 1);
@@ -126,4 +154,12 @@ void
 tls_ctx_free(void *ctx)
 {
 	SSL_CTX_free(ctx);
+}
+
+bool
+tls_release_buffers(SSL *ssl)
+{
+	if ((SSL_get_mode(ssl) & SSL_MODE_RELEASE_BUFFERS) != 0)
+		return true; /* OpenSSL does it (free_buffers_is_safe()) */
+	return SSL_free_buffers(ssl) == 1;
 }
