@@ -27,16 +27,10 @@
 
 #include "http_response.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 #define MAX_HEAD 4096
 #define BODY_CAP 1024
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
 
 /* p[0..n) lies inside buf[0..len). */
 static bool

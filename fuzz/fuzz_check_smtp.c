@@ -21,13 +21,7 @@
 
 #include "smtp_reply.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
+#include "fuzz.h"
 
 static enum smtp_reply_result
 feed(struct smtp_reply *r, const char *in, size_t len, size_t step,

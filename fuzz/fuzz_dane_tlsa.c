@@ -19,6 +19,8 @@
 
 #include <mtasts/dane.h>
 
+#include "fuzz.h"
+
 /*
  * A self-signed EC P-256 certificate for mx.example.com with a SAN
  * (made once with `openssl req -x509`; 355 octets of DER).
@@ -54,12 +56,6 @@ static const uint8_t cert[] =
      0x71, 0xc8, 0x6f, 0x43, 0x13, 0xb0, 0x08, 0x87, 0xdc, 0x35, 0x96, 0xb3,
      0xeb, 0x59, 0xd8, 0x4c, 0xe1, 0x5d, 0x52, 0x48, 0x42, 0xf0, 0x7b, 0x7c,
      0x9c, 0x5f, 0xa0, 0x81, 0x54, 0xfe, 0xd4};
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
 
 static bool
 same_record(const struct mts_dane_tlsa *a, const struct mts_dane_tlsa *b)
@@ -153,8 +149,6 @@ check_fit(const struct mts_dane_tlsa *t, const uint8_t *raw, size_t len)
 		      mts_dane_tlsa_match_cert(t, cert, sizeof(cert)));
 	CHECK(fit.combo_unmatched == (fit.fit == MTS_DANE_FIT_NO_MATCH));
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

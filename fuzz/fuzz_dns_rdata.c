@@ -21,11 +21,7 @@
 
 #include "dns_rdata.h"
 
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
+#include "fuzz.h"
 
 static const uint16_t qtypes[] = {
     MTS_DNS_TYPE_TXT,
@@ -217,8 +213,6 @@ fuzz_canonical(const uint8_t *data, size_t size)
 	}
 	free(text);
 }
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -23,15 +23,9 @@
 
 #include "conf.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 #define FILE_NAME "fuzz.conf"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
 
 static unsigned
 count_lines(const char *buf, size_t size)

@@ -23,16 +23,10 @@
 
 #include "http.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 #define MAX_HEAD    4096
 #define MAX_HEADERS 32
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
 
 /* p[0..n) lies inside buf[0..len). */
 static bool

@@ -23,13 +23,7 @@
 
 #include <mtasts/mtasts.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
+#include "fuzz.h"
 
 static bool
 same_policy(const struct mts_sts_policy *a, const struct mts_sts_policy *b)

@@ -18,13 +18,7 @@
 
 #include <mtasts/mtasts.h>
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond))                                                   \
-			abort();                                               \
-	} while (0)
+#include "fuzz.h"
 
 /* True when needle[0..nlen) occurs in hay[0..hlen). */
 static int

@@ -1007,16 +1007,18 @@ judge_cert(struct dom *d, const struct mxhost *m, const struct probe_result *r)
 		  r->tls_version, r->banner_host);
 }
 
-/* The chain a probe saw, for mts_dane_rrset_fit(). */
-static struct mts_dane_chain
-chain_of(const struct probe_result *r)
+/* How the host's TLSA RRset fits the chain one probe saw. */
+static void
+fit_of(const struct mxhost *m, const struct probe_result *r,
+       struct mts_dane_rrset_fit *fit)
 {
-	struct mts_dane_chain c;
+	const struct tlsa_lookup *t = m->dane_at;
+	struct mts_dane_chain chain;
 
-	c.der = (const uint8_t *const *)r->chain_der;
-	c.len = r->chain_len;
-	c.count = r->chain_count;
-	return c;
+	chain.der = (const uint8_t *const *)r->chain_der;
+	chain.len = r->chain_len;
+	chain.count = r->chain_count;
+	mts_dane_rrset_fit(t->tlsa, t->count, &chain, 0, fit);
 }
 
 /*
@@ -1029,10 +1031,9 @@ judge_dane_failure(struct dom *d, const struct mxhost *m,
                    const struct probe_result *r)
 {
 	const struct tlsa_lookup *t = m->dane_at;
-	struct mts_dane_chain chain = chain_of(r);
 	struct mts_dane_rrset_fit fit;
 
-	mts_dane_rrset_fit(t->tlsa, t->count, &chain, 0, &fit);
+	fit_of(m, r, &fit);
 	if (fit.fit == MTS_DANE_FIT_AGILITY)
 		F(d, "check-dane-digest-agility",
 		  "%s [%s]: a weaker digest of _25._tcp.%s matches", m->name,
@@ -1070,10 +1071,9 @@ judge_dane_success(struct dom *d, const struct mxhost *m,
                    const struct probe_result *r)
 {
 	const struct tlsa_lookup *t = m->dane_at;
-	struct mts_dane_chain chain = chain_of(r);
 	struct mts_dane_rrset_fit fit;
 
-	mts_dane_rrset_fit(t->tlsa, t->count, &chain, 0, &fit);
+	fit_of(m, r, &fit);
 	judge_dane_no_sni(d, m);
 	if (fit.combo_unmatched)
 		F(d, "check-dane-combination",
