@@ -1203,8 +1203,12 @@ ctl_event(evutil_socket_t fd, short what, void *arg)
 
 	(void)what;
 	if (srv->ctl_len == srv->ctl_cap) {
+		/* Doubling, but up to the largest frame exactly: a set near
+		   BUNDLE_MAX must still fit. */
 		cap = srv->ctl_cap == 0 ? 65536 : srv->ctl_cap * 2;
-		if (cap > BUNDLE_MAX + CTL_FRAME_HDR ||
+		if (cap > BUNDLE_MAX + CTL_FRAME_HDR)
+			cap = BUNDLE_MAX + CTL_FRAME_HDR;
+		if (cap == srv->ctl_cap ||
 		    (p = realloc(srv->ctl_buf, cap)) == NULL)
 			fatalx("control channel: out of memory");
 		srv->ctl_buf = p;
