@@ -160,6 +160,24 @@ get_str(struct rbuf *r, size_t *n)
 	return copy;
 }
 
+/*
+ * A string used as a C string (a domain name, the Cache-Control value):
+ * a NUL inside would cut it short and let two encodings mean one set.
+ */
+static char *
+get_text(struct rbuf *r)
+{
+	size_t len = 0;
+	char *s = get_str(r, &len);
+
+	if (s != NULL && memchr(s, '\0', len) != NULL) {
+		free(s);
+		r->failed = true;
+		return NULL;
+	}
+	return s;
+}
+
 /* A count of items of at least `min_size` octets each that can fit. */
 static size_t
 get_count(struct rbuf *r, size_t min_size)
@@ -200,7 +218,7 @@ decode_domains(struct rbuf *r, struct bundle *b)
 	}
 	b->domain_count = n;
 	for (i = 0; i < n && !r->failed; i++) {
-		b->domains[i].name = get_str(r, NULL);
+		b->domains[i].name = get_text(r);
 		b->domains[i].policy = get_str(r, &b->domains[i].policy_len);
 		b->domains[i].pair = get_u32(r);
 		if (b->domains[i].pair >= b->pair_count)
@@ -221,7 +239,7 @@ bundle_decode(const uint8_t *buf, size_t len, struct bundle *b)
 	if (magic == NULL || memcmp(magic, BUNDLE_MAGIC, 4) != 0 ||
 	    get_u32(&r) != BUNDLE_VERSION)
 		return -1;
-	b->cache_control = get_str(&r, NULL);
+	b->cache_control = get_text(&r);
 	b->max_connections = get_u32(&r);
 	b->idle_timeout = get_u32(&r);
 	b->read_timeout = get_u32(&r);

@@ -317,6 +317,18 @@ static const struct decode_case {
     {"policy length 2^32 - 1",
      B(HEAD U1 PAIR U1 "\000\000\000\013example.com" UMAX "policy" U0), -1},
 
+    /* Strings used as C strings: no NUL inside. */
+    {"a NUL inside the domain name",
+     B(HEAD U1 PAIR U1
+       "\000\000\000\013example\000com\000\000\000\006policy" U0),
+     -1},
+    {"a NUL inside the Cache-Control value",
+     B(V1 "\000\000\000\013max-age\000300" NUMS U0 U0), -1},
+    {"a NUL at the end of the domain name",
+     B(HEAD U1 PAIR U1
+       "\000\000\000\014example.com\000\000\000\000\006policy" U0),
+     -1},
+
     /* Counts. */
     {"pair count missing", B(HEAD), -1},
     {"domain count missing", B(HEAD U0), -1},
