@@ -1086,6 +1086,18 @@ judge_dane_success(struct dom *d, const struct mxhost *m,
 }
 
 /*
+ * The host answers SMTP but offers no TLS.  (A failed handshake is not
+ * counted: it may be this probe's TLS 1.2 minimum, where DANE senders
+ * may go lower, RFC 7671 §3; an unreachable host fails everyone alike.)
+ */
+static bool
+offers_no_tls(enum probe_stage stage)
+{
+	return stage == PROBE_NO_STARTTLS || stage == PROBE_STARTTLS_REFUSED ||
+	    stage == PROBE_EHLO;
+}
+
+/*
  * A secure TLSA RRset (RFC 7672 §2.2): TLS is mandatory for DANE senders
  * whether or not a record is usable; with usable records every address
  * must authenticate by them.
@@ -1107,10 +1119,12 @@ judge_dane_secure(struct dom *d, const struct mxhost *m)
 		F(d, "check-dane-mx-insecure", "%s (MX records %s)", m->name,
 		  mts_dnssec_name(d->mx_dnssec));
 	for (i = 0; i < m->result_count; i++)
-		judged += m->results[i]->stage == PROBE_DONE;
-	if (m->result_count > 0 && judged == 0)
-		F(d, "check-dane-tls-required", "%s: %zu TLSA record%s at %s",
-		  m->name, t->records, t->records == 1 ? "" : "s", t->base);
+		if (offers_no_tls(m->results[i]->stage))
+			F(d, "check-dane-tls-required",
+			  "%s [%s]: %s, with %zu TLSA record%s at %s", m->name,
+			  m->results[i]->address,
+			  probe_stage_name(m->results[i]->stage), t->records,
+			  t->records == 1 ? "" : "s", t->base);
 	if (usable_records(t) == 0) {
 		F(d, "check-dane-unusable", "_25._tcp.%s", t->base);
 		return;
@@ -1119,6 +1133,7 @@ judge_dane_secure(struct dom *d, const struct mxhost *m)
 		r = m->results[i];
 		if (r->stage != PROBE_DONE)
 			continue;
+		judged++;
 		if (!r->dane_ok)
 			judge_dane_failure(d, m, r);
 		else if (matched++ == 0)
