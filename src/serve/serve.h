@@ -98,9 +98,20 @@ int loader_load(const char *path, struct serve_conf *conf, struct bundle *b);
 
 struct ssl_st; /* OpenSSL's SSL */
 
-/* The SSL_CTX of one certificate and key; NULL with a log line. */
-void *tls_ctx_new(const struct bundle_pair *pair, const char *what);
+/* A certificate chain and its key, decoded once; NULL with a log line. */
+struct tls_cert;
+struct tls_cert *tls_cert_new(const struct bundle_pair *pair, const char *what);
+void tls_cert_free(struct tls_cert *cert);
+
+/*
+ * The one SSL_CTX of a set, presenting `cert` (may be NULL) unless the
+ * SNI callback chooses another with tls_use_cert(): a context per
+ * certificate would cost some 40 KiB each, 400 MiB for 10,000 domains.
+ */
+void *tls_ctx_new(const struct tls_cert *cert, const char *what);
 void tls_ctx_free(void *ctx);
+/* Presents `cert` on this connection; 0 or -1. */
+int tls_use_cert(struct ssl_st *ssl, const struct tls_cert *cert);
 
 /*
  * Frees the record buffers of a connection that waits for its client;

@@ -66,8 +66,8 @@
 struct domain {
 	char *name; /* policy domain */
 	size_t name_len;
-	SSL_CTX *ctx; /* borrowed from the set's ctxs */
-	char *head;   /* status line and fixed fields of the 200 */
+	const struct tls_cert *cert; /* borrowed from the set's certs */
+	char *head; /* status line and fixed fields of the 200 */
 	size_t head_len;
 	char *body;
 	size_t body_len;
@@ -78,8 +78,9 @@ struct set {
 	uint32_t generation;
 	char *cache_control;
 	unsigned max_connections, idle_timeout, read_timeout;
-	SSL_CTX **ctxs;
-	size_t ctx_count;
+	SSL_CTX *ctx; /* presents certs[0]; SNI switches (sni_callback()) */
+	struct tls_cert **certs;
+	size_t cert_count;
 	struct domain *domains;
 	size_t domain_count;
 	struct domain **table; /* open addressing on the name */
@@ -205,9 +206,10 @@ set_unref(struct set *set)
 		free(set->domains[i].head);
 		free(set->domains[i].body);
 	}
-	for (i = 0; i < set->ctx_count; i++)
-		tls_ctx_free(set->ctxs[i]);
-	free(set->ctxs);
+	tls_ctx_free(set->ctx);
+	for (i = 0; i < set->cert_count; i++)
+		tls_cert_free(set->certs[i]);
+	free(set->certs);
 	free(set->domains);
 	free(set->table);
 	free(set->cache_control);
@@ -228,7 +230,7 @@ set_add_domain(struct set *set, struct bundle_domain *bd, size_t k)
 	d->body = bd->policy;
 	d->body_len = bd->policy_len;
 	bd->policy = NULL;
-	d->ctx = set->ctxs[bd->pair];
+	d->cert = set->certs[bd->pair];
 	if (asprintf(&d->head,
 	             "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 	             "Content-Length: %zu\r\nCache-Control: %s\r\n",
@@ -264,18 +266,20 @@ set_new(struct bundle *b)
 	while (size < b->domain_count * 2)
 		size *= 2;
 	set->table_mask = size - 1;
-	if ((set->ctxs = calloc(b->pair_count, sizeof(*set->ctxs))) == NULL ||
+	if ((set->certs = calloc(b->pair_count, sizeof(*set->certs))) == NULL ||
 	    (set->domains = calloc(b->domain_count, sizeof(*set->domains))) ==
 	        NULL ||
 	    (set->table = calloc(size, sizeof(*set->table))) == NULL)
 		goto fail;
-	for (i = 0; i < b->pair_count; i++, set->ctx_count++) {
+	for (i = 0; i < b->pair_count; i++, set->cert_count++) {
 		snprintf(what, sizeof(what), "certificate %zu", i);
-		if ((set->ctxs[i] = tls_ctx_new(&b->pairs[i], what)) == NULL)
+		if ((set->certs[i] = tls_cert_new(&b->pairs[i], what)) == NULL)
 			goto fail;
-		SSL_CTX_set_tlsext_servername_callback(set->ctxs[i],
-		                                       sni_callback);
 	}
+	if ((set->ctx = tls_ctx_new(set->cert_count > 0 ? set->certs[0] : NULL,
+	                            "the TLS context")) == NULL)
+		goto fail;
+	SSL_CTX_set_tlsext_servername_callback(set->ctx, sni_callback);
 	for (i = 0; i < b->domain_count; i++, set->domain_count++)
 		if (set_add_domain(set, &b->domains[i], i) != 0)
 			goto fail;
@@ -1029,8 +1033,11 @@ sni_callback(SSL *ssl, int *alert, void *arg)
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	}
 	c->sni = d;
-	if (d->ctx != SSL_get_SSL_CTX(ssl))
-		SSL_set_SSL_CTX(ssl, d->ctx);
+	if (d->cert != c->set->certs[0] && tls_use_cert(ssl, d->cert) != 0) {
+		ERR_clear_error();
+		*alert = SSL_AD_INTERNAL_ERROR;
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	}
 	return SSL_TLSEXT_ERR_OK;
 }
 
@@ -1051,7 +1058,7 @@ conn_tls(struct conn *c)
 {
 	BIO *bio;
 
-	if ((c->ssl = SSL_new(c->set->ctxs[0])) == NULL ||
+	if ((c->ssl = SSL_new(c->set->ctx)) == NULL ||
 	    (bio = BIO_new(c->srv->sock_method)) == NULL) {
 		ERR_clear_error();
 		return -1;

@@ -14,6 +14,7 @@
  * and re-allocate both on every request.
  */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
@@ -85,55 +86,93 @@ ctx_base(void)
 	return ctx;
 }
 
-/* Loads the leaf and the chain after it from PEM in memory. */
+struct tls_cert {
+	X509 *leaf;
+	STACK_OF(X509) * chain; /* what follows the leaf */
+	EVP_PKEY *key;
+};
+
+/* Reads the leaf and the chain after it from PEM in memory. */
 static int
-use_chain(SSL_CTX *ctx, const struct bundle_pair *pair)
+read_chain(struct tls_cert *c, const struct bundle_pair *pair)
 {
 	X509 *x;
 	BIO *bio;
 	int rc = -1;
 
 	if ((bio = BIO_new_mem_buf(pair->cert_pem, (int)pair->cert_len)) ==
-	    NULL)
-		return -1;
-	if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL ||
-	    SSL_CTX_use_certificate(ctx, x) != 1)
+	        NULL ||
+	    (c->chain = sk_X509_new_null()) == NULL ||
+	    (c->leaf = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL)
 		goto out;
-	X509_free(x);
 	while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
-		/* add0: the context takes the reference. */
-		if (SSL_CTX_add0_chain_cert(ctx, x) != 1)
+		if (sk_X509_push(c->chain, x) == 0) {
+			X509_free(x);
 			goto out;
+		}
 	}
 	rc = 0;
 out:
-	if (rc != 0)
-		X509_free(x);
 	BIO_free(bio);
 	ERR_clear_error(); /* the end of the chain reads as an error */
 	return rc;
 }
 
 static int
-use_key(SSL_CTX *ctx, const struct bundle_pair *pair)
+read_key(struct tls_cert *c, const struct bundle_pair *pair)
 {
-	EVP_PKEY *pkey;
 	BIO *bio;
-	int rc = -1;
 
 	if ((bio = BIO_new_mem_buf(pair->key_pem, (int)pair->key_len)) == NULL)
 		return -1;
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-	if (pkey != NULL && SSL_CTX_use_PrivateKey(ctx, pkey) == 1 &&
-	    SSL_CTX_check_private_key(ctx) == 1)
-		rc = 0;
-	EVP_PKEY_free(pkey);
+	c->key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
 	BIO_free(bio);
-	return rc;
+	return c->key != NULL && X509_check_private_key(c->leaf, c->key) == 1 ?
+	    0 :
+	    -1;
+}
+
+struct tls_cert *
+tls_cert_new(const struct bundle_pair *pair, const char *what)
+{
+	struct tls_cert *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warnx("%s: out of memory", what);
+		return NULL;
+	}
+	if (read_chain(c, pair) != 0 || read_key(c, pair) != 0) {
+		log_warnx("%s: cannot load the certificate and key", what);
+		tls_cert_free(c);
+		ERR_clear_error();
+		return NULL;
+	}
+	return c;
+}
+
+void
+tls_cert_free(struct tls_cert *c)
+{
+	if (c == NULL)
+		return;
+	X509_free(c->leaf);
+	sk_X509_pop_free(c->chain, X509_free);
+	EVP_PKEY_free(c->key);
+	free(c);
+}
+
+int
+tls_use_cert(SSL *ssl, const struct tls_cert *c)
+{
+	/* override 1: replace what the context presents (and check the key
+	   against the leaf once more, cheaply: a public key comparison). */
+	return SSL_use_cert_and_key(ssl, c->leaf, c->key, c->chain, 1) == 1 ?
+	    0 :
+	    -1;
 }
 
 void *
-tls_ctx_new(const struct bundle_pair *pair, const char *what)
+tls_ctx_new(const struct tls_cert *cert, const char *what)
 {
 	SSL_CTX *ctx;
 
@@ -141,7 +180,9 @@ tls_ctx_new(const struct bundle_pair *pair, const char *what)
 		log_warnx("%s: cannot make a TLS context", what);
 		return NULL;
 	}
-	if (use_chain(ctx, pair) != 0 || use_key(ctx, pair) != 0) {
+	if (cert != NULL &&
+	    SSL_CTX_use_cert_and_key(ctx, cert->leaf, cert->key, cert->chain,
+	                             1) != 1) {
 		log_warnx("%s: cannot load the certificate and key", what);
 		SSL_CTX_free(ctx);
 		ERR_clear_error();
