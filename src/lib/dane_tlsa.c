@@ -364,6 +364,27 @@ mts_dane_tlsa_lint(const struct mts_dane_tlsa *tlsa, struct mts_diag *diag)
 
 /* ---- wire format (RFC 6698 §2.1) ---- */
 
+/*
+ * Fills *out with the fields and takes `data` (len octets, allocated),
+ * which is freed instead when it is over the size cap.
+ */
+static int
+tlsa_take(struct mts_dane_tlsa *out, uint8_t usage, uint8_t selector,
+          uint8_t mtype, uint8_t *data, size_t len, struct mts_err *err)
+{
+	if (len > MTS_TLSA_DATA_MAX) {
+		free(data);
+		return mts_err_set(err, MTS_ERR_TOOBIG, 0, 0,
+		                   "association data over the size cap");
+	}
+	out->usage = usage;
+	out->selector = selector;
+	out->mtype = mtype;
+	out->data = data;
+	out->data_len = len;
+	return 0;
+}
+
 /* Fills *out with the fields and a copy of data[0..len). */
 static int
 tlsa_set(struct mts_dane_tlsa *out, uint8_t usage, uint8_t selector,
@@ -371,18 +392,12 @@ tlsa_set(struct mts_dane_tlsa *out, uint8_t usage, uint8_t selector,
 {
 	uint8_t *copy;
 
-	if (len > MTS_TLSA_DATA_MAX)
-		return mts_err_set(err, MTS_ERR_TOOBIG, 0, 0,
-		                   "association data over the size cap");
+	if (len > MTS_TLSA_DATA_MAX) /* before copying it */
+		return tlsa_take(out, usage, selector, mtype, NULL, len, err);
 	if ((copy = malloc(len)) == NULL)
 		return mts_err_set(err, MTS_ERR_NOMEM, 0, 0, NULL);
 	memcpy(copy, data, len);
-	out->usage = usage;
-	out->selector = selector;
-	out->mtype = mtype;
-	out->data = copy;
-	out->data_len = len;
-	return 0;
+	return tlsa_take(out, usage, selector, mtype, copy, len, err);
 }
 
 /*
@@ -943,17 +958,7 @@ mts_dane_tlsa_from_cert(const uint8_t *der, size_t der_len, uint8_t usage,
 		                   rc == MTS_ERR_SYNTAX ?
 		                       "not a DER certificate" :
 		                       NULL);
-	if (len > MTS_TLSA_DATA_MAX) {
-		free(data);
-		return mts_err_set(err, MTS_ERR_TOOBIG, 0, 0,
-		                   "association data over the size cap");
-	}
-	out->usage = usage;
-	out->selector = selector;
-	out->mtype = mtype;
-	out->data = data;
-	out->data_len = len;
-	return 0;
+	return tlsa_take(out, usage, selector, mtype, data, len, err);
 }
 
 int
@@ -983,17 +988,8 @@ mts_dane_tlsa_from_spki(const uint8_t *spki, size_t spki_len, uint8_t usage,
 	EVP_PKEY_free(pkey);
 	if ((rc = assoc_digest(mtype, spki, spki_len, &data, &len)) != MTS_OK)
 		return mts_err_set(err, rc, 0, 0, NULL);
-	if (len > MTS_TLSA_DATA_MAX) {
-		free(data);
-		return mts_err_set(err, MTS_ERR_TOOBIG, 0, 0,
-		                   "association data over the size cap");
-	}
-	out->usage = usage;
-	out->selector = MTS_TLSA_SELECTOR_SPKI;
-	out->mtype = mtype;
-	out->data = data;
-	out->data_len = len;
-	return 0;
+	return tlsa_take(out, usage, MTS_TLSA_SELECTOR_SPKI, mtype, data, len,
+	                 err);
 }
 
 /* ---- owner name (RFC 6698 §3, RFC 7672 §2.2.3) ---- */
