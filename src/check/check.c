@@ -45,52 +45,12 @@
 #define EXPIRY_WARN (14 * 86400)
 #define POLICY_PATH "/.well-known/mta-sts.txt"
 
-/* What is kept of a DNS answer after its callback. */
-struct rrset {
-	bool done;
-	enum mts_dns_rcode rcode;
-	enum mts_dnssec dnssec;
-	char *canonical;
-	size_t records; /* records of the type in the answer */
-	size_t count;   /* addresses kept in addr */
-	char **addr;    /* A/AAAA */
-};
-
-struct mxhost;
-
-/* A TLSA lookup at one candidate base domain (RFC 7672 §2.2.3). */
-struct tlsa_lookup {
-	struct mxhost *host;
-	bool started, done;
-	char *base; /* the candidate TLSA base domain */
-	enum mts_dns_rcode rcode;
-	enum mts_dnssec dnssec;
-	size_t records;             /* TLSA records in the answer */
-	struct mts_dane_tlsa *tlsa; /* those of a secure answer */
-	size_t count;
-};
-
-/* What a DANE sender makes of a host's TLSA lookups (RFC 7672 §2.2). */
-enum dane_state {
-	DANE_NONE,          /* no TLSA records: pre-DANE opportunistic TLS */
-	DANE_INSECURE,      /* records, not secure: ignored */
-	DANE_IGNORED,       /* secure records behind insecure addresses */
-	DANE_BOGUS,         /* the host is unreachable for DANE senders */
-	DANE_LOOKUP_FAILED, /* likewise */
-	DANE_SECURE         /* a secure RRset: TLS is mandatory */
-};
-
 struct mxhost {
 	struct dom *dom;
 	char *name;
 	uint16_t pref;
-	struct rrset a, aaaa, cname;
-	bool cname_followed, cname_started, no_address, probing;
-	bool no_sni_started;
-	struct tlsa_lookup tlsa[2]; /* at the MX host, at its CNAME target */
-	enum dane_state dane;
-	const struct tlsa_lookup *dane_at; /* the lookup that decided */
-	const char *names[3];        /* more DANE-TA reference identifiers */
+	struct dane_host dh; /* addresses, TLSA, the DANE decision */
+	bool probing, no_sni_started;
 	struct probe_result *no_sni; /* a DANE host's handshake without SNI */
 	size_t probes;               /* started */
 	struct probe_result *results[2 * MAX_ADDRS];
@@ -410,40 +370,47 @@ on_host_addr(void *arg, const struct mts_dns_answer *a)
 	dom_release(d);
 }
 
-/* ---- MX hosts ---- */
+/* ---- the DANE view of one host (check.h; tlsa check uses it too) ---- */
+
+/* A lookup error: the answer says nothing about the records. */
+static bool
+answer_failed(const struct mts_dns_answer *a)
+{
+	return a->dnssec == MTS_DNSSEC_BOGUS || a->rcode == MTS_DNS_SERVFAIL ||
+	    a->rcode == MTS_DNS_TIMEOUT || a->rcode == MTS_DNS_ERROR;
+}
 
 /*
  * RFC 7672 §2.2.2: DANE applies to a host only when its address records
  * are secure; through a CNAME, when the first CNAME is secure.  Every
  * address RRset that has records must be secure.
  */
-static bool
-addresses_secure(const struct mxhost *m)
+bool
+dane_host_addresses_secure(const struct dane_host *h)
 {
 	bool any = false;
 
-	if (m->a.count > 0) {
-		if (m->a.dnssec != MTS_DNSSEC_SECURE)
+	if (h->a.count > 0) {
+		if (h->a.dnssec != MTS_DNSSEC_SECURE)
 			return false;
 		any = true;
 	}
-	if (m->aaaa.count > 0) {
-		if (m->aaaa.dnssec != MTS_DNSSEC_SECURE)
+	if (h->aaaa.count > 0) {
+		if (h->aaaa.dnssec != MTS_DNSSEC_SECURE)
 			return false;
 		any = true;
 	}
 	return any;
 }
 
-/* The name the address lookups ended at, when a CNAME led elsewhere. */
-static const char *
-expanded_name(const struct mxhost *m)
+const char *
+dane_host_expanded(const struct dane_host *h)
 {
 	const char *c =
-	    m->a.canonical != NULL ? m->a.canonical : m->aaaa.canonical;
+	    h->a.canonical != NULL ? h->a.canonical : h->aaaa.canonical;
 
 	return c != NULL &&
-		!mts_dname_equal(c, strlen(c), m->name, strlen(m->name)) ?
+		!mts_dname_equal(c, strlen(c), h->name, strlen(h->name)) ?
 	    c :
 	    NULL;
 }
@@ -455,64 +422,8 @@ lookup_failed(const struct tlsa_lookup *t)
 	    t->rcode == MTS_DNS_ERROR;
 }
 
-/*
- * The TLSA base domain as a DANE sender finds it (RFC 7672 §2.2.2,
- * §2.2.3): the candidates are the CNAME-expanded name, then the MX host
- * name, when the whole chain is secure; only the MX host name when just
- * its first CNAME is; none when the addresses are insecure.  The first
- * candidate with a secure TLSA RRset is the base domain; a lookup error
- * or a bogus answer on the way makes the host unreachable for DANE
- * senders (§2.1.1, §2.1.2).  TLSA records senders would not look at are
- * remembered too, to tell the admin they are ignored.
- */
-static void
-decide_dane(struct mxhost *m)
-{
-	const struct tlsa_lookup *cand[2];
-	const struct tlsa_lookup *t;
-	size_t n = 0, i;
-
-	if (expanded_name(m) == NULL) {
-		if (addresses_secure(m))
-			cand[n++] = &m->tlsa[0];
-	} else if (addresses_secure(m)) {
-		cand[n++] = &m->tlsa[1];
-		cand[n++] = &m->tlsa[0];
-	} else if (m->cname.rcode == MTS_DNS_ANSWER &&
-	           m->cname.dnssec == MTS_DNSSEC_SECURE) {
-		cand[n++] = &m->tlsa[0];
-	}
-	m->dane = DANE_NONE;
-	for (i = 0; i < n; i++) {
-		t = cand[i];
-		m->dane_at = t;
-		if (t->dnssec == MTS_DNSSEC_BOGUS) {
-			m->dane = DANE_BOGUS;
-			return;
-		}
-		if (lookup_failed(t)) {
-			m->dane = DANE_LOOKUP_FAILED;
-			return;
-		}
-		if (t->rcode == MTS_DNS_ANSWER && t->records > 0) {
-			if (t->dnssec == MTS_DNSSEC_SECURE) {
-				m->dane = DANE_SECURE;
-				return;
-			}
-			m->dane = DANE_INSECURE; /* the next may be secure */
-		}
-	}
-	if (n > 0 || m->tlsa[0].rcode != MTS_DNS_ANSWER ||
-	    m->tlsa[0].records == 0)
-		return;
-	m->dane_at = &m->tlsa[0];
-	m->dane = m->tlsa[0].dnssec == MTS_DNSSEC_SECURE ? DANE_IGNORED :
-	    m->tlsa[0].dnssec == MTS_DNSSEC_BOGUS        ? DANE_NONE :
-							   DANE_INSECURE;
-}
-
-static size_t
-usable_records(const struct tlsa_lookup *t)
+size_t
+dane_host_usable(const struct tlsa_lookup *t)
 {
 	size_t i, n = 0;
 
@@ -520,6 +431,279 @@ usable_records(const struct tlsa_lookup *t)
 		n += mts_dane_tlsa_usable(&t->tlsa[i], 0, NULL) == 0;
 	return n;
 }
+
+/*
+ * The TLSA base domain as a DANE sender finds it (RFC 7672 §2.2.2,
+ * §2.2.3): the candidates are the CNAME-expanded name, then the host
+ * name, when the whole chain is secure; only the host name when just
+ * its first CNAME is; none when the addresses are insecure.  The first
+ * candidate with a secure TLSA RRset is the base domain; a lookup error
+ * or a bogus answer on the way makes the host unreachable for DANE
+ * senders (§2.1.1, §2.1.2).  TLSA records senders would not look at are
+ * remembered too, to tell the admin they are ignored.
+ */
+static void
+decide_dane(struct dane_host *h)
+{
+	const struct tlsa_lookup *cand[2];
+	const struct tlsa_lookup *t;
+	size_t n = 0, i;
+
+	if (dane_host_expanded(h) == NULL) {
+		if (dane_host_addresses_secure(h))
+			cand[n++] = &h->tlsa[0];
+	} else if (dane_host_addresses_secure(h)) {
+		cand[n++] = &h->tlsa[1];
+		cand[n++] = &h->tlsa[0];
+	} else if (h->cname.rcode == MTS_DNS_ANSWER &&
+	           h->cname.dnssec == MTS_DNSSEC_SECURE) {
+		cand[n++] = &h->tlsa[0];
+	}
+	h->candidates = n;
+	h->dane = DANE_NONE;
+	h->dane_at = NULL;
+	for (i = 0; i < n; i++) {
+		t = cand[i];
+		h->dane_at = t;
+		if (t->dnssec == MTS_DNSSEC_BOGUS) {
+			h->dane = DANE_BOGUS;
+			return;
+		}
+		if (lookup_failed(t)) {
+			h->dane = DANE_LOOKUP_FAILED;
+			return;
+		}
+		if (t->rcode == MTS_DNS_ANSWER && t->records > 0) {
+			if (t->dnssec == MTS_DNSSEC_SECURE) {
+				h->dane = DANE_SECURE;
+				return;
+			}
+			h->dane = DANE_INSECURE; /* the next may be secure */
+		}
+	}
+	if (n > 0 || h->tlsa[0].rcode != MTS_DNS_ANSWER ||
+	    h->tlsa[0].records == 0)
+		return;
+	h->dane_at = &h->tlsa[0];
+	h->dane = h->tlsa[0].dnssec == MTS_DNSSEC_SECURE ? DANE_IGNORED :
+	    h->tlsa[0].dnssec == MTS_DNSSEC_BOGUS        ? DANE_NONE :
+							   DANE_INSECURE;
+}
+
+void
+dane_host_names(struct dane_host *h, const char *next_hop)
+{
+	size_t n = 0;
+
+	if (h->dane_at == &h->tlsa[1])
+		h->names[n++] = h->name;
+	if (next_hop != NULL)
+		h->names[n++] = next_hop;
+	h->names[n] = NULL;
+}
+
+const struct tlsa_lookup *
+dane_host_probe(const struct dane_host *h, struct probe_options *po)
+{
+	if (h->dane != DANE_SECURE)
+		return NULL;
+	po->dane_base = h->dane_at->base;
+	po->dane_names = h->names;
+	return h->dane_at;
+}
+
+/* Starts one query of the host; one that cannot start is an answer. */
+static int
+dane_query(struct dane_host *h, const char *name, uint16_t type, mts_dns_cb cb,
+           void *arg)
+{
+	struct mts_dns_answer fail;
+	struct mts_err err;
+
+	if (mts_dns_query(h->dns, name, type, cb, arg, &err) == 0) {
+		h->pending++;
+		return 0;
+	}
+	if (h->answer_cb != NULL) {
+		memset(&fail, 0, sizeof(fail));
+		fail.qname = name;
+		fail.qtype = type;
+		fail.rcode = MTS_DNS_ERROR;
+		fail.why = err.msg;
+		h->answer_cb(h->arg, &fail);
+	}
+	return -1;
+}
+
+static void on_dane_tlsa(void *arg, const struct mts_dns_answer *a);
+static void on_dane_cname(void *arg, const struct mts_dns_answer *a);
+
+static void
+start_tlsa(struct dane_host *h, struct tlsa_lookup *t, const char *base)
+{
+	char owner[MTS_DNAME_MAX + 32];
+
+	t->host = h;
+	t->started = true;
+	if ((t->base = strdup(base)) == NULL ||
+	    mts_dane_tlsa_owner(base, h->port, owner, sizeof(owner), NULL) !=
+	        0 ||
+	    dane_query(h, owner, MTS_DNS_TYPE_TLSA, on_dane_tlsa, t) != 0) {
+		t->done = true;
+		t->rcode = MTS_DNS_ERROR;
+	}
+}
+
+/*
+ * The address lookups went through a CNAME (RFC 7672 §2.2.2): a secure
+ * chain adds the expanded name as a TLSA candidate; an insecure one
+ * needs the security of the first CNAME alone.
+ */
+static void
+follow_cname(struct dane_host *h)
+{
+	const char *expanded = dane_host_expanded(h);
+
+	if (expanded == NULL || h->cname_followed)
+		return;
+	h->cname_followed = true;
+	if (dane_host_addresses_secure(h))
+		start_tlsa(h, &h->tlsa[1], expanded);
+	else if (dane_query(h, h->name, MTS_DNS_TYPE_CNAME, on_dane_cname, h) ==
+	         0)
+		h->cname_started = true;
+}
+
+/*
+ * After each answer: once both address lookups are in, the lookups an
+ * alias needs; once every lookup is in, the decision and the callback.
+ */
+static void
+dane_step(struct dane_host *h)
+{
+	if (h->a.done && h->aaaa.done && h->a.count + h->aaaa.count > 0)
+		follow_cname(h);
+	if (h->pending > 0)
+		return;
+	decide_dane(h);
+	h->done_cb(h->arg, h);
+}
+
+static void
+on_dane_addr(void *arg, const struct mts_dns_answer *a)
+{
+	struct dane_host *h = arg;
+	struct rrset *r = a->qtype == MTS_DNS_TYPE_A ? &h->a : &h->aaaa;
+
+	h->pending--;
+	if (h->answer_cb != NULL)
+		h->answer_cb(h->arg, a);
+	if (!answer_failed(a)) {
+		rrset_keep(r, a);
+	} else {
+		r->done = true;
+		r->rcode = a->rcode;
+		r->dnssec = a->dnssec;
+	}
+	dane_step(h);
+}
+
+static void
+on_dane_cname(void *arg, const struct mts_dns_answer *a)
+{
+	struct dane_host *h = arg;
+
+	h->pending--;
+	if (h->answer_cb != NULL)
+		h->answer_cb(h->arg, a);
+	rrset_keep(&h->cname, a);
+	dane_step(h);
+}
+
+/* Keeps the TLSA records of an answer, secure or not. */
+static void
+keep_tlsa(struct tlsa_lookup *t, const struct mts_dns_answer *a)
+{
+	size_t i;
+
+	if (a->rcode != MTS_DNS_ANSWER || a->count == 0)
+		return;
+	if ((t->tlsa = calloc(a->count, sizeof(*t->tlsa))) == NULL)
+		return;
+	for (i = 0; i < a->count; i++) {
+		t->tlsa[i] = a->tlsa[i];
+		t->tlsa[i].data = malloc(a->tlsa[i].data_len);
+		if (t->tlsa[i].data == NULL)
+			break;
+		memcpy(t->tlsa[i].data, a->tlsa[i].data, a->tlsa[i].data_len);
+	}
+	t->count = i;
+}
+
+static void
+on_dane_tlsa(void *arg, const struct mts_dns_answer *a)
+{
+	struct tlsa_lookup *t = arg;
+	struct dane_host *h = t->host;
+
+	h->pending--;
+	if (h->answer_cb != NULL)
+		h->answer_cb(h->arg, a);
+	t->done = true;
+	t->rcode = a->rcode;
+	t->dnssec = a->dnssec;
+	t->records = a->count;
+	keep_tlsa(t, a);
+	dane_step(h);
+}
+
+int
+dane_host_start(struct dane_host *h, struct mts_dns *dns, const char *name,
+                unsigned port, dane_host_answer_cb answer_cb,
+                dane_host_done_cb done_cb, void *arg)
+{
+	h->name = name;
+	h->port = port;
+	h->dns = dns;
+	h->answer_cb = answer_cb;
+	h->done_cb = done_cb;
+	h->arg = arg;
+	h->tlsa[0].host = h->tlsa[1].host = h;
+	if (dane_query(h, name, MTS_DNS_TYPE_A, on_dane_addr, h) != 0) {
+		h->a.done = true;
+		h->a.rcode = MTS_DNS_ERROR;
+	}
+	if (dane_query(h, name, MTS_DNS_TYPE_AAAA, on_dane_addr, h) != 0) {
+		h->aaaa.done = true;
+		h->aaaa.rcode = MTS_DNS_ERROR;
+	}
+	start_tlsa(h, &h->tlsa[0], name);
+	return h->pending > 0 ? 0 : -1;
+}
+
+static void
+tlsa_lookup_reset(struct tlsa_lookup *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->count; i++)
+		free(t->tlsa[i].data);
+	free(t->tlsa);
+	free(t->base);
+}
+
+void
+dane_host_reset(struct dane_host *h)
+{
+	tlsa_lookup_reset(&h->tlsa[0]);
+	tlsa_lookup_reset(&h->tlsa[1]);
+	rrset_reset(&h->a);
+	rrset_reset(&h->aaaa);
+	rrset_reset(&h->cname);
+	memset(h, 0, sizeof(*h));
+}
+
+/* ---- MX hosts ---- */
 
 static void
 on_probe(void *arg, struct probe_result *r)
@@ -531,24 +715,6 @@ on_probe(void *arg, struct probe_result *r)
 	else
 		probe_result_free(r);
 	dom_release(m->dom);
-}
-
-/*
- * DANE-TA reference identifiers beyond the base domain (RFC 7672
- * §3.2.2): the MX host when the base domain is its CNAME target, and
- * the next-hop domain when the MX lookup was secure.
- */
-static void
-dane_names(const struct mxhost *m, const char **names)
-{
-	const struct dom *d = m->dom;
-	size_t n = 0;
-
-	if (m->dane_at == &m->tlsa[1])
-		names[n++] = m->name;
-	if (d->mx_dnssec == MTS_DNSSEC_SECURE && !d->mx_implicit)
-		names[n++] = d->name;
-	names[n] = NULL;
 }
 
 static void
@@ -570,7 +736,7 @@ static void
 probe_without_sni(struct mxhost *m, const char *address,
                   const struct probe_options *with_sni)
 {
-	const struct tlsa_lookup *t = m->dane_at;
+	const struct tlsa_lookup *t = m->dh.dane_at;
 	struct probe_options po = *with_sni;
 
 	po.no_sni = true;
@@ -584,18 +750,14 @@ static void
 probe_addrs(struct mxhost *m, const struct rrset *r)
 {
 	const struct check_options *o = &m->dom->ck->opt;
-	const struct tlsa_lookup *t =
-	    m->dane == DANE_SECURE ? m->dane_at : NULL;
+	const struct tlsa_lookup *t;
 	struct probe_options po;
 	size_t i;
 
 	memset(&po, 0, sizeof(po));
 	po.timeout_ms = o->timeout_ms;
 	po.port = o->smtp_port;
-	if (t != NULL) {
-		po.dane_base = t->base;
-		po.dane_names = m->names;
-	}
+	t = dane_host_probe(&m->dh, &po);
 	for (i = 0; i < r->count && i < MAX_ADDRS; i++) {
 		dom_hold(m->dom);
 		m->probes++;
@@ -608,145 +770,55 @@ probe_addrs(struct mxhost *m, const struct rrset *r)
 		}
 	}
 	if (t != NULL && r->count > 0 && !m->no_sni_started &&
-	    usable_records(t) > 0) {
+	    dane_host_usable(t) > 0) {
 		m->no_sni_started = true;
 		probe_without_sni(m, r->addr[0], &po);
 	}
 }
 
-static void on_mx_tlsa(void *arg, const struct mts_dns_answer *a);
-static void on_mx_cname(void *arg, const struct mts_dns_answer *a);
-
-static void
-start_tlsa(struct mxhost *m, struct tlsa_lookup *t, const char *base)
-{
-	char owner[MTS_DNAME_MAX + 32];
-
-	t->started = true;
-	if ((t->base = strdup(base)) == NULL ||
-	    mts_dane_tlsa_owner(base, 25, owner, sizeof(owner), NULL) != 0 ||
-	    query(m->dom, owner, MTS_DNS_TYPE_TLSA, on_mx_tlsa, t) != 0) {
-		t->done = true;
-		t->rcode = MTS_DNS_ERROR;
-	}
-}
-
 /*
- * The address lookups went through a CNAME (RFC 7672 §2.2.2): a secure
- * chain adds the expanded name as a TLSA candidate; an insecure one
- * needs the security of the first CNAME alone.  True when a lookup was
- * started.
- */
-static bool
-follow_cname(struct mxhost *m)
-{
-	const char *expanded = expanded_name(m);
-
-	if (expanded == NULL || m->cname_followed)
-		return false;
-	m->cname_followed = true;
-	if (addresses_secure(m)) {
-		start_tlsa(m, &m->tlsa[1], expanded);
-		return !m->tlsa[1].done;
-	}
-	if (query(m->dom, m->name, MTS_DNS_TYPE_CNAME, on_mx_cname, m) != 0)
-		return false;
-	m->cname_started = true;
-	return true;
-}
-
-static bool
-lookups_done(const struct mxhost *m)
-{
-	return m->a.done && m->aaaa.done && m->tlsa[0].done &&
-	    (!m->tlsa[1].started || m->tlsa[1].done) &&
-	    (!m->cname_started || m->cname.done);
-}
-
-/*
- * Called as each lookup of the host comes in.  Addresses first; then,
- * for an alias, the lookups its CNAME needs; then DANE is decided and
- * every address probed (the probe needs the TLSA records first).
+ * Every lookup of the host is in and DANE is decided: probe every
+ * address, with the DANE-TA names of RFC 7672 §3.2.2 (the next-hop
+ * domain too when the MX lookup was secure).
  */
 static void
-mxhost_step(struct mxhost *m)
+mxhost_ready(struct mxhost *m)
 {
-	if (!m->a.done || !m->aaaa.done || m->probing)
-		return;
-	if (m->a.count + m->aaaa.count == 0) {
-		if (!m->no_address)
-			F(m->dom, "check-mx-no-address", "%s", m->name);
-		m->no_address = true;
+	const struct dom *d = m->dom;
+
+	if (m->dh.a.count + m->dh.aaaa.count == 0) {
+		F(m->dom, "check-mx-no-address", "%s", m->name);
 		return;
 	}
-	if (follow_cname(m) || !lookups_done(m))
-		return;
 	m->probing = true;
-	decide_dane(m);
-	dane_names(m, m->names);
-	if (m->dom->ck->opt.no_smtp)
+	dane_host_names(&m->dh,
+	                d->mx_dnssec == MTS_DNSSEC_SECURE && !d->mx_implicit ?
+	                    d->name :
+	                    NULL);
+	if (d->ck->opt.no_smtp)
 		return;
-	probe_addrs(m, &m->a);
-	probe_addrs(m, &m->aaaa);
+	probe_addrs(m, &m->dh.a);
+	probe_addrs(m, &m->dh.aaaa);
 }
 
+/* A failed address lookup is a finding of the domain. */
 static void
-on_mx_addr(void *arg, const struct mts_dns_answer *a)
-{
-	struct mxhost *m = arg;
-	struct rrset *r = a->qtype == MTS_DNS_TYPE_A ? &m->a : &m->aaaa;
-
-	if (!dns_failed(m->dom, a))
-		rrset_keep(r, a);
-	r->done = true;
-	mxhost_step(m);
-	dom_release(m->dom);
-}
-
-static void
-on_mx_cname(void *arg, const struct mts_dns_answer *a)
+on_mx_answer(void *arg, const struct mts_dns_answer *a)
 {
 	struct mxhost *m = arg;
 
-	rrset_keep(&m->cname, a);
-	mxhost_step(m);
-	dom_release(m->dom);
-}
-
-/* Keeps the TLSA records of a secure answer (RFC 7672 §2.2). */
-static void
-keep_tlsa(struct tlsa_lookup *t, const struct mts_dns_answer *a)
-{
-	size_t i;
-
-	if (a->rcode != MTS_DNS_ANSWER || a->dnssec != MTS_DNSSEC_SECURE ||
-	    a->count == 0)
-		return;
-	if ((t->tlsa = calloc(a->count, sizeof(*t->tlsa))) == NULL)
-		return;
-	for (i = 0; i < a->count; i++) {
-		t->tlsa[i] = a->tlsa[i];
-		t->tlsa[i].data = malloc(a->tlsa[i].data_len);
-		if (t->tlsa[i].data == NULL)
-			break;
-		memcpy(t->tlsa[i].data, a->tlsa[i].data, a->tlsa[i].data_len);
-	}
-	t->count = i;
+	if (a->qtype == MTS_DNS_TYPE_A || a->qtype == MTS_DNS_TYPE_AAAA)
+		(void)dns_failed(m->dom, a);
 }
 
 static void
-on_mx_tlsa(void *arg, const struct mts_dns_answer *a)
+on_mx_lookups(void *arg, struct dane_host *h)
 {
-	struct tlsa_lookup *t = arg;
-	struct mxhost *m = t->host;
+	struct mxhost *m = arg;
+	struct dom *d = m->dom;
 
-	t->done = true;
-	t->rcode = a->rcode;
-	t->dnssec = a->dnssec;
-	t->records = a->count;
-	keep_tlsa(t, a);
-	mxhost_step(m);
-	dom_release(m->dom);
+	mxhost_ready(m);
+	dom_release(d);
 }
 
 static void
@@ -767,16 +839,13 @@ add_mxhost(struct dom *d, const char *name, uint16_t pref)
 	}
 	m->dom = d;
 	m->pref = pref;
-	m->tlsa[0].host = m->tlsa[1].host = m;
 	d->mx[d->mx_count++] = m;
-	dom_hold(d); /* until every lookup of the host is started */
-	if (query(d, name, MTS_DNS_TYPE_A, on_mx_addr, m) != 0)
-		m->a.done = true;
-	if (query(d, name, MTS_DNS_TYPE_AAAA, on_mx_addr, m) != 0)
-		m->aaaa.done = true;
-	start_tlsa(m, &m->tlsa[0], name);
-	mxhost_step(m);
-	dom_release(d);
+	dom_hold(d); /* until every lookup of the host is in */
+	if (dane_host_start(&m->dh, d->ck->dns, m->name, 25, on_mx_answer,
+	                    on_mx_lookups, m) != 0) {
+		mxhost_ready(m);
+		dom_release(d);
+	}
 }
 
 static void
@@ -1012,7 +1081,7 @@ static void
 fit_of(const struct mxhost *m, const struct probe_result *r,
        struct mts_dane_rrset_fit *fit)
 {
-	const struct tlsa_lookup *t = m->dane_at;
+	const struct tlsa_lookup *t = m->dh.dane_at;
 	struct mts_dane_chain chain;
 
 	chain.der = (const uint8_t *const *)r->chain_der;
@@ -1030,7 +1099,7 @@ static void
 judge_dane_failure(struct dom *d, const struct mxhost *m,
                    const struct probe_result *r)
 {
-	const struct tlsa_lookup *t = m->dane_at;
+	const struct tlsa_lookup *t = m->dh.dane_at;
 	struct mts_dane_rrset_fit fit;
 
 	fit_of(m, r, &fit);
@@ -1070,7 +1139,7 @@ static void
 judge_dane_success(struct dom *d, const struct mxhost *m,
                    const struct probe_result *r)
 {
-	const struct tlsa_lookup *t = m->dane_at;
+	const struct tlsa_lookup *t = m->dh.dane_at;
 	struct mts_dane_rrset_fit fit;
 
 	fit_of(m, r, &fit);
@@ -1081,8 +1150,8 @@ judge_dane_success(struct dom *d, const struct mxhost *m,
 		  fit.combo_usage, fit.combo_selector, fit.combo_mtype,
 		  m->name);
 	F(d, "check-dane-ok", "%s: usage %d%s%s", m->name, r->dane_usage,
-	  t == &m->tlsa[1] ? ", TLSA base domain " : "",
-	  t == &m->tlsa[1] ? t->base : "");
+	  t == &m->dh.tlsa[1] ? ", TLSA base domain " : "",
+	  t == &m->dh.tlsa[1] ? t->base : "");
 }
 
 /*
@@ -1105,7 +1174,7 @@ offers_no_tls(enum probe_stage stage)
 static void
 judge_dane_secure(struct dom *d, const struct mxhost *m)
 {
-	const struct tlsa_lookup *t = m->dane_at;
+	const struct tlsa_lookup *t = m->dh.dane_at;
 	const struct probe_result *r, *first = NULL;
 	size_t i, matched = 0, judged = 0;
 	struct mts_diag lint;
@@ -1125,7 +1194,7 @@ judge_dane_secure(struct dom *d, const struct mxhost *m)
 			  m->results[i]->address,
 			  probe_stage_name(m->results[i]->stage), t->records,
 			  t->records == 1 ? "" : "s", t->base);
-	if (usable_records(t) == 0) {
+	if (dane_host_usable(t) == 0) {
 		F(d, "check-dane-unusable", "_25._tcp.%s", t->base);
 		return;
 	}
@@ -1147,11 +1216,11 @@ judge_dane_secure(struct dom *d, const struct mxhost *m)
 static void
 judge_dane(struct dom *d, const struct mxhost *m)
 {
-	const struct tlsa_lookup *t = m->dane_at;
+	const struct tlsa_lookup *t = m->dh.dane_at;
 
 	if (!m->probing)
 		return; /* no address: nothing to connect to */
-	switch (m->dane) {
+	switch (m->dh.dane) {
 	case DANE_NONE:
 		F(d, "check-dane-none", "_25._tcp.%s", m->name);
 		break;
@@ -1164,8 +1233,9 @@ judge_dane(struct dom *d, const struct mxhost *m)
 		  "_25._tcp.%s: the addresses of %s "
 		  "are %s",
 		  t->base, m->name,
-		  expanded_name(m) != NULL ? "behind an insecure CNAME" :
-		                             "insecure");
+		  dane_host_expanded(&m->dh) != NULL ?
+		      "behind an insecure CNAME" :
+		      "insecure");
 		break;
 	case DANE_BOGUS:
 		F(d, "check-dane-bogus", "_25._tcp.%s", t->base);
@@ -1289,17 +1359,6 @@ verdict_of(const struct mts_diag *diag)
 }
 
 static void
-tlsa_lookup_reset(struct tlsa_lookup *t)
-{
-	size_t i;
-
-	for (i = 0; i < t->count; i++)
-		free(t->tlsa[i].data);
-	free(t->tlsa);
-	free(t->base);
-}
-
-static void
 dom_free(struct dom *d)
 {
 	struct mxhost *m;
@@ -1312,11 +1371,7 @@ dom_free(struct dom *d)
 		for (j = 0; j < m->result_count; j++)
 			probe_result_free(m->results[j]);
 		probe_result_free(m->no_sni);
-		tlsa_lookup_reset(&m->tlsa[0]);
-		tlsa_lookup_reset(&m->tlsa[1]);
-		rrset_reset(&m->a);
-		rrset_reset(&m->aaaa);
-		rrset_reset(&m->cname);
+		dane_host_reset(&m->dh);
 		free(m->name);
 		free(m);
 	}

@@ -4,6 +4,12 @@
  * as a zone-file line.  The defaults are the record RFC 7672 §3.1
  * recommends first for SMTP: 3 1 1 (DANE-EE, SubjectPublicKeyInfo,
  * SHA2-256), owner _25._tcp.<host>.
+ *
+ * mtasts tlsa check: the TLSA records of one host as a DANE sender finds
+ * them (RFC 7672 §2.2: secure addresses, for an alias the CNAME target
+ * first, then the host; the lookups and the decision are check.c's
+ * struct dane_host), then STARTTLS with every address, and which record
+ * matches which certificate of the chain.
  */
 #include <getopt.h>
 #include <limits.h>
@@ -20,6 +26,7 @@
 
 #include <mtasts/dns.h>
 
+#include "check.h"
 #include "cli.h"
 #include "probe.h"
 
@@ -52,9 +59,11 @@ usage(FILE *fp)
 	    "last (the trust anchor of fullchain.pem).  A key file allows\n"
 	    "selector 1 only: publish the next key's record before a rollover\n"
 	    "(RFC 7671 §8.1).\n\n"
-	    "tlsa check does STARTTLS with HOST on every address, looks up\n"
-	    "_PORT._tcp.HOST TLSA and says which records match which\n"
-	    "certificate.  Exit 0 when DANE authenticates every address.\n",
+	    "tlsa check finds the TLSA records of HOST as a DANE sender does\n"
+	    "(behind DNSSEC-secure addresses only; for an alias at its CNAME\n"
+	    "target first, then at HOST), does STARTTLS with HOST on every\n"
+	    "address and says which records match which certificate.  Exit 0\n"
+	    "when DANE authenticates every address.\n",
 	    progname, progname);
 }
 
@@ -239,7 +248,13 @@ out:
 
 /* ---- tlsa check ---- */
 
-#define CHECK_ADDRS 4
+/*
+ * The host's lookups and the DANE decision are check.c's (struct
+ * dane_host), so that tlsa check finds the TLSA base domain exactly as
+ * mtasts check and a DANE sender do (RFC 7672 §2.2).
+ */
+
+#define CHECK_ADDRS 4 /* addresses probed per address family */
 
 struct tlsa_check {
 	const struct tlsa_opts *o;
@@ -247,19 +262,12 @@ struct tlsa_check {
 	struct event_base *base;
 	struct mts_dns *dns;
 	SSL_CTX *ctx;
-	unsigned pending;
-	bool lookups_done[3];
-	char *addrs[2 * CHECK_ADDRS];
-	size_t addr_count;
-	enum mts_dnssec tlsa_dnssec;
-	enum mts_dns_rcode tlsa_rcode;
-	struct mts_dane_tlsa *tlsa;
-	size_t tlsa_count;
+	unsigned pending; /* the lookups, then each probe */
+	struct dane_host dh;
+	const struct tlsa_lookup *shown; /* whose records are matched */
 	size_t dane_ok, probed;
 	int failed;
 };
-
-static void tlsa_check_probe_all(struct tlsa_check *tc);
 
 static void
 tlsa_check_release(struct tlsa_check *tc)
@@ -268,72 +276,26 @@ tlsa_check_release(struct tlsa_check *tc)
 		event_base_loopexit(tc->base, NULL);
 }
 
-static void
-keep_addrs(struct tlsa_check *tc, const struct mts_dns_answer *a)
-{
-	size_t i;
-
-	for (i = 0; i < a->count && i < CHECK_ADDRS; i++)
-		if ((tc->addrs[tc->addr_count] = strdup(a->addr[i])) != NULL)
-			tc->addr_count++;
-}
-
-static void
-keep_tlsa(struct tlsa_check *tc, const struct mts_dns_answer *a)
-{
-	size_t i;
-
-	tc->tlsa_rcode = a->rcode;
-	tc->tlsa_dnssec = a->dnssec;
-	if (a->rcode != MTS_DNS_ANSWER || a->count == 0 ||
-	    (tc->tlsa = calloc(a->count, sizeof(*tc->tlsa))) == NULL)
-		return;
-	for (i = 0; i < a->count; i++) {
-		tc->tlsa[i] = a->tlsa[i];
-		if ((tc->tlsa[i].data = malloc(a->tlsa[i].data_len)) == NULL)
-			break;
-		memcpy(tc->tlsa[i].data, a->tlsa[i].data, a->tlsa[i].data_len);
-	}
-	tc->tlsa_count = i;
-}
-
-static void
-on_answer(void *arg, const struct mts_dns_answer *a)
-{
-	struct tlsa_check *tc = arg;
-	int k = a->qtype == MTS_DNS_TYPE_A ? 0 :
-	    a->qtype == MTS_DNS_TYPE_AAAA  ? 1 :
-					     2;
-
-	if (k == 2)
-		keep_tlsa(tc, a);
-	else if (a->rcode == MTS_DNS_ANSWER)
-		keep_addrs(tc, a);
-	tc->lookups_done[k] = true;
-	if (tc->lookups_done[0] && tc->lookups_done[1] && tc->lookups_done[2])
-		tlsa_check_probe_all(tc);
-	tlsa_check_release(tc);
-}
-
 /* Which certificate of the presented chain each record matches. */
 static void
 print_matches(const struct tlsa_check *tc, const struct probe_result *r)
 {
+	const struct tlsa_lookup *t = tc->shown;
 	size_t i, d;
 	char *text;
 	bool any;
 
-	for (i = 0; i < tc->tlsa_count; i++) {
-		text = mts_dane_tlsa_format(&tc->tlsa[i]);
+	for (i = 0; t != NULL && i < t->count; i++) {
+		text = mts_dane_tlsa_format(&t->tlsa[i]);
 		printf("    %.60s%s: ", text != NULL ? text : "?",
 		       text != NULL && strlen(text) > 60 ? "..." : "");
 		free(text);
-		if (mts_dane_tlsa_usable(&tc->tlsa[i], 0, NULL) != 0) {
+		if (mts_dane_tlsa_usable(&t->tlsa[i], 0, NULL) != 0) {
 			puts("unusable for SMTP");
 			continue;
 		}
 		for (any = false, d = 0; d < r->chain_count; d++)
-			if (mts_dane_tlsa_match_cert(&tc->tlsa[i],
+			if (mts_dane_tlsa_match_cert(&t->tlsa[i],
 			                             r->chain_der[d],
 			                             r->chain_len[d])) {
 				printf("%smatches the certificate at depth %zu",
@@ -374,35 +336,171 @@ on_tlsa_probe(void *arg, struct probe_result *r)
 	tlsa_check_release(tc);
 }
 
-static void
-tlsa_check_probe_all(struct tlsa_check *tc)
+/* An address or CNAME lookup's outcome: its rcode, or "bogus". */
+static const char *
+rrset_status(const struct rrset *r)
 {
-	bool secure = tc->tlsa_dnssec == MTS_DNSSEC_SECURE;
+	return r->dnssec == MTS_DNSSEC_BOGUS ? "bogus" :
+					       mts_dns_rcode_name(r->rcode);
+}
+
+static void
+print_tlsa_lookup(const struct tlsa_check *tc, const struct tlsa_lookup *t)
+{
+	printf("_%u._tcp.%s: %zu TLSA record%s (%s, %s)\n", tc->o->port,
+	       t->base, t->records, t->records == 1 ? "" : "s",
+	       mts_dns_rcode_name(t->rcode), mts_dnssec_name(t->dnssec));
+	if (t->records > 0 && t->dnssec != MTS_DNSSEC_SECURE)
+		puts("  not DNSSEC-secure: senders ignore these records "
+		     "(RFC 7672 §2.1)");
+}
+
+/*
+ * Why this TLSA base domain (RFC 7672 §2.2.2, §2.2.3), and the SNI and
+ * reference identifiers it gives (§3.2.2), for an alias; a plain host
+ * is its own base domain, as the lookup line shows.
+ */
+static void
+print_base(const struct tlsa_check *tc)
+{
+	const struct dane_host *h = &tc->dh;
+	const struct tlsa_lookup *t = h->dane_at;
+	const char *expanded = dane_host_expanded(h);
+	size_t i;
+
+	if (expanded == NULL)
+		return;
+	printf("TLSA at _%u._tcp.%s ", tc->o->port, t->base);
+	if (t == &h->tlsa[1])
+		printf("(CNAME target of %s)\n", tc->host);
+	else if (h->tlsa[1].started)
+		printf("(%s itself: its CNAME target %s has %s)\n", tc->host,
+		       expanded,
+		       h->tlsa[1].records > 0 ? "only insecure TLSA records" :
+		                                "no TLSA records");
+	else
+		printf("(%s itself: the addresses of its CNAME target %s are "
+		       "not DNSSEC-secure, its first CNAME is)\n",
+		       tc->host, expanded);
+	if (dane_host_usable(t) > 0) {
+		printf("  SNI %s, DANE-TA names %s", t->base, t->base);
+		for (i = 0; h->names[i] != NULL; i++)
+			printf(", %s", h->names[i]);
+		puts(" (RFC 7672 §3.2.2)");
+	}
+	if (t == &h->tlsa[1] && h->tlsa[0].records > 0)
+		printf("  the records at _%u._tcp.%s are not used: the CNAME "
+		       "target's come first (RFC 7672 §2.2.3)\n",
+		       tc->o->port, tc->host);
+}
+
+/* What a DANE sender makes of the lookups, when not DANE (§2.2). */
+static void
+print_no_dane(const struct tlsa_check *tc)
+{
+	const struct dane_host *h = &tc->dh;
+	const struct tlsa_lookup *t = h->dane_at;
+	const char *expanded = dane_host_expanded(h);
+
+	switch (h->dane) {
+	case DANE_SECURE:
+		return;
+	case DANE_BOGUS:
+	case DANE_LOOKUP_FAILED:
+		printf("DANE senders treat %s as unreachable and send it no "
+		       "mail: the TLSA lookup at _%u._tcp.%s %s (RFC 7672 "
+		       "§2.1.1)\n",
+		       tc->host, tc->o->port, t->base,
+		       h->dane == DANE_BOGUS ? "is bogus" : "failed");
+		return;
+	case DANE_NONE:
+	case DANE_INSECURE:
+	case DANE_IGNORED:
+		break;
+	}
+	if (h->candidates == 0 && expanded == NULL)
+		printf("DANE does not apply: the addresses of %s are not "
+		       "DNSSEC-secure (RFC 7672 §2.2.2)\n",
+		       tc->host);
+	else if (h->candidates == 0)
+		printf("DANE does not apply: the addresses of %s (an alias of "
+		       "%s) are not DNSSEC-secure, nor is its CNAME (RFC 7672 "
+		       "§2.2.2)\n",
+		       tc->host, expanded);
+	else if (h->dane == DANE_INSECURE)
+		puts("DANE does not apply: no DNSSEC-secure TLSA records "
+		     "(RFC 7672 §2.2)");
+	else
+		puts("DANE does not apply: no TLSA records (RFC 7672 §2.2)");
+}
+
+/* The lookups and the decision, in the order a DANE sender takes them. */
+static void
+print_lookups(const struct tlsa_check *tc)
+{
+	const struct dane_host *h = &tc->dh;
+	const char *expanded = dane_host_expanded(h);
+
+	if (expanded != NULL)
+		printf("%s is an alias of %s (addresses %s%s%s)\n", tc->host,
+		       expanded,
+		       dane_host_addresses_secure(h) ? "secure" : "insecure",
+		       h->cname_started ? ", first CNAME " : "",
+		       !h->cname_started ? "" :
+		           h->cname.rcode == MTS_DNS_ANSWER ?
+		                           mts_dnssec_name(h->cname.dnssec) :
+		                           rrset_status(&h->cname));
+	if (h->tlsa[1].started)
+		print_tlsa_lookup(tc, &h->tlsa[1]);
+	print_tlsa_lookup(tc, &h->tlsa[0]);
+	if (h->a.count + h->aaaa.count == 0) {
+		printf("%s: no address (A %s, AAAA %s)\n", tc->host,
+		       rrset_status(&h->a), rrset_status(&h->aaaa));
+		return;
+	}
+	if (h->dane == DANE_SECURE)
+		print_base(tc);
+	else
+		print_no_dane(tc);
+}
+
+static void
+probe_addrs(struct tlsa_check *tc, const struct rrset *r)
+{
+	const struct tlsa_lookup *t;
 	struct probe_options po;
 	size_t i;
 
-	printf("_%u._tcp.%s: %zu TLSA record%s (%s, %s)\n", tc->o->port,
-	       tc->host, tc->tlsa_count, tc->tlsa_count == 1 ? "" : "s",
-	       mts_dns_rcode_name(tc->tlsa_rcode),
-	       mts_dnssec_name(tc->tlsa_dnssec));
-	if (tc->tlsa_count > 0 && !secure)
-		puts("  not DNSSEC-secure: senders ignore these records "
-		     "(RFC 7672 §2.1)");
 	memset(&po, 0, sizeof(po));
 	po.port = tc->o->port;
 	po.timeout_ms = tc->o->timeout_ms;
-	for (i = 0; i < tc->addr_count; i++) {
+	t = dane_host_probe(&tc->dh, &po);
+	for (i = 0; i < r->count && i < CHECK_ADDRS; i++) {
 		tc->pending++;
-		if (probe_mx(tc->base, tc->ctx, tc->host, tc->addrs[i],
-		             secure ? tc->tlsa : NULL,
-		             secure ? tc->tlsa_count : 0, &po, on_tlsa_probe,
+		if (probe_mx(tc->base, tc->ctx, tc->host, r->addr[i],
+		             t != NULL ? t->tlsa : NULL,
+		             t != NULL ? t->count : 0, &po, on_tlsa_probe,
 		             tc) != 0) {
 			tc->pending--;
 			tc->failed++;
 		}
 	}
-	if (tc->addr_count == 0)
-		printf("%s: no address\n", tc->host);
+}
+
+/* Every lookup is in and DANE is decided: say so, probe each address. */
+static void
+on_lookups(void *arg, struct dane_host *h)
+{
+	struct tlsa_check *tc = arg;
+
+	tc->shown = h->dane_at != NULL && h->dane_at->count > 0 ? h->dane_at :
+	    h->tlsa[0].count > 0                                ? &h->tlsa[0] :
+								  NULL;
+	dane_host_names(h, NULL);
+	print_lookups(tc);
+	probe_addrs(tc, &h->a);
+	probe_addrs(tc, &h->aaaa);
+	tlsa_check_release(tc);
 }
 
 static int
@@ -412,7 +510,6 @@ tlsa_check(const char *host, const struct tlsa_opts *o)
 	struct tlsa_check tc;
 	char owner[MTS_DNAME_MAX + 32];
 	struct mts_err err;
-	size_t i;
 	int rc = EXIT_USAGE;
 
 	memset(&tc, 0, sizeof(tc));
@@ -431,18 +528,14 @@ tlsa_check(const char *host, const struct tlsa_opts *o)
 		          tc.dns == NULL ? err.msg : "TLS context");
 		goto out;
 	}
-	tc.pending = 3;
-	if (mts_dns_query(tc.dns, host, MTS_DNS_TYPE_A, on_answer, &tc, NULL) !=
-	        0 ||
-	    mts_dns_query(tc.dns, host, MTS_DNS_TYPE_AAAA, on_answer, &tc,
-	                  NULL) != 0 ||
-	    mts_dns_query(tc.dns, owner, MTS_DNS_TYPE_TLSA, on_answer, &tc,
-	                  NULL) != 0) {
+	tc.pending = 1; /* until the lookups are in */
+	if (dane_host_start(&tc.dh, tc.dns, host, o->port, NULL, on_lookups,
+	                    &tc) != 0) {
 		warnx_cli("tlsa: cannot query %s", host);
 		goto out;
 	}
 	event_base_dispatch(tc.base);
-	if (tc.tlsa_count > 0)
+	if (tc.shown != NULL)
 		puts("advice: before a key rollover, publish the next key's "
 		     "record (mtasts tlsa gen NEXT-KEY.pem) beside these, wait "
 		     "for the TTL, then switch keys (RFC 7671 §8.1).");
@@ -452,11 +545,7 @@ tlsa_check(const char *host, const struct tlsa_opts *o)
 out:
 	mts_dns_free(tc.dns);
 	SSL_CTX_free(tc.ctx);
-	for (i = 0; i < tc.tlsa_count; i++)
-		free(tc.tlsa[i].data);
-	free(tc.tlsa);
-	for (i = 0; i < tc.addr_count; i++)
-		free(tc.addrs[i]);
+	dane_host_reset(&tc.dh);
 	if (tc.base != NULL)
 		event_base_free(tc.base);
 	return rc;

@@ -158,5 +158,60 @@ tc mx1.mx-tlsa-mismatch.test >"$T/tc" 2>&1
 [ $? -eq 1 ] && grep -q "matches nothing presented" "$T/tc"
 ok $? "tlsa check: a mismatching record exits 1 and says so"
 
+# tlsa check finds the TLSA base domain as check and DANE senders do
+# (RFC 7672 §2.2.2, §2.2.3), on the dane-* scenarios above.
+# tc_expect HOST STATUS WHAT TEXT...: `tlsa check HOST` exits STATUS and
+# prints every TEXT (a fixed string; "!TEXT": never prints it).
+tc_expect() {
+	local host=$1 want=$2 what=$3 text st rc=0
+	shift 3
+	tc "$host" >"$T/tc" 2>&1
+	st=$?
+	[ "$st" -eq "$want" ] || rc=1
+	for text in "$@"; do
+		case $text in
+		!*) ! grep -qF -- "${text#!}" "$T/tc" ;;
+		*) grep -qF -- "$text" "$T/tc" ;;
+		esac || { rc=1; echo "# wrong about: $text"; }
+	done
+	[ "$rc" -eq 0 ] || sed 's/^/# | /' "$T/tc"
+	ok $rc "tlsa check $host: $what (exit $st)"
+}
+tc_expect mx1.example.test 0 "a plain host: the output of old" \
+    "_25._tcp.mx1.example.test: 1 TLSA record (answer, secure)" \
+    "!alias" "!TLSA at" "!DANE does not apply" "!SNI"
+tc_expect mx.dane-mx-cname.test 0 "TLSA at the CNAME target" \
+    "mx.dane-mx-cname.test is an alias of mx1.example.test (addresses secure)" \
+    "TLSA at _25._tcp.mx1.example.test (CNAME target of mx.dane-mx-cname.test)" \
+    "SNI mx1.example.test, DANE-TA names mx1.example.test, mx.dane-mx-cname.test" \
+    "records at _25._tcp.mx.dane-mx-cname.test are not used" \
+    "DANE ok (usage 3, depth 0)" "!matches nothing presented"
+tc_expect mx15.dane-cname-fallback.test 1 "TLSA at the original name only" \
+    "_25._tcp.notlsa.dane-ta.test: 0 TLSA records (nxdomain, secure)" \
+    "TLSA at _25._tcp.mx15.dane-cname-fallback.test (mx15.dane-cname-fallback.test itself: its CNAME target notlsa.dane-ta.test has no TLSA records)" \
+    "SNI mx15.dane-cname-fallback.test, DANE-TA names mx15.dane-cname-fallback.test " \
+    "DANE FAILED" "matches nothing presented"
+tc_expect mx.dane-cname-insecure.test 1 "insecure target, secure CNAME" \
+    "(addresses insecure, first CNAME secure)" \
+    "TLSA at _25._tcp.mx.dane-cname-insecure.test (mx.dane-cname-insecure.test itself: the addresses of its CNAME target mx.insecure.test are not DNSSEC-secure, its first CNAME is)" \
+    "!_25._tcp.mx.insecure.test:" "DANE FAILED"
+tc_expect mx.insecure.test 1 "insecure addresses: DANE does not apply" \
+    "_25._tcp.mx.insecure.test: 1 TLSA record (answer, insecure)" \
+    "DANE does not apply: the addresses of mx.insecure.test are not DNSSEC-secure" \
+    "DANE not checked" "!DANE ok" "!DANE FAILED"
+tc_expect mxa.dane-cname-chain.test 1 "no TLSA: DANE does not apply" \
+    "_25._tcp.notlsa.dane-ta.test: 0 TLSA records" \
+    "_25._tcp.mxa.dane-cname-chain.test: 0 TLSA records" \
+    "DANE does not apply: no TLSA records" "!_25._tcp.mxb" "DANE not checked"
+tc_expect mx1.dane-bogus-tlsa.test 1 "a bogus TLSA answer" \
+    "_25._tcp.mx1.dane-bogus-tlsa.test: 0 TLSA records (servfail, bogus)" \
+    "DANE senders treat mx1.dane-bogus-tlsa.test as unreachable" \
+    "the TLSA lookup at _25._tcp.mx1.dane-bogus-tlsa.test is bogus" \
+    "DANE not checked" "!DANE ok"
+tc_expect mx1.dane-servfail.test 1 "a failed TLSA lookup" \
+    "DANE senders treat mx1.dane-servfail.test as unreachable" \
+    "the TLSA lookup at _25._tcp.mx1.dane-servfail.test failed" \
+    "DANE not checked" "!DANE ok"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
