@@ -191,6 +191,10 @@ tc_expect mx15.dane-cname-fallback.test 1 "TLSA at the original name only" \
     "TLSA at _25._tcp.mx15.dane-cname-fallback.test (mx15.dane-cname-fallback.test itself: its CNAME target notlsa.dane-ta.test has no TLSA records)" \
     "SNI mx15.dane-cname-fallback.test, DANE-TA names mx15.dane-cname-fallback.test " \
     "DANE FAILED" "matches nothing presented"
+tc_expect mx15.dane-cname-fallback-ok.test 0 "TLSA at the original name, and it authenticates" \
+    "_25._tcp.plain.dane-cname-fallback-ok.test: 0 TLSA records (nxdomain, secure)" \
+    "TLSA at _25._tcp.mx15.dane-cname-fallback-ok.test (mx15.dane-cname-fallback-ok.test itself: its CNAME target plain.dane-cname-fallback-ok.test has no TLSA records)" \
+    "DANE ok (usage 3" "!matches nothing presented"
 tc_expect mx.dane-cname-insecure.test 1 "insecure target, secure CNAME" \
     "(addresses insecure, first CNAME secure)" \
     "TLSA at _25._tcp.mx.dane-cname-insecure.test (mx.dane-cname-insecure.test itself: the addresses of its CNAME target mx.insecure.test are not DNSSEC-secure, its first CNAME is)" \
