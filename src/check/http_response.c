@@ -19,6 +19,7 @@
 
 #include "http_response.h"
 
+#include "http_cursor.h"
 #include "http_token.h"
 #include "internal.h"
 
@@ -34,43 +35,35 @@
 /* All trailer fields together (§7.1.2); we read none of them. */
 #define TRAILER_MAX      8192
 
-enum step {
-	STEP_OK,   /* done with this part; go on */
-	STEP_MORE, /* ran out of octets */
-	STEP_FAIL  /* p->error says why */
-};
-
 /* What one response (interim or final) has said so far. */
 struct message {
 	struct http_response res;
-	bool te_seen;         /* a Transfer-Encoding field line was given */
-	size_t te_chunked;    /* how often "chunked" is in the list */
-	bool te_last_chunked; /* "chunked" is the last coding so far */
-	bool te_unknown;      /* a coding other than "chunked" */
-	bool conn_close;
-	bool conn_keep_alive;
+	struct mts_http_framing fr; /* Transfer-Encoding, Connection */
 	bool fold_ok; /* the last field line may be continued (obs-fold) */
 };
 
+/*
+ * The steps are those of the shared cursor (http_cursor.h); a BAD step
+ * of this parser has set p->error.
+ */
 struct parser {
-	const char *buf;
-	size_t pos;
-	size_t end; /* min(len, max_head): the octets we may look at */
+	struct mts_http_cursor cur; /* over buf[0..min(len, max_head)) */
 	enum http_response_error error;
 	struct message m;
 };
 
-static enum step
+static enum mts_http_step
 fail(struct parser *p, enum http_response_error error)
 {
 	p->error = error;
-	return STEP_FAIL;
+	return MTS_HTTP_BAD;
 }
 
-static bool
-is_ows(int c)
+/* A step of the cursor, whose BAD is `error`. */
+static enum mts_http_step
+step(struct parser *p, enum mts_http_step s, enum http_response_error error)
 {
-	return mts_is_wsp(c);
+	return s == MTS_HTTP_BAD ? fail(p, error) : s;
 }
 
 static int
@@ -84,44 +77,11 @@ hex_value(int c)
 	return -1;
 }
 
-/* Advances over octets of class `cls`; returns how many. */
-static size_t
-span(struct parser *p, bool (*cls)(int))
-{
-	size_t start = p->pos;
-
-	while (p->pos < p->end && cls((unsigned char)p->buf[p->pos]))
-		p->pos++;
-	return p->pos - start;
-}
-
-static enum step
-take(struct parser *p, unsigned char *c)
-{
-	if (p->pos == p->end)
-		return STEP_MORE;
-	*c = (unsigned char)p->buf[p->pos++];
-	return STEP_OK;
-}
-
 /* CRLF, or a bare LF (RFC 9112 §2.2 MAY); anything else is `error`. */
-static enum step
+static enum mts_http_step
 line_end(struct parser *p, enum http_response_error error)
 {
-	if (p->pos == p->end)
-		return STEP_MORE;
-	if (p->buf[p->pos] == '\n') {
-		p->pos++;
-		return STEP_OK;
-	}
-	if (p->buf[p->pos] != '\r')
-		return fail(p, error);
-	if (p->pos + 1 == p->end)
-		return STEP_MORE;
-	if (p->buf[p->pos + 1] != '\n')
-		return fail(p, error);
-	p->pos += 2;
-	return STEP_OK;
+	return step(p, mts_http_line_end(&p->cur), error);
 }
 
 /*
@@ -129,47 +89,42 @@ line_end(struct parser *p, enum http_response_error error)
  * §2.3).  A minor version above 1 is read as 1.1 (§2.3: process as the
  * highest minor version we conform to); another major is an error.
  */
-static enum step
+static enum mts_http_step
 version(struct parser *p)
 {
-	static const char name[] = "HTTP/";
 	unsigned char c, major, minor;
-	enum step s;
-	size_t i;
+	enum mts_http_step s;
 
-	for (i = 0; i < sizeof(name) - 1; i++) {
-		if ((s = take(p, &c)) != STEP_OK)
-			return s;
-		if (c != (unsigned char)name[i])
-			return fail(p, HTTP_RESPONSE_E_STATUS_LINE);
-	}
-	if ((s = take(p, &major)) != STEP_OK)
+	if ((s = step(p, mts_http_literal(&p->cur, "HTTP/"),
+	              HTTP_RESPONSE_E_STATUS_LINE)) != MTS_HTTP_OK)
 		return s;
-	if ((s = take(p, &c)) != STEP_OK)
+	if ((s = mts_http_take(&p->cur, &major)) != MTS_HTTP_OK)
+		return s;
+	if ((s = mts_http_take(&p->cur, &c)) != MTS_HTTP_OK)
 		return s;
 	if (!mts_is_digit(major) || c != '.')
 		return fail(p, HTTP_RESPONSE_E_STATUS_LINE);
-	if ((s = take(p, &minor)) != STEP_OK)
+	if ((s = mts_http_take(&p->cur, &minor)) != MTS_HTTP_OK)
 		return s;
 	if (!mts_is_digit(minor))
 		return fail(p, HTTP_RESPONSE_E_STATUS_LINE);
 	if (major != '1')
 		return fail(p, HTTP_RESPONSE_E_VERSION);
 	p->m.res.version_minor = minor - '0';
-	return STEP_OK;
+	return MTS_HTTP_OK;
 }
 
 /* status-code = 3DIGIT; RFC 9110 §15: only 100..599 are valid. */
-static enum step
+static enum mts_http_step
 status_code(struct parser *p)
 {
 	unsigned char c;
-	enum step s;
+	enum mts_http_step s;
 	int code = 0;
 	size_t i;
 
 	for (i = 0; i < 3; i++) {
-		if ((s = take(p, &c)) != STEP_OK)
+		if ((s = mts_http_take(&p->cur, &c)) != MTS_HTTP_OK)
 			return s;
 		if (!mts_is_digit(c))
 			return fail(p, HTTP_RESPONSE_E_STATUS_LINE);
@@ -178,7 +133,7 @@ status_code(struct parser *p)
 	if (code < 100 || code > 599)
 		return fail(p, HTTP_RESPONSE_E_STATUS);
 	p->m.res.status = code;
-	return STEP_OK;
+	return MTS_HTTP_OK;
 }
 
 /* reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ) (RFC 9112 §4). */
@@ -194,118 +149,94 @@ is_reason_char(int c)
  * and Python accept that, and a checker that did not would report a
  * failure no sender sees.
  */
-static enum step
+static enum mts_http_step
 status_line(struct parser *p)
 {
 	struct http_response *r = &p->m.res;
 	unsigned char c;
-	enum step s;
+	enum mts_http_step s;
 
-	if ((s = version(p)) != STEP_OK)
+	if ((s = version(p)) != MTS_HTTP_OK)
 		return s;
-	if ((s = take(p, &c)) != STEP_OK)
+	if ((s = mts_http_take(&p->cur, &c)) != MTS_HTTP_OK)
 		return s;
 	if (c != ' ')
 		return fail(p, HTTP_RESPONSE_E_STATUS_LINE);
-	if ((s = status_code(p)) != STEP_OK)
+	if ((s = status_code(p)) != MTS_HTTP_OK)
 		return s;
-	if (p->pos == p->end)
-		return STEP_MORE;
-	if (p->buf[p->pos] == ' ') {
-		p->pos++;
-		r->reason = p->buf + p->pos;
-		r->reason_len = span(p, is_reason_char);
+	if ((s = mts_http_peek(&p->cur, &c)) != MTS_HTTP_OK)
+		return s;
+	if (c == ' ') {
+		p->cur.pos++;
+		r->reason = p->cur.buf + p->cur.pos;
+		r->reason_len = mts_http_span(&p->cur, is_reason_char);
 	} else {
-		r->reason = p->buf + p->pos;
+		r->reason = p->cur.buf + p->cur.pos;
 	}
 	return line_end(p, HTTP_RESPONSE_E_STATUS_LINE);
 }
 
 /*
- * Content-Length = 1*DIGIT (RFC 9110 §8.6).  A list, even of equal
- * values, and a second field line are refused: RFC 9112 §6.3 item 5
- * lets a recipient reject them, and a cache or proxy in between might
+ * Content-Length (RFC 9110 §8.6): a second field line is refused like a
+ * list (RFC 9112 §6.3 item 5), since a cache or proxy in between might
  * have read the other.
  */
-static enum step
+static enum mts_http_step
 field_length(struct parser *p, const char *v, size_t n)
 {
-	uint64_t len = 0;
-	size_t i;
-
-	if (p->m.res.has_length || n == 0)
+	if (p->m.res.has_length ||
+	    !mts_http_content_length(v, n, &p->m.res.content_length))
 		return fail(p, HTTP_RESPONSE_E_CONTENT_LENGTH);
-	for (i = 0; i < n; i++) {
-		unsigned d = (unsigned char)v[i] - '0';
-
-		if (!mts_is_digit((unsigned char)v[i]) ||
-		    len > (UINT64_MAX - d) / 10)
-			return fail(p, HTTP_RESPONSE_E_CONTENT_LENGTH);
-		len = len * 10 + d;
-	}
 	p->m.res.has_length = true;
-	p->m.res.content_length = len;
-	return STEP_OK;
+	return MTS_HTTP_OK;
 }
 
 /*
  * Transfer-Encoding (RFC 9112 §6.1): the codings of every field line in
- * order, judged once the head is complete.  Transfer parameters are
- * refused with the rest: chunked has none.
+ * order, judged once the head is complete (head_done()), since a later
+ * line can change the verdict.
  */
-static enum step
+static enum mts_http_step
 field_te(struct parser *p, const char *v, size_t n)
 {
-	const char *end = v + n, *tok;
-	size_t len;
-	int rc;
-
-	p->m.te_seen = true;
-	while ((rc = mts_http_list_next(&v, end, &tok, &len)) == 1) {
-		p->m.te_last_chunked = mts_http_name_is(tok, len, "chunked");
-		if (p->m.te_last_chunked)
-			p->m.te_chunked++;
-		else
-			p->m.te_unknown = true;
-	}
-	return rc == 0 ? STEP_OK : fail(p, HTTP_RESPONSE_E_TRANSFER_CODING);
+	if (!mts_http_framing_te(&p->m.fr, v, n))
+		return fail(p, HTTP_RESPONSE_E_TRANSFER_CODING);
+	return MTS_HTTP_OK;
 }
 
 /* Connection = #connection-option (RFC 9110 §7.6.1), for §9.3. */
-static enum step
+static enum mts_http_step
 field_connection(struct parser *p, const char *v, size_t n)
 {
-	const char *end = v + n, *tok;
-	size_t len;
-	int rc;
-
-	while ((rc = mts_http_list_next(&v, end, &tok, &len)) == 1) {
-		if (mts_http_name_is(tok, len, "close"))
-			p->m.conn_close = true;
-		else if (mts_http_name_is(tok, len, "keep-alive"))
-			p->m.conn_keep_alive = true;
-	}
-	return rc == 0 ? STEP_OK : fail(p, HTTP_RESPONSE_E_FIELD);
+	if (!mts_http_framing_connection(&p->m.fr, v, n))
+		return fail(p, HTTP_RESPONSE_E_FIELD);
+	return MTS_HTTP_OK;
 }
 
-/* A cursor over a field value, for the Content-Type grammar. */
-struct value {
-	const char *s;
-	const char *end;
-};
-
-/* A token, lower-cased into out[0..outsz) with a NUL; false if none. */
-static bool
-lower_token(struct value *v, char *out, size_t outsz, size_t max)
+/* s[0..n) lower-cased into out, with a NUL. */
+static void
+lower_copy(char *out, const char *s, size_t n)
 {
-	size_t n = 0;
+	size_t i;
 
-	while (v->s < v->end && mts_http_is_tchar((unsigned char)*v->s)) {
-		if (n == max || n + 1 >= outsz)
-			return false;
-		out[n++] = (char)mts_lower((unsigned char)*v->s++);
-	}
+	for (i = 0; i < n; i++)
+		out[i] = (char)mts_lower((unsigned char)s[i]);
 	out[n] = '\0';
+}
+
+/*
+ * A token of at most max octets, lower-cased into out[0..outsz) with a
+ * NUL; false if none or too long.
+ */
+static bool
+lower_token(struct mts_http_cursor *v, char *out, size_t outsz, size_t max)
+{
+	const char *tok = v->buf + v->pos;
+	size_t n = mts_http_span(v, mts_http_is_tchar);
+
+	if (n > max || n >= outsz)
+		return false;
+	lower_copy(out, tok, n);
 	return n > 0;
 }
 
@@ -330,32 +261,33 @@ is_quoted_pair_char(int c)
  * RFC 2978 §2.3) when stored.
  */
 static bool
-param_value(struct value *v, char *out, size_t max)
+param_value(struct mts_http_cursor *v, char *out, size_t max)
 {
+	const char *tok;
+	unsigned char c;
 	size_t n = 0;
-	int c;
 
-	if (v->s == v->end)
+	if (mts_http_peek(v, &c) != MTS_HTTP_OK)
 		return false;
-	if (*v->s != '"') {
-		while (v->s < v->end &&
-		       mts_http_is_tchar((unsigned char)*v->s)) {
-			c = (unsigned char)*v->s++;
-			if (out != NULL && n == max)
-				return false;
-			if (out != NULL)
-				out[n] = (char)mts_lower(c);
-			n++;
-		}
+	if (c != '"') {
+		tok = v->buf + v->pos;
+		n = mts_http_span(v, mts_http_is_tchar);
+		if (out != NULL && n > max)
+			return false;
 		if (out != NULL)
-			out[n] = '\0';
+			lower_copy(out, tok, n);
 		return n > 0;
 	}
-	for (v->s++; v->s < v->end && *v->s != '"'; v->s++) {
-		c = (unsigned char)*v->s;
-		if (c == '\\' && v->end - v->s > 1 &&
-		    is_quoted_pair_char((unsigned char)v->s[1]))
-			c = (unsigned char)*++v->s;
+	v->pos++; /* the opening DQUOTE */
+	while (mts_http_take(v, &c) == MTS_HTTP_OK) {
+		if (c == '"') {
+			if (out != NULL)
+				out[n] = '\0';
+			return out == NULL || n > 0;
+		}
+		if (c == '\\' && v->pos < v->end &&
+		    is_quoted_pair_char((unsigned char)v->buf[v->pos]))
+			c = (unsigned char)v->buf[v->pos++];
 		else if (!is_qdtext(c))
 			return false;
 		if (out == NULL)
@@ -364,27 +296,20 @@ param_value(struct value *v, char *out, size_t max)
 			return false;
 		out[n++] = (char)mts_lower(c);
 	}
-	if (v->s == v->end)
-		return false;
-	v->s++;
-	if (out != NULL)
-		out[n] = '\0';
-	return out == NULL || n > 0;
+	return false; /* no closing DQUOTE */
 }
 
 /* parameter = parameter-name "=" parameter-value (no white space). */
 static bool
-parameter(struct value *v, struct http_response *r, bool *charset_seen)
+parameter(struct mts_http_cursor *v, struct http_response *r,
+          bool *charset_seen)
 {
-	const char *name = v->s;
-	size_t nlen;
+	const char *name = v->buf + v->pos;
+	size_t nlen = mts_http_span(v, mts_http_is_tchar);
+	unsigned char c;
 
-	while (v->s < v->end && mts_http_is_tchar((unsigned char)*v->s))
-		v->s++;
-	nlen = (size_t)(v->s - name);
-	if (nlen == 0 || v->s == v->end || *v->s != '=')
+	if (nlen == 0 || mts_http_take(v, &c) != MTS_HTTP_OK || c != '=')
 		return false;
-	v->s++;
 	if (!mts_http_name_is(name, nlen, "charset"))
 		return param_value(v, NULL, 0);
 	/* RFC 6838 §4.3: a parameter given twice is an error. */
@@ -392,13 +317,6 @@ parameter(struct value *v, struct http_response *r, bool *charset_seen)
 		return false;
 	*charset_seen = true;
 	return param_value(v, r->charset, HTTP_CHARSET_MAX);
-}
-
-static void
-skip_ows(struct value *v)
-{
-	while (v->s < v->end && mts_is_wsp(*v->s))
-		v->s++;
 }
 
 /*
@@ -409,27 +327,29 @@ skip_ows(struct value *v)
 static bool
 media_type(const char *s, size_t n, struct http_response *r)
 {
-	struct value v = {s, s + n};
+	struct mts_http_cursor v;
 	bool charset_seen = false;
+	unsigned char c;
 	size_t tlen;
 
+	mts_http_cursor_init(&v, s, n);
 	if (!lower_token(&v, r->content_type, sizeof(r->content_type), 127))
 		return false;
 	tlen = strlen(r->content_type);
-	if (v.s == v.end || *v.s++ != '/')
+	if (mts_http_take(&v, &c) != MTS_HTTP_OK || c != '/')
 		return false;
 	if (!lower_token(&v, r->content_type + tlen + 1,
 	                 sizeof(r->content_type) - tlen - 1, 127))
 		return false;
 	r->content_type[tlen] = '/';
 	for (;;) {
-		skip_ows(&v);
-		if (v.s == v.end)
+		mts_http_skip_ows(&v);
+		if (mts_http_take(&v, &c) != MTS_HTTP_OK)
 			return true;
-		if (*v.s++ != ';')
+		if (c != ';')
 			return false;
-		skip_ows(&v);
-		if (v.s == v.end || *v.s == ';')
+		mts_http_skip_ows(&v);
+		if (mts_http_peek(&v, &c) != MTS_HTTP_OK || c == ';')
 			continue;
 		if (!parameter(&v, r, &charset_seen))
 			return false;
@@ -441,7 +361,7 @@ media_type(const char *s, size_t n, struct http_response *r)
  * is read all the same; the checker reports what it got.  A second
  * field line makes the type unknowable (§5.3: not a list).
  */
-static enum step
+static enum mts_http_step
 field_ctype(struct parser *p, const char *v, size_t n)
 {
 	struct http_response *r = &p->m.res;
@@ -458,25 +378,25 @@ field_ctype(struct parser *p, const char *v, size_t n)
 		r->content_type[0] = '\0';
 		r->charset[0] = '\0';
 	}
-	return STEP_OK;
+	return MTS_HTTP_OK;
 }
 
 /* Location (RFC 9110 §10.2.2): kept for the report, never followed. */
-static enum step
+static enum mts_http_step
 field_location(struct parser *p, const char *v, size_t n)
 {
 	if (p->m.res.location == NULL) {
 		p->m.res.location = v;
 		p->m.res.location_len = n;
 	}
-	return STEP_OK;
+	return MTS_HTTP_OK;
 }
 
 /*
  * The fields we read; *known says whether this is one of them, since a
  * folded one could not be read as it was meant.
  */
-static enum step
+static enum mts_http_step
 field(struct parser *p, const char *name, size_t nlen, const char *v,
       size_t vlen, bool *known)
 {
@@ -492,7 +412,7 @@ field(struct parser *p, const char *name, size_t nlen, const char *v,
 	if (mts_http_name_is(name, nlen, "location"))
 		return field_location(p, v, vlen);
 	*known = false;
-	return STEP_OK;
+	return MTS_HTTP_OK;
 }
 
 /*
@@ -501,7 +421,7 @@ field(struct parser *p, const char *name, size_t nlen, const char *v,
  * and flagged; a fold in a field we read is an error of its own, since
  * its value would span lines we do not join.
  */
-static enum step
+static enum mts_http_step
 continuation(struct parser *p)
 {
 	if (!p->m.fold_ok)
@@ -509,7 +429,7 @@ continuation(struct parser *p)
 		            p->m.res.header_count == 0 ?
 		                HTTP_RESPONSE_E_FIELD :
 		                HTTP_RESPONSE_E_OBS_FOLD);
-	span(p, mts_http_is_field_char);
+	mts_http_span(&p->cur, mts_http_is_field_char);
 	p->m.res.obs_fold = true;
 	return line_end(p, HTTP_RESPONSE_E_FIELD);
 }
@@ -518,18 +438,16 @@ continuation(struct parser *p)
  * field-line = field-name ":" OWS field-value OWS (RFC 9112 §5), an
  * obs-fold continuation, or the empty line that ends the head (*last).
  */
-static enum step
+static enum mts_http_step
 field_line(struct parser *p, bool *last)
 {
-	const char *name;
-	size_t name_len, vstart, vend;
-	bool known;
-	enum step s;
+	struct mts_http_field f;
+	enum mts_http_step s;
 	unsigned char c;
+	bool known;
 
-	if (p->pos == p->end)
-		return STEP_MORE;
-	c = (unsigned char)p->buf[p->pos];
+	if ((s = mts_http_peek(&p->cur, &c)) != MTS_HTTP_OK)
+		return s;
 	if (c == '\r' || c == '\n') {
 		*last = true;
 		return line_end(p, HTTP_RESPONSE_E_FIELD);
@@ -537,25 +455,12 @@ field_line(struct parser *p, bool *last)
 	/* obs-fold, or white space after the status line (§2.2). */
 	if (mts_is_wsp(c))
 		return continuation(p);
-	name = p->buf + p->pos;
-	name_len = span(p, mts_http_is_tchar);
-	if (p->pos == p->end)
-		return STEP_MORE;
-	/* §5.1: no white space between the name and the colon. */
-	if (name_len == 0 || p->buf[p->pos] != ':')
-		return fail(p, HTTP_RESPONSE_E_FIELD);
-	p->pos++;
-	span(p, is_ows);
-	vstart = p->pos;
-	span(p, mts_http_is_field_char);
-	vend = p->pos;
-	while (vend > vstart && mts_is_wsp(p->buf[vend - 1]))
-		vend--;
-	/* RFC 9110 §5.5: CR, LF, NUL and other CTLs end up here. */
-	if ((s = line_end(p, HTTP_RESPONSE_E_FIELD)) != STEP_OK)
+	/* §5.1 white space before the colon, RFC 9110 §5.5 CTLs: malformed. */
+	if ((s = step(p, mts_http_field_line(&p->cur, &f),
+	              HTTP_RESPONSE_E_FIELD)) != MTS_HTTP_OK)
 		return s;
 	p->m.res.header_count++;
-	s = field(p, name, name_len, p->buf + vstart, vend - vstart, &known);
+	s = field(p, f.name, f.name_len, f.value, f.value_len, &known);
 	p->m.fold_ok = !known;
 	return s;
 }
@@ -568,13 +473,13 @@ status_has_body(int status)
 }
 
 /* Checks that need the whole head, then the framing (RFC 9112 §6.3). */
-static enum step
+static enum mts_http_step
 head_done(struct parser *p)
 {
 	struct message *m = &p->m;
 	struct http_response *r = &m->res;
 
-	if (m->te_seen) {
+	if (m->fr.te_seen) {
 		/* §6.3 item 3: "ought to be handled as an error". */
 		if (r->has_length || r->version_minor == 0)
 			return fail(p, HTTP_RESPONSE_E_FRAMING);
@@ -582,7 +487,8 @@ head_done(struct parser *p)
 		 * §6.1: chunked once and last; we cannot undo other codings
 		 * (§6.3 item 4 would read until close and keep them).
 		 */
-		if (m->te_unknown || m->te_chunked != 1 || !m->te_last_chunked)
+		if (m->fr.te_unknown || m->fr.te_chunked != 1 ||
+		    !m->fr.te_last_chunked)
 			return fail(p, HTTP_RESPONSE_E_TRANSFER_CODING);
 		r->chunked = true;
 	}
@@ -595,39 +501,39 @@ head_done(struct parser *p)
 	else
 		r->framing = HTTP_FRAMING_CLOSE;
 	/* §9.3; a close-delimited body, or a 101, ends the connection. */
-	r->keep_alive = !m->conn_close &&
-	    (r->version_minor >= 1 || m->conn_keep_alive) &&
+	r->keep_alive = !m->fr.conn_close &&
+	    (r->version_minor >= 1 || m->fr.conn_keep_alive) &&
 	    r->framing != HTTP_FRAMING_CLOSE && r->status != 101;
-	r->head_len = p->pos;
-	return STEP_OK;
+	r->head_len = p->cur.pos;
+	return MTS_HTTP_OK;
 }
 
 /* One response head: status line, fields, empty line. */
-static enum step
+static enum mts_http_step
 one_head(struct parser *p)
 {
 	bool last = false;
-	enum step s;
+	enum mts_http_step s;
 
-	if ((s = status_line(p)) != STEP_OK)
+	if ((s = status_line(p)) != MTS_HTTP_OK)
 		return s;
 	do {
 		s = field_line(p, &last);
-	} while (s == STEP_OK && !last);
+	} while (s == MTS_HTTP_OK && !last);
 	return s;
 }
 
 /* RFC 9110 §15.2: skip interim responses; 101 is the last HTTP said. */
-static enum step
+static enum mts_http_step
 parse(struct parser *p)
 {
 	size_t interim = 0;
-	enum step s;
+	enum mts_http_step s;
 
 	for (;;) {
 		memset(&p->m, 0, sizeof(p->m));
 		p->m.res.interim = interim;
-		if ((s = one_head(p)) != STEP_OK)
+		if ((s = one_head(p)) != MTS_HTTP_OK)
 			return s;
 		if (p->m.res.status >= 200 || p->m.res.status == 101)
 			return head_done(p);
@@ -642,18 +548,17 @@ http_response_head(const char *buf, size_t len, size_t max_head,
 	struct parser p;
 
 	memset(&p, 0, sizeof(p));
-	p.buf = buf;
-	p.end = len < max_head ? len : max_head;
+	mts_http_cursor_init(&p.cur, buf, len < max_head ? len : max_head);
 	switch (parse(&p)) {
-	case STEP_OK:
+	case MTS_HTTP_OK:
 		*r = p.m.res;
 		return HTTP_RESPONSE_DONE;
-	case STEP_MORE:
+	case MTS_HTTP_MORE:
 		if (len < max_head)
 			return HTTP_RESPONSE_INCOMPLETE;
 		p.error = HTTP_RESPONSE_E_HEAD_TOO_BIG;
 		break;
-	case STEP_FAIL:
+	case MTS_HTTP_BAD:
 		break;
 	}
 	if (error != NULL)

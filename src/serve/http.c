@@ -15,45 +15,43 @@
  * time bytes arrive.  Nothing is allocated; the result points into buf.
  */
 #include <arpa/inet.h>
-#include <stdint.h>
 #include <string.h>
 
 #include "http.h"
 
+#include "http_cursor.h"
 #include "http_token.h"
 #include "internal.h"
 
 /* RFC 9112 §2.2: a server SHOULD ignore at least one empty line first. */
 #define EMPTY_LINES_MAX 4
 
-enum step {
-	STEP_OK,   /* done with this part; go on */
-	STEP_MORE, /* ran out of bytes */
-	STEP_FAIL  /* p->status says what to answer */
-};
-
+/*
+ * The steps are those of the shared cursor (http_cursor.h); a BAD step
+ * of this parser has set p->status, the answer to send.
+ */
 struct parser {
-	const char *buf;
-	size_t pos;
-	size_t end; /* min(len, max_head): the bytes we may look at */
+	struct mts_http_cursor cur; /* over buf[0..min(len, max_head)) */
 	size_t max_headers;
 	int status;
 	struct http_request req;
 	unsigned major;
 	size_t host_count;
-	bool te_seen;         /* a Transfer-Encoding field line was given */
-	size_t te_chunked;    /* how often "chunked" is in the list */
-	bool te_last_chunked; /* "chunked" is the last coding so far */
-	bool te_unknown;      /* a coding other than "chunked" */
-	bool conn_close;
-	bool conn_keep_alive;
+	struct mts_http_framing fr; /* Transfer-Encoding, Connection */
 };
 
-static enum step
+static enum mts_http_step
 fail(struct parser *p, int status)
 {
 	p->status = status;
-	return STEP_FAIL;
+	return MTS_HTTP_BAD;
+}
+
+/* A step of the cursor, whose BAD is a malformed request: 400. */
+static enum mts_http_step
+step(struct parser *p, enum mts_http_step s)
+{
+	return s == MTS_HTTP_BAD ? fail(p, 400) : s;
 }
 
 /*
@@ -68,85 +66,49 @@ is_target_char(int c)
 }
 
 static bool
-is_ows(int c)
-{
-	return mts_is_wsp(c);
-}
-
-static bool
 is_hex(int c)
 {
 	return mts_is_digit(c) || (mts_lower(c) >= 'a' && mts_lower(c) <= 'f');
 }
 
-/* Advances over bytes of class `cls`; returns how many. */
-static size_t
-span(struct parser *p, bool (*cls)(int))
-{
-	size_t start = p->pos;
-
-	while (p->pos < p->end && cls((unsigned char)p->buf[p->pos]))
-		p->pos++;
-	return p->pos - start;
-}
-
-static enum step
-take(struct parser *p, unsigned char *c)
-{
-	if (p->pos == p->end)
-		return STEP_MORE;
-	*c = (unsigned char)p->buf[p->pos++];
-	return STEP_OK;
-}
-
 /* CRLF, or a bare LF (RFC 9112 §2.2 MAY); a bare CR is an error. */
-static enum step
+static enum mts_http_step
 line_end(struct parser *p)
 {
-	if (p->pos == p->end)
-		return STEP_MORE;
-	if (p->buf[p->pos] == '\n') {
-		p->pos++;
-		return STEP_OK;
-	}
-	if (p->buf[p->pos] != '\r')
-		return fail(p, 400);
-	if (p->pos + 1 == p->end)
-		return STEP_MORE;
-	if (p->buf[p->pos + 1] != '\n')
-		return fail(p, 400);
-	p->pos += 2;
-	return STEP_OK;
+	return step(p, mts_http_line_end(&p->cur));
 }
 
 /* RFC 9112 §2.2: empty lines before the request line, a few at most. */
-static enum step
+static enum mts_http_step
 skip_empty_lines(struct parser *p)
 {
-	enum step s;
+	enum mts_http_step s;
+	unsigned char c;
 	unsigned n;
 
 	for (n = 0; n < EMPTY_LINES_MAX; n++) {
-		if (p->pos == p->end)
-			return STEP_MORE;
-		if (p->buf[p->pos] != '\r' && p->buf[p->pos] != '\n')
+		if ((s = mts_http_peek(&p->cur, &c)) != MTS_HTTP_OK)
+			return s;
+		if (c != '\r' && c != '\n')
 			break;
-		if ((s = line_end(p)) != STEP_OK)
+		if ((s = line_end(p)) != MTS_HTTP_OK)
 			return s;
 	}
-	return STEP_OK;
+	return MTS_HTTP_OK;
 }
 
 /* The single SP after a non-empty method or target (RFC 9112 §3). */
-static enum step
+static enum mts_http_step
 one_sp(struct parser *p, size_t before)
 {
-	if (p->pos == p->end)
-		return STEP_MORE;
-	if (before == 0 || p->buf[p->pos] != ' ')
+	enum mts_http_step s;
+	unsigned char c;
+
+	if ((s = mts_http_take(&p->cur, &c)) != MTS_HTTP_OK)
+		return s;
+	if (before == 0 || c != ' ')
 		return fail(p, 400);
-	p->pos++;
-	return STEP_OK;
+	return MTS_HTTP_OK;
 }
 
 /* RFC 9110 §9.1: method names are case-sensitive. */
@@ -202,61 +164,55 @@ target_form_ok(const struct http_request *r)
  * HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112
  * §2.3).  Anything else is not HTTP/1.x at all: 400, not 505.
  */
-static enum step
+static enum mts_http_step
 version(struct parser *p)
 {
-	static const char name[] = "HTTP/";
 	unsigned char c, minor;
-	enum step s;
-	size_t i;
+	enum mts_http_step s;
 
-	for (i = 0; i < sizeof(name) - 1; i++) {
-		if ((s = take(p, &c)) != STEP_OK)
-			return s;
-		if (c != (unsigned char)name[i])
-			return fail(p, 400);
-	}
-	if ((s = take(p, &c)) != STEP_OK)
+	if ((s = step(p, mts_http_literal(&p->cur, "HTTP/"))) != MTS_HTTP_OK)
+		return s;
+	if ((s = mts_http_take(&p->cur, &c)) != MTS_HTTP_OK)
 		return s;
 	if (!mts_is_digit(c))
 		return fail(p, 400);
 	p->major = c - '0';
-	if ((s = take(p, &c)) != STEP_OK)
+	if ((s = mts_http_take(&p->cur, &c)) != MTS_HTTP_OK)
 		return s;
 	if (c != '.')
 		return fail(p, 400);
-	if ((s = take(p, &minor)) != STEP_OK)
+	if ((s = mts_http_take(&p->cur, &minor)) != MTS_HTTP_OK)
 		return s;
 	if (!mts_is_digit(minor))
 		return fail(p, 400);
 	p->req.version_minor = minor - '0';
-	return STEP_OK;
+	return MTS_HTTP_OK;
 }
 
 /* request-line = method SP request-target SP HTTP-version (§3). */
-static enum step
+static enum mts_http_step
 request_line(struct parser *p)
 {
 	struct http_request *r = &p->req;
-	enum step s;
+	enum mts_http_step s;
 
-	r->method_name = p->buf + p->pos;
-	r->method_len = span(p, mts_http_is_tchar);
-	if ((s = one_sp(p, r->method_len)) != STEP_OK)
+	r->method_name = p->cur.buf + p->cur.pos;
+	r->method_len = mts_http_span(&p->cur, mts_http_is_tchar);
+	if ((s = one_sp(p, r->method_len)) != MTS_HTTP_OK)
 		return s;
 	r->method = method_of(r->method_name, r->method_len);
-	r->target = p->buf + p->pos;
-	r->target_len = span(p, is_target_char);
-	if ((s = one_sp(p, r->target_len)) != STEP_OK)
+	r->target = p->cur.buf + p->cur.pos;
+	r->target_len = mts_http_span(&p->cur, is_target_char);
+	if ((s = one_sp(p, r->target_len)) != MTS_HTTP_OK)
 		return s;
 	if (!target_form_ok(r))
 		return fail(p, 400);
-	if ((s = version(p)) != STEP_OK || (s = line_end(p)) != STEP_OK)
+	if ((s = version(p)) != MTS_HTTP_OK || (s = line_end(p)) != MTS_HTTP_OK)
 		return s;
 	/* RFC 9112 §2.3 would take 1.2 as 1.1; we answer 1.0 and 1.1 only. */
 	if (p->major != 1 || r->version_minor > 1)
 		return fail(p, 505);
-	return STEP_OK;
+	return MTS_HTTP_OK;
 }
 
 /* unreserved (RFC 3986 §2.3) or sub-delims (§2.2) */
@@ -365,7 +321,7 @@ host_ok(const char *v, size_t n)
 	return port_ok(v + host_len + 1, n - host_len - 1);
 }
 
-static enum step
+static enum mts_http_step
 field_host(struct parser *p, const char *v, size_t n)
 {
 	/* RFC 9112 §3.2: MUST answer 400 to more than one Host or a bad one. */
@@ -373,77 +329,47 @@ field_host(struct parser *p, const char *v, size_t n)
 		return fail(p, 400);
 	p->req.host = v;
 	p->req.host_len = n;
-	return STEP_OK;
+	return MTS_HTTP_OK;
 }
 
 /*
- * Content-Length = 1*DIGIT (RFC 9110 §8.6).  A list, even of equal
- * values, and a second field line are refused (RFC 9112 §6.3 item 5
- * lets a recipient reject them; a proxy in front might pick the other).
+ * Content-Length (RFC 9110 §8.6): a second field line is refused like a
+ * list (RFC 9112 §6.3 item 5; a proxy in front might pick the other).
  */
-static enum step
+static enum mts_http_step
 field_length(struct parser *p, const char *v, size_t n)
 {
-	uint64_t len = 0;
-	size_t i;
-
-	if (p->req.has_length || n == 0)
+	if (p->req.has_length ||
+	    !mts_http_content_length(v, n, &p->req.content_length))
 		return fail(p, 400);
-	for (i = 0; i < n; i++) {
-		unsigned d = (unsigned char)v[i] - '0';
-
-		if (!mts_is_digit((unsigned char)v[i]) ||
-		    len > (UINT64_MAX - d) / 10)
-			return fail(p, 400);
-		len = len * 10 + d;
-	}
 	p->req.has_length = true;
-	p->req.content_length = len;
-	return STEP_OK;
+	return MTS_HTTP_OK;
 }
 
 /*
  * Transfer-Encoding (RFC 9112 §6.1): the codings of every field line in
- * order.  Judged once the head is complete (head_done()), since a later
- * line can change the verdict.  Parameters are refused with the rest.
+ * order, judged once the head is complete (head_done()), since a later
+ * line can change the verdict.
  */
-static enum step
+static enum mts_http_step
 field_te(struct parser *p, const char *v, size_t n)
 {
-	const char *end = v + n, *tok;
-	size_t len;
-	int rc;
-
-	p->te_seen = true;
-	while ((rc = mts_http_list_next(&v, end, &tok, &len)) == 1) {
-		p->te_last_chunked = mts_http_name_is(tok, len, "chunked");
-		if (p->te_last_chunked)
-			p->te_chunked++;
-		else
-			p->te_unknown = true;
-	}
-	return rc == 0 ? STEP_OK : fail(p, 400);
+	if (!mts_http_framing_te(&p->fr, v, n))
+		return fail(p, 400);
+	return MTS_HTTP_OK;
 }
 
 /* Connection = #connection-option (RFC 9110 §7.6.1), for §9.3. */
-static enum step
+static enum mts_http_step
 field_connection(struct parser *p, const char *v, size_t n)
 {
-	const char *end = v + n, *tok;
-	size_t len;
-	int rc;
-
-	while ((rc = mts_http_list_next(&v, end, &tok, &len)) == 1) {
-		if (mts_http_name_is(tok, len, "close"))
-			p->conn_close = true;
-		else if (mts_http_name_is(tok, len, "keep-alive"))
-			p->conn_keep_alive = true;
-	}
-	return rc == 0 ? STEP_OK : fail(p, 400);
+	if (!mts_http_framing_connection(&p->fr, v, n))
+		return fail(p, 400);
+	return MTS_HTTP_OK;
 }
 
 /* The fields that frame the request or route it; others pass through. */
-static enum step
+static enum mts_http_step
 field(struct parser *p, const char *name, size_t nlen, const char *v,
       size_t vlen)
 {
@@ -455,24 +381,23 @@ field(struct parser *p, const char *name, size_t nlen, const char *v,
 		return field_te(p, v, vlen);
 	if (mts_http_name_is(name, nlen, "connection"))
 		return field_connection(p, v, vlen);
-	return STEP_OK;
+	return MTS_HTTP_OK;
 }
 
 /*
  * field-line = field-name ":" OWS field-value OWS (RFC 9112 §5), or the
- * empty line that ends the head (*last set).
+ * empty line that ends the head (*last set).  A malformed line is 400:
+ * §5.1 makes white space before the colon a MUST.
  */
-static enum step
+static enum mts_http_step
 field_line(struct parser *p, bool *last)
 {
-	const char *name;
-	size_t name_len, vstart, vend;
+	struct mts_http_field f;
+	enum mts_http_step s;
 	unsigned char c;
-	enum step s;
 
-	if (p->pos == p->end)
-		return STEP_MORE;
-	c = (unsigned char)p->buf[p->pos];
+	if ((s = mts_http_peek(&p->cur, &c)) != MTS_HTTP_OK)
+		return s;
 	if (c == '\r' || c == '\n') {
 		*last = true;
 		return line_end(p);
@@ -482,28 +407,14 @@ field_line(struct parser *p, bool *last)
 		return fail(p, 400);
 	if (p->req.header_count == p->max_headers)
 		return fail(p, 431);
-	name = p->buf + p->pos;
-	name_len = span(p, mts_http_is_tchar);
-	if (p->pos == p->end)
-		return STEP_MORE;
-	/* §5.1: no white space between the name and the colon, MUST 400. */
-	if (name_len == 0 || p->buf[p->pos] != ':')
-		return fail(p, 400);
-	p->pos++;
-	span(p, is_ows);
-	vstart = p->pos;
-	span(p, mts_http_is_field_char);
-	vend = p->pos;
-	while (vend > vstart && mts_is_wsp(p->buf[vend - 1]))
-		vend--;
-	if ((s = line_end(p)) != STEP_OK)
+	if ((s = step(p, mts_http_field_line(&p->cur, &f))) != MTS_HTTP_OK)
 		return s;
 	p->req.header_count++;
-	return field(p, name, name_len, p->buf + vstart, vend - vstart);
+	return field(p, f.name, f.name_len, f.value, f.value_len);
 }
 
 /* Checks that need the whole head, then fills in the derived values. */
-static enum step
+static enum mts_http_step
 head_done(struct parser *p)
 {
 	struct http_request *r = &p->req;
@@ -511,7 +422,7 @@ head_done(struct parser *p)
 	/* RFC 9112 §3.2: MUST answer 400 to HTTP/1.1 without Host. */
 	if (r->version_minor == 1 && p->host_count == 0)
 		return fail(p, 400);
-	if (p->te_seen) {
+	if (p->fr.te_seen) {
 		/* §6.1: both is smuggling; we may reject rather than pick. */
 		if (r->has_length)
 			return fail(p, 400);
@@ -519,34 +430,34 @@ head_done(struct parser *p)
 		if (r->version_minor == 0)
 			return fail(p, 400);
 		/* §6.3 item 4: chunked not last, MUST 400; §6.1: only once. */
-		if (p->te_chunked != 1 || !p->te_last_chunked)
+		if (p->fr.te_chunked != 1 || !p->fr.te_last_chunked)
 			return fail(p, 400);
 		/* §6.1: a coding we do not know, SHOULD 501. */
-		if (p->te_unknown)
+		if (p->fr.te_unknown)
 			return fail(p, 501);
 		r->chunked = true;
 	}
 	/* §9.3: 1.1 persists unless "close"; 1.0 only with "keep-alive". */
-	r->keep_alive =
-	    !p->conn_close && (r->version_minor == 1 || p->conn_keep_alive);
-	r->head_len = p->pos;
-	return STEP_OK;
+	r->keep_alive = !p->fr.conn_close &&
+	    (r->version_minor == 1 || p->fr.conn_keep_alive);
+	r->head_len = p->cur.pos;
+	return MTS_HTTP_OK;
 }
 
-static enum step
+static enum mts_http_step
 parse(struct parser *p, bool *in_request_line)
 {
 	bool last = false;
-	enum step s;
+	enum mts_http_step s;
 
 	*in_request_line = true;
-	if ((s = skip_empty_lines(p)) != STEP_OK ||
-	    (s = request_line(p)) != STEP_OK)
+	if ((s = skip_empty_lines(p)) != MTS_HTTP_OK ||
+	    (s = request_line(p)) != MTS_HTTP_OK)
 		return s;
 	*in_request_line = false;
-	while ((s = field_line(p, &last)) == STEP_OK && !last)
+	while ((s = field_line(p, &last)) == MTS_HTTP_OK && !last)
 		continue;
-	if (s != STEP_OK)
+	if (s != MTS_HTTP_OK)
 		return s;
 	return head_done(p);
 }
@@ -559,19 +470,18 @@ http_parse_request(const char *buf, size_t len, size_t max_head,
 	bool in_request_line;
 
 	memset(&p, 0, sizeof(p));
-	p.buf = buf;
-	p.end = len < max_head ? len : max_head;
+	mts_http_cursor_init(&p.cur, buf, len < max_head ? len : max_head);
 	p.max_headers = max_headers;
 	switch (parse(&p, &in_request_line)) {
-	case STEP_OK:
+	case MTS_HTTP_OK:
 		*req = p.req;
 		return HTTP_PARSE_DONE;
-	case STEP_MORE:
+	case MTS_HTTP_MORE:
 		if (len < max_head)
 			return HTTP_PARSE_INCOMPLETE;
 		*status = in_request_line ? 414 : 431;
 		return HTTP_PARSE_ERROR;
-	case STEP_FAIL:
+	case MTS_HTTP_BAD:
 		break;
 	}
 	*status = p.status;
