@@ -132,6 +132,16 @@ cpu_ticks() {
 	awk '{ sub(/^.*\) /, ""); t += $12 + $13 } END { print t + 0 }' "${files[@]}"
 }
 
+# sleeps PID...: voluntary context switches of these processes, from
+# /proc/PID/status: how often the server ran out of work and slept in
+# epoll_wait(2).  A server faster than its load generator sleeps often,
+# and every sleep and wake-up costs CPU that the figures charge to it.
+sleeps() {
+	local p files=()
+	for p in "$@"; do files+=("/proc/$p/status"); done
+	awk '$1 == "voluntary_ctxt_switches:" { t += $2 } END { print t + 0 }' "${files[@]}"
+}
+
 # core0_ticks: busy ticks of core 0 from /proc/stat (all but idle and
 # iowait), which also holds softirq work that no process is charged for.
 core0_ticks() {
@@ -376,7 +386,7 @@ counters() {
 # run NAME LOAD SECONDS [warm]: one wrk run; appends a line to $WORK/runs
 # (not with warm).
 run() {
-	local name=$1 load=$2 secs=$3 pid port url out script=() c0 c1 r0 r1 k0 k1 z0 z1 pids
+	local name=$1 load=$2 secs=$3 pid port url out script=() c0 c1 r0 r1 k0 k1 z0 z1 v0 v1 pids
 	if [ "$name" = mtasts ]; then pid=$M_PID port=$P_MTASTS; else pid=$N_PID port=$P_NGINX; fi
 	[ "$load" = handshake ] && script=(-s "$WORK/close.lua")
 	url="https://$HOST:$port/.well-known/mta-sts.txt"
@@ -385,18 +395,22 @@ run() {
 	pids=$(procs "$pid" | tr '\n' ' ')
 	# shellcheck disable=SC2086
 	k0=$(cpu_ticks $pids)
+	# shellcheck disable=SC2086
+	v0=$(sleeps $pids)
 	z0=$(core0_ticks)
 	longrun ip netns exec "$NS" taskset -c 1 wrk -t1 -c"$CONNS" -d"${secs}s" --latency \
 	    ${script[@]+"${script[@]}"} "$url" >"$out" 2>&1 ||
 	    die "wrk failed: $(cat "$out")"
 	# shellcheck disable=SC2086
 	k1=$(cpu_ticks $pids)
+	# shellcheck disable=SC2086
+	v1=$(sleeps $pids)
 	z1=$(core0_ticks)
 	[ "$(procs "$pid" | tr '\n' ' ')" = "$pids" ] || echo "warning: $name processes changed during a run" >&2
 	read -r c1 r1 < <(counters "$name")
 	[ "${4:-}" = warm ] && return 0
 	awk -v name="$name" -v load="$load" -v k="$((k1 - k0))" -v z="$((z1 - z0))" -v clk="$CLK" \
-	    -v conns="$((c1 - c0))" -v resp="$((r1 - r0))" '
+	    -v conns="$((c1 - c0))" -v resp="$((r1 - r0))" -v sl="$((v1 - v0))" '
 	    function ms(v) {
 		if (v ~ /us$/) return v / 1000
 		if (v ~ /ms$/) return v + 0
@@ -411,12 +425,13 @@ run() {
 	    /Non-2xx or 3xx responses:/ { bad = $NF }
 	    END {
 		cpu = k / clk
-		printf "%s %s %.0f %.3f %.2f %.0f %.2f %d %d %d %d\n", name, load, rps, p99,
-		    cpu, (cpu > 0 ? req / cpu : 0), z / clk, err + 0, bad + 0, conns, resp
+		printf "%s %s %.0f %.3f %.2f %.0f %.2f %d %d %d %d %.1f\n", name, load, rps, p99,
+		    cpu, (cpu > 0 ? req / cpu : 0), z / clk, err + 0, bad + 0, conns, resp,
+		    (req > 0 ? 1000 * sl / req : 0)
 	    }' "$out" >>"$WORK/runs"
 	printf '  %s\n' "$(tail -1 "$WORK/runs")" |
-	    awk -v secs="$secs" '{ printf "  %-7s %-9s %7s req/s  p99 %6.2f ms  cpu %5.2f s (%3.0f%% of core 0)  %6s req/cpu-s  core0 %5.2f s  err %d non-2xx %d  conns %d resp %d\n",
-		$1, $2, $3, $4, $5, 100 * $5 / secs, $6, $7, $8, $9, $10, $11 }'
+	    awk -v secs="$secs" '{ printf "  %-7s %-9s %7s req/s  p99 %6.2f ms  cpu %5.2f s (%3.0f%% of core 0)  %6s req/cpu-s  core0 %5.2f s  err %d non-2xx %d  conns %d resp %d  sleeps/1k req %.1f\n",
+		$1, $2, $3, $4, $5, 100 * $5 / secs, $6, $7, $8, $9, $10, $11, $12 }'
 }
 
 # table LOAD: medians per server; prints and sets MED_mtasts / MED_nginx.
@@ -429,12 +444,12 @@ table() {
 	}
 	$2 == load {
 		s = $1; n[s]++; k = n[s]
-		rps[s, k] = $3; p99[s, k] = $4; cpu[s, k] = $5; rpc[s, k] = $6; z[s, k] = $7
+		rps[s, k] = $3; p99[s, k] = $4; cpu[s, k] = $5; rpc[s, k] = $6; z[s, k] = $7; sl[s, k] = $12
 		err[s] += $8; bad[s] += $9; conns[s] += $10; resp[s] += $11
 	}
 	END {
-		printf "%-7s %10s %10s %8s %12s %13s %9s %11s %s\n", "server", "req/s", "p99 ms", "cpu-s",
-		    "req/cpu-s", "(min..max)", "core0-s", "conns/resp", "errors non-2xx"
+		printf "%-7s %10s %10s %8s %12s %13s %9s %11s %s %s\n", "server", "req/s", "p99 ms", "cpu-s",
+		    "req/cpu-s", "(min..max)", "core0-s", "conns/resp", "errors non-2xx", "sleeps/1k-req"
 		for (si = 1; si <= 2; si++) {
 			s = si == 1 ? "nginx" : "mtasts"
 			m = n[s]
@@ -442,10 +457,11 @@ table() {
 			for (k = 1; k <= m; k++) { a[k] = p99[s, k] } ; mp = median(a, m)
 			for (k = 1; k <= m; k++) { a[k] = cpu[s, k] } ; mc = median(a, m)
 			for (k = 1; k <= m; k++) { a[k] = z[s, k] } ; mz = median(a, m)
+			for (k = 1; k <= m; k++) { a[k] = sl[s, k] } ; ms = median(a, m)
 			for (k = 1; k <= m; k++) { a[k] = rpc[s, k] } ; mq = median(a, m)
 			lo = a[1]; hi = a[m]
-			printf "%-7s %10.0f %10.2f %8.2f %12.0f %13s %9.2f %11.4f %d %d\n", s, mr, mp, mc, mq,
-			    sprintf("%.0f..%.0f", lo, hi), mz, resp[s] ? conns[s] / resp[s] : 0, err[s], bad[s]
+			printf "%-7s %10.0f %10.2f %8.2f %12.0f %13s %9.2f %11.4f %d %d %13.1f\n", s, mr, mp, mc, mq,
+			    sprintf("%.0f..%.0f", lo, hi), mz, resp[s] ? conns[s] / resp[s] : 0, err[s], bad[s], ms
 			med[s] = mq
 		}
 		# Per-round ratios show how much of the spread the rounds share.
