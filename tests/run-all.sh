@@ -4,6 +4,8 @@
 # The whole check suite: the body of `make test`, `./quickstart test` and
 # CI.  Stages, in order (run a subset by naming them: `run-all.sh fuzz`):
 #
+#   deps    every pkg-config module of quickstart's table resolves on its
+#           own, and the table and meson.build's dependency() agree
 #   plain   gcc build with -Dwerror=true, every meson test
 #   asan    clang build with ASan+UBSan, every meson test
 #   format  clang-format --dry-run -Werror on every C source, one check each
@@ -27,7 +29,7 @@ cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
 PREFIX=${MTS_BUILD_PREFIX:-build-}
 FUZZ_TIME=${FUZZ_TIME:-30}
-ALL_STAGES="plain asan format man fuzz"
+ALL_STAGES="deps plain asan format man fuzz"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
@@ -206,6 +208,74 @@ meson_stage()
 		fail "$name: meson test exited $rc with no failed test"
 	fi
 	[ "$p" -ne 0 ] || say "note: no TAP check passed in $dir"
+}
+
+# The table of pkg-config modules in quickstart (`./quickstart modules`:
+# module, Debian package, and "meson" or the module that requires it) is
+# the one list of libraries.  A fresh Debian 12 failed once because
+# libunbound.pc requires nettle and hogweed, which no package on the list
+# shipped: so every module must resolve with pkg-config on its own, every
+# module a .pc file requires must be in the table, and meson.build must
+# ask for no module the table lacks (and the table keep none it dropped).
+stage_deps()
+{
+	local table mod pkg why req f names
+	stage_begin deps "pkg-config modules of quickstart's table"
+	if ! command -v pkg-config >/dev/null 2>&1; then
+		fail "deps: pkg-config is not installed"
+		stage_end
+		return
+	fi
+	if ! table=$(sh ./quickstart modules) || [ -z "$table" ]; then
+		fail "deps: ./quickstart modules printed no table"
+		stage_end
+		return
+	fi
+	while read -r mod pkg why; do
+		if pkg-config --exists --print-errors "$mod" 2>"$ROOT/.deps.log"; then
+			pass
+		else
+			fail "deps: pkg-config module $mod (package $pkg) does not resolve"
+			sed 's/^/| /' "$ROOT/.deps.log"
+			continue
+		fi
+		# What its .pc file requires must be in the table as well.
+		for req in $(pkg-config --print-requires --print-requires-private \
+		    "$mod" 2>/dev/null | awk '{ print $1 }' | sort -u); do
+			if printf '%s\n' "$table" | awk -v m="$req" \
+			    '$1 == m { f = 1 } END { exit !f }'; then
+				pass
+			else
+				fail "deps: $mod requires $req, missing from quickstart's MODULES"
+			fi
+		done
+	done <<<"$table"
+	rm -f "$ROOT/.deps.log"
+	# dependency('name' ...) of every meson.build against the table.
+	names=$(find . \( -path './build*' -o -path ./.git \) -prune -o \
+	    -name meson.build -type f -print0 | xargs -0 sed -n \
+	    "s/.*dependency( *'\([^']*\)'.*/\1/p" | sort -u)
+	for mod in $names; do
+		if printf '%s\n' "$table" | awk -v m="$mod" \
+		    '$1 == m && $3 == "meson" { f = 1 } END { exit !f }'; then
+			pass
+		else
+			fail "deps: meson.build asks for $mod, not in quickstart's MODULES as meson"
+		fi
+	done
+	while read -r mod pkg why; do
+		[ "$why" = meson ] || continue
+		f=0
+		for req in $names; do
+			[ "$req" != "$mod" ] || f=1
+		done
+		if [ "$f" -eq 1 ]; then
+			pass
+		else
+			fail "deps: quickstart's MODULES has $mod for meson, which no meson.build asks for"
+		fi
+	done <<<"$table"
+	stage_end
 }
 
 stage_plain()
