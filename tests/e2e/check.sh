@@ -26,7 +26,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 0
 fi
 
-export WORLD_NS=${WORLD_NS:-mtsworld-check} MTASTS
+export WORLD_NS=${WORLD_NS:-${MTS_WORLD_PREFIX:-mtsworld}-check} MTASTS
 T=$(mktemp -d "${TMPDIR:-/tmp}/mtasts-check.XXXXXX")
 cleanup() {
 	bash "$WORLD" down >/dev/null 2>&1

@@ -21,7 +21,7 @@ set -uo pipefail
 
 PROBE=${1:?usage: dns.sh DNS_PROBE WORLD_SH}
 WORLD=${2:?usage: dns.sh DNS_PROBE WORLD_SH}
-export WORLD_NS=mtsworld-dns
+export WORLD_NS=${MTS_WORLD_PREFIX:-mtsworld}-dns
 unset WORLD_DIR WORLD_KEEP
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -22,7 +22,7 @@ set -uo pipefail
 PROBE=${1:?usage: fetch.sh FETCH_PROBE WORLD_SH QUIRK_SERVER}
 WORLD=${2:?usage: fetch.sh FETCH_PROBE WORLD_SH QUIRK_SERVER}
 QUIRK=${3:?usage: fetch.sh FETCH_PROBE WORLD_SH QUIRK_SERVER}
-export WORLD_NS=mtsworld-fetch
+export WORLD_NS=${MTS_WORLD_PREFIX:-mtsworld}-fetch
 unset WORLD_DIR WORLD_KEEP
 
 if [ "$(id -u)" -ne 0 ]; then

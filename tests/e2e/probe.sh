@@ -25,7 +25,7 @@ set -uo pipefail
 
 PROBE=${1:?usage: probe.sh MX_PROBE WORLD_SH}
 WORLD=${2:?usage: probe.sh MX_PROBE WORLD_SH}
-export WORLD_NS=mtsworld-probe
+export WORLD_NS=${MTS_WORLD_PREFIX:-mtsworld}-probe
 unset WORLD_DIR WORLD_KEEP
 
 if [ "$(id -u)" -ne 0 ]; then

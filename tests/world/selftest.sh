@@ -17,7 +17,7 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORLD=$HERE/world.sh
-export WORLD_NS=${WORLD_NS:-mtsworld-selftest}
+export WORLD_NS=${WORLD_NS:-${MTS_WORLD_PREFIX:-mtsworld}-selftest}
 WORLD_RUN=${WORLD_RUN:-/run/mtasts-world}
 unset WORLD_DIR WORLD_KEEP
 
