@@ -8,6 +8,7 @@
 #           own, and the table and meson.build's dependency() agree
 #   plain   gcc build with -Dwerror=true, every meson test
 #   asan    clang build with ASan+UBSan, every meson test
+#   tidy    clang-tidy (.clang-tidy) on every C file of src/, one check each
 #   format  clang-format --dry-run -Werror on every C source, one check each
 #   man     mandoc -Tlint on every man page, one check each
 #   fuzz    clang libFuzzer build, each fuzz target for FUZZ_TIME seconds
@@ -29,7 +30,7 @@ cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
 PREFIX=${MTS_BUILD_PREFIX:-build-}
 FUZZ_TIME=${FUZZ_TIME:-30}
-ALL_STAGES="deps plain asan format man fuzz"
+ALL_STAGES="deps plain asan tidy format man fuzz"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
@@ -312,6 +313,62 @@ list_c_sources()
 	find . \( -path './build*' -o -path ./.git \) -prune -o \
 	    -type f \( -name '*.c' -o -name '*.h' \) -print |
 	    sed 's|^\./||' | sort
+}
+
+# The static analysis of STYLE.md rule 19: clang-tidy with the checks of
+# .clang-tidy (the clang static analyzer and bugprone), on a compilation
+# database of its own (clang, configured only), two files at a time.
+# Any finding fails its file.
+stage_tidy()
+{
+	local dir=${PREFIX}tidy tidy="" f n=0 out
+	stage_begin tidy "clang-tidy, .clang-tidy's checks, every C file of src/"
+	for f in clang-tidy-14 clang-tidy; do
+		if command -v "$f" >/dev/null 2>&1; then
+			tidy=$f
+			break
+		fi
+	done
+	if [ -z "$tidy" ]; then
+		fail "tidy: clang-tidy is not installed"
+		stage_end
+		return
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir/out"
+	if ! CC=clang meson setup "$dir" --buildtype=debugoptimized \
+	    >"$dir/ci-setup.log" 2>&1; then
+		show_tail "$dir/ci-setup.log"
+		fail "tidy: meson setup failed (log: $dir/ci-setup.log)"
+		stage_end
+		return
+	fi
+	# One process per file, two at once; each writes its own log.
+	python3 -c 'import json, sys
+for e in json.load(open(sys.argv[1])):
+    f = e["file"]
+    if f.startswith("../"): f = f[3:]
+    if f.startswith("src/") and f.endswith(".c"): print(f)' \
+	    "$dir/compile_commands.json" | sort -u >"$dir/files"
+	xargs -P 2 -I{} sh -c '"$1" -p "$2" --quiet "$3" \
+	    >"$2/out/$(echo "$3" | tr / _).log" 2>&1; echo $? \
+	    >"$2/out/$(echo "$3" | tr / _).rc"' _ "$tidy" "$dir" {} \
+	    <"$dir/files"
+	while IFS= read -r f; do
+		n=$((n + 1))
+		out=$dir/out/$(echo "$f" | tr / _)
+		if [ "$(cat "$out.rc" 2>/dev/null)" = 0 ] &&
+		    ! grep -q ': warning: \|: error: ' "$out.log"; then
+			pass
+		else
+			fail "tidy: $f"
+			grep -E ': (warning|error): ' "$out.log" | head -n 20 |
+			    sed 's/^/| /'
+		fi
+	done <"$dir/files"
+	say "$n files checked"
+	[ "$n" -ne 0 ] || fail "tidy: no C files of src/ in $dir/compile_commands.json"
+	stage_end
 }
 
 stage_format()

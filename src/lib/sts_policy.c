@@ -932,7 +932,6 @@ int
 mts_sts_policy_parse(const char *body, size_t len, struct mts_sts_policy *out,
                      struct mts_diag *diag, struct mts_err *err)
 {
-	struct mts_sts_policy policy = {MTS_STS_MODE_NONE, 0, 0, NULL};
 	struct parser p;
 
 	memset(&p, 0, sizeof(p));
@@ -954,8 +953,9 @@ mts_sts_policy_parse(const char *body, size_t len, struct mts_sts_policy *out,
 		advise_mode(&p);
 		advise_duplicates(&p);
 	}
-	if (!p.nomem && p.errors == 0 && out != NULL &&
-	    !build_policy(&p, &policy))
+	/* build_policy() writes *out only when it succeeds, and then the
+	 * parse has succeeded: nothing below can fail. */
+	if (!p.nomem && p.errors == 0 && out != NULL && !build_policy(&p, out))
 		p.nomem = true;
 	parser_free(&p);
 	if (p.nomem)
@@ -964,8 +964,6 @@ mts_sts_policy_parse(const char *body, size_t len, struct mts_sts_policy *out,
 		return mts_err_set(err, errcode_of(p.first_error), p.err_line,
 		                   p.err_column,
 		                   mts_diag_rule_at(p.first_error)->summary);
-	if (out != NULL)
-		*out = policy;
 	return 0;
 }
 

@@ -558,9 +558,13 @@ static int
 build(const struct rua_set *set, struct mts_tlsrpt_record *out,
       struct mts_err *err)
 {
-	struct mts_tlsrpt_rua *rua;
+	struct mts_tlsrpt_rua *rua = NULL;
 	size_t i;
 
+	/* check_end() refused an empty set; calloc(0) is not a record. */
+	if (set->n == 0)
+		return mts_err_set(err, MTS_ERR_INVALID, 0, 0,
+		                   "no usable rua destination");
 	if ((rua = calloc(set->n, sizeof(*rua))) == NULL)
 		goto fail;
 	for (i = 0; i < set->n; i++) {
