@@ -5,7 +5,7 @@
  * Every finding has a stable code ("policy-mx-invalid"), a severity, a
  * message naming the offending text, the 1-based line it applies to (0
  * when the input has no lines) and advice.  Codes, severities and advice
- * come from one table (src/lib/diag_codes.def) so that they stay stable
+ * come from one table (src/lib/codes_*.def) so that they stay stable
  * for scripts and are documented in one place; mts_diag_rule_at() walks
  * that table.
  *

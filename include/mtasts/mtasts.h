@@ -14,6 +14,7 @@
 #include <mtasts/sts.h>
 #include <mtasts/tlsrpt.h>
 #include <mtasts/dane.h>
+#include <mtasts/dns.h>
 
 #ifdef __cplusplus
 extern "C" {

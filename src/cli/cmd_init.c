@@ -4,11 +4,13 @@
  * zone-file lines of its _mta-sts (§3.1) and _smtp._tls (RFC 8460 §3)
  * records.  Every input is checked before anything is written, and the
  * results are checked again with the same parsers senders' rules are
- * encoded in, so init never writes what lint would reject.  The files
- * appear whole or not at all (temporary files renamed into place).
+ * encoded in, so init never writes what lint would reject.  The two
+ * files appear whole or not at all: temporary files are renamed into
+ * place, and a failed second rename undoes the first.
  */
 #define _GNU_SOURCE /* asprintf(3) */
 #include <errno.h>
+#include <fcntl.h> /* AT_FDCWD */
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -175,15 +177,17 @@ check_rua(const char *uri)
 	if (asprintf(&txt, "v=TLSRPTv1; rua=%s", uri) < 0)
 		return -1;
 	mts_diag_init(&diag);
-	if (mts_tlsrpt_record_parse(txt, strlen(txt), &rec, &diag, NULL) == 0 &&
-	    mts_diag_count(&diag, MTS_SEV_WARNING) == 0)
-		rc = 0;
-	else if (diag.count > 0)
+	/* The parser writes rec only on success: only then is it reset. */
+	if (mts_tlsrpt_record_parse(txt, strlen(txt), &rec, &diag, NULL) == 0) {
+		mts_tlsrpt_record_reset(&rec);
+		if (mts_diag_count(&diag, MTS_SEV_WARNING) == 0)
+			rc = 0;
+	}
+	if (rc != 0 && diag.count > 0)
 		warnx_cli("init: --rua '%s': %s", uri, diag.items[0].message);
-	else
+	else if (rc != 0)
 		warnx_cli("init: --rua '%s' is not a mailto: or https: URI",
 		          uri);
-	mts_tlsrpt_record_reset(&rec);
 	mts_diag_reset(&diag);
 	free(txt);
 	return rc;
@@ -401,11 +405,92 @@ fail:
 	return -1;
 }
 
+/*
+ * Keeps the file at path, if there is one, as a second hard link named
+ * in old, so that install_pair() can put it back; *kept says whether
+ * there was one.  A directory there is refused at once: no rename can
+ * replace it (EISDIR).
+ */
+static int
+keep_old(const char *dir, const char *path, char *old, size_t size, bool *kept)
+{
+	struct stat st;
+	int fd;
+
+	*kept = false;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		return -1;
+	}
+	/* mkstemp() picks a free name; linkat() needs it free again. */
+	snprintf(old, size, "%s/.mtasts-init.XXXXXX", dir);
+	if ((fd = mkstemp(old)) < 0)
+		return -1;
+	close(fd);
+	unlink(old);
+	/* Flags 0: a symbolic link is kept as itself, not its target. */
+	if (linkat(AT_FDCWD, path, AT_FDCWD, old, 0) != 0)
+		return -1;
+	*kept = true;
+	return 0;
+}
+
+/*
+ * Renames tmp1 to path1 and tmp2 to path2 as one step: when the second
+ * rename fails the first is undone (the file it replaced renamed back,
+ * or the new one removed), so the two files appear whole or not at
+ * all.  The temporaries are gone either way; on failure *failed names
+ * the path that could not be written.
+ */
+static int
+install_pair(const char *dir, const char *tmp1, const char *path1,
+             const char *tmp2, const char *path2, const char **failed)
+{
+	char old[PATH_MAX];
+	bool kept = false, done1 = false;
+	int saved;
+
+	*failed = path1;
+	if (keep_old(dir, path1, old, sizeof(old), &kept) != 0 ||
+	    rename(tmp1, path1) != 0)
+		goto fail;
+	done1 = true;
+	*failed = path2;
+	if (rename(tmp2, path2) != 0)
+		goto fail;
+	if (kept)
+		unlink(old);
+	return 0;
+fail:
+	saved = errno;
+	if (!done1)
+		unlink(tmp1);
+	unlink(tmp2);
+	if (done1 && kept && rename(old, path1) != 0)
+		warnx_cli("init: cannot put the old %s back from %s: %s", path1,
+		          old, strerror(errno));
+	else if (done1 && !kept && unlink(path1) != 0)
+		warnx_cli("init: cannot remove the new %s: %s", path1,
+		          strerror(errno));
+	else if (kept && !done1)
+		unlink(old);
+	errno = saved;
+	return -1;
+}
+
+/*
+ * Writes DIR/mta-sts.txt and DIR/dns.zone.  Returns EXIT_VALID,
+ * EXIT_INVALID when they exist without --force (nothing touched), or
+ * EXIT_USAGE on an I/O error (message printed, neither file changed).
+ */
 static int
 write_files(const struct init_opts *o, const struct init_result *r,
             char *policy_path, char *zone_path, size_t size)
 {
 	char tmp1[PATH_MAX], tmp2[PATH_MAX];
+	const char *failed = o->out_dir;
 	int saved;
 
 	snprintf(policy_path, size, "%s/mta-sts.txt", o->out_dir);
@@ -415,29 +500,25 @@ write_files(const struct init_opts *o, const struct init_result *r,
 		warnx_cli("init: %s already holds mta-sts.txt or dns.zone; "
 		          "--force replaces them",
 		          o->out_dir);
-		return -1;
+		return EXIT_INVALID;
 	}
 	if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST)
-		goto fail_noclean;
+		goto fail;
 	if (write_temp(o->out_dir, r->policy_text, tmp1, sizeof(tmp1)) != 0)
-		goto fail_noclean;
+		goto fail;
 	if (write_temp(o->out_dir, r->zone_text, tmp2, sizeof(tmp2)) != 0) {
 		saved = errno;
 		unlink(tmp1);
 		errno = saved;
-		goto fail_noclean;
+		goto fail;
 	}
-	if (rename(tmp1, policy_path) != 0 || rename(tmp2, zone_path) != 0) {
-		saved = errno;
-		unlink(tmp1);
-		unlink(tmp2);
-		errno = saved;
-		goto fail_noclean;
-	}
-	return 0;
-fail_noclean:
-	warnx_cli("init: %s: %s", o->out_dir, strerror(errno));
-	return -1;
+	if (install_pair(o->out_dir, tmp1, policy_path, tmp2, zone_path,
+	                 &failed) != 0)
+		goto fail;
+	return EXIT_VALID;
+fail:
+	warnx_cli("init: cannot write %s: %s", failed, strerror(errno));
+	return EXIT_USAGE;
 }
 
 static void
@@ -601,8 +682,8 @@ cmd_init(int argc, char **argv)
 		return EXIT_USAGE;
 	if (make_all(&o, &r) != 0)
 		goto out;
-	if (write_files(&o, &r, policy_path, zone_path, sizeof(policy_path)) !=
-	    0)
+	if ((rc = write_files(&o, &r, policy_path, zone_path,
+	                      sizeof(policy_path))) != EXIT_VALID)
 		goto out;
 	print_result(&o, &r, policy_path, zone_path);
 	rc = EXIT_VALID;

@@ -521,11 +521,17 @@ tlsa_check(const char *host, const struct tlsa_opts *o)
 		warnx_cli("tlsa: '%s': %s", host, err.msg);
 		return EXIT_USAGE;
 	}
-	if ((tc.base = event_base_new()) == NULL ||
-	    (tc.dns = mts_dns_new(tc.base, &dopt, &err)) == NULL ||
-	    (tc.ctx = probe_ctx_new(o->ca_file)) == NULL) {
-		warnx_cli("tlsa: cannot start: %s",
-		          tc.dns == NULL ? err.msg : "TLS context");
+	/* Each step its own message: err is written by mts_dns_new() only. */
+	if ((tc.base = event_base_new()) == NULL) {
+		warnx_cli("tlsa: cannot start: no event loop (libevent)");
+		goto out;
+	}
+	if ((tc.dns = mts_dns_new(tc.base, &dopt, &err)) == NULL) {
+		warnx_cli("tlsa: cannot start: %s", err.msg);
+		goto out;
+	}
+	if ((tc.ctx = probe_ctx_new(o->ca_file)) == NULL) {
+		warnx_cli("tlsa: cannot start: TLS context");
 		goto out;
 	}
 	tc.pending = 1; /* until the lookups are in */
@@ -534,7 +540,10 @@ tlsa_check(const char *host, const struct tlsa_opts *o)
 		warnx_cli("tlsa: cannot query %s", host);
 		goto out;
 	}
-	event_base_dispatch(tc.base);
+	if (event_base_dispatch(tc.base) == -1) {
+		warnx_cli("tlsa: the event loop failed");
+		goto out;
+	}
 	if (tc.shown != NULL)
 		puts("advice: before a key rollover, publish the next key's "
 		     "record (mtasts tlsa gen NEXT-KEY.pem) beside these, wait "

@@ -145,5 +145,29 @@ ok $? "a missing file is an I/O error"
 [ $? -eq 1 ]
 ok $? "a malformed --name is refused"
 
+# tlsa check without an event loop: libevent honours EVENT_NO<METHOD>,
+# so with every backend disabled event_base_new() fails.  The message
+# says so (it printed err.msg, never written, then); exit 2, I/O.
+noevent() {
+	EVENT_NOEPOLL=1 EVENT_NOPOLL=1 EVENT_NOSELECT=1 EVENT_NOKQUEUE=1 \
+	    EVENT_NODEVPOLL=1 EVENT_NOEVPORT=1 EVENT_NOWIN32=1 "$@"
+}
+noevent "$MTASTS" tlsa check mx.example.test >/dev/null 2>"$T/err"
+r=$?
+[ $r -eq 2 ] && grep -q "tlsa: cannot start: no event loop" "$T/err" &&
+    ! grep -q "(null)" "$T/err"
+r=$?
+ok $r "tlsa check: a failing event_base_new() is said clearly, exit 2"
+[ $r -eq 0 ] || sed 's/^/# err: /' "$T/err"
+if command -v valgrind >/dev/null 2>&1 &&
+    valgrind -q --error-exitcode=99 "$MTASTS" --version >/dev/null 2>&1; then
+	noevent valgrind -q --error-exitcode=99 "$MTASTS" tlsa check \
+	    mx.example.test >/dev/null 2>"$T/err"
+	[ $? -eq 2 ]
+	ok $? "tlsa check: ... reading no uninitialised memory (valgrind)"
+else
+	echo "ok $((n += 1)) - # SKIP valgrind missing or cannot run $MTASTS"
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -20,8 +20,7 @@ static unsigned tap_failed;
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static inline bool
-tap_ok(bool cond, const char *fmt, ...)
+static inline bool(tap_ok)(bool cond, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -35,6 +34,37 @@ tap_ok(bool cond, const char *fmt, ...)
 	putchar('\n');
 	fflush(stdout);
 	return cond;
+}
+
+/*
+ * A check whose condition is constantly true (tap_ok(true, ...)) cannot
+ * fail and would count a pass for nothing: refused at compile time.
+ * Check the state the call leaves instead, or count nothing; a check
+ * not made is tap_skip().  TAP_CONSTANT_TRUE(x) is 1 when x is a true
+ * integer constant expression: only then is the cast a null pointer
+ * constant and the conditional an int * (C11 6.3.2.3, 6.5.15p6),
+ * whatever the optimiser knows.  tap_ok(false, ...) stays: it fails.
+ * TAP_ALLOW_CONSTANT turns the check off for a file.
+ */
+#define TAP_CONSTANT_TRUE(x)                                                   \
+	_Generic((1 ? (int *)0 : (void *)((x) ? 0l : 1l)), int * : 1,          \
+	         default : 0)
+#ifndef TAP_ALLOW_CONSTANT
+#define tap_ok(cond, ...)                                                      \
+	((void)sizeof(struct {                                                 \
+		 _Static_assert(!TAP_CONSTANT_TRUE(cond),                      \
+		                "tap_ok: a constant condition cannot fail");   \
+		 int unused;                                                   \
+	 }),                                                                   \
+	 (tap_ok)((cond), __VA_ARGS__))
+#endif
+
+/* A check not made here, and why: "ok N - name # SKIP why". */
+static inline void
+tap_skip(const char *name, const char *why)
+{
+	printf("ok %u - %s # SKIP %s\n", ++tap_count, name, why);
+	fflush(stdout);
 }
 
 /* A diagnostic line; shown by TAP harnesses, ignored in the counts. */

@@ -510,8 +510,9 @@ test_counts(void)
 	mts_dane_rrset_fit(set, 1, &chain, MTS_DANE_DISABLE_SHA256, &fit);
 	tap_ok(fit.fit == MTS_DANE_FIT_UNUSABLE,
 	       "DANE-UNUS-1: a digest local policy disables is unusable");
+	/* A NULL result is ignored: nothing to look at, so not counted (a
+	   crash still fails the program). */
 	mts_dane_rrset_fit(set, 1, &chain, 0, NULL);
-	tap_ok(true, "a NULL result is ignored");
 	for (i = 0; i < NELEM(recs); i++)
 		mts_dane_tlsa_reset(&set[i]);
 }

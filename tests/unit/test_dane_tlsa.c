@@ -802,8 +802,11 @@ test_format(void)
 	tap_ok(t.data == NULL && t.data_len == 0 && t.usage == 0,
 	       "DANE-REC-5 T10: reset zeroes the record");
 	mts_dane_tlsa_reset(&t);
+	tap_ok(t.data == NULL && t.data_len == 0 && t.usage == 0,
+	       "DANE-REC-5 T10: a second reset leaves the record zeroed");
+	/* Nothing to look at after reset(NULL): not counted (a crash
+	   still fails the program). */
 	mts_dane_tlsa_reset(NULL);
-	tap_ok(true, "DANE-REC-5 T10: reset twice and of NULL is safe");
 }
 
 /* ---- a test PKI (DANE-REC-3, -8, -9, -13; DANE-UNUS-3, -5) ---- */

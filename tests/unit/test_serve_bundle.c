@@ -731,8 +731,8 @@ check_oom(void)
 	bool ok = true;
 
 	if (!HAVE_HEAP) {
-		tap_ok(true, "oom: decode # SKIP no ld --wrap");
-		tap_ok(true, "oom: encode # SKIP no ld --wrap");
+		tap_skip("oom: decode", "no ld --wrap");
+		tap_skip("oom: encode", "no ld --wrap");
 		return;
 	}
 	enc = encode_or_die(&several, &len);
@@ -780,8 +780,15 @@ check_free(void)
 	uint8_t *enc;
 	size_t len;
 
+	heap_begin(0);
 	bundle_free(NULL);
-	tap_ok(true, "free: NULL");
+	heap.on = false;
+	if (HAVE_HEAP)
+		tap_ok(heap.calls == 0 && heap.live == 0,
+		       "free: NULL allocates and frees nothing");
+	else
+		tap_skip("free: NULL allocates and frees nothing",
+		         "no ld --wrap");
 
 	memset(&b, 0, sizeof(b));
 	bundle_free(&b);
@@ -815,7 +822,8 @@ check_free(void)
 		tap_ok(heap.watch_freed && heap.watch_zero,
 		       "free: the key is cleared before it is freed");
 	else
-		tap_ok(true, "free: the key is cleared # SKIP no ld --wrap");
+		tap_skip("free: the key is cleared before it is freed",
+		         "no ld --wrap");
 	free(enc);
 }
 

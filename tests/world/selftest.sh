@@ -761,6 +761,29 @@ DIR=$WORLD_DIR
 check "variants: down" bash "$WORLD" down
 check "variants: ... leaves nothing behind" nothing_left "$INODE" "$DIR"
 
+# ---- a world without MX hosts ------------------------------------------
+
+# No domain file has an `smtp` line: up still reports, prints the
+# variables and leaves a world that down removes (up died of "SMTP:
+# unbound variable" after its cleanup trap was gone, the world left up).
+mkdir -p "$SCRATCH/no-smtp"
+cat >"$SCRATCH/no-smtp/plain.test.domain" <<'EOF'
+zone signed
+mx 10 mx1
+a mx1 127.0.25.1
+EOF
+check "no smtp lines: up" \
+    sh -c 'WORLD_DOMAINS="$2" bash "$1" up >"$3" 2>"$4"' \
+    sh "$WORLD" "$SCRATCH/no-smtp" "$SCRATCH/up.out" "$SCRATCH/up.err"
+ENV_OUT=$(cat "$SCRATCH/up.out")
+check "no smtp lines: up prints the world's variables" has_vars
+check "no smtp lines: up reports no MX hosts" \
+    grep -q " 0 MX hosts (0 Postfix, 0 raw)" "$SCRATCH/up.err"
+DIR=$(world_dir_now)
+INODE=$(ns_inode_now)
+check "no smtp lines: down" bash "$WORLD" down
+check "no smtp lines: ... leaves nothing behind" nothing_left "$INODE" "$DIR"
+
 # ---- up interrupted, killed, failing ------------------------------------
 
 # kill_up_at SIGNAL STAGE: starts up, sends SIGNAL to it (and, for KILL,

@@ -133,22 +133,25 @@ check_ns_name()
 # generated until all files are known good, and `@https` or `auto`
 # values are only resolved later, when servers and certificates exist.
 
-DOMAINS=()          # the zones, sorted
-declare -A Z_MODE   # zone -> signed|insecure|bogus|bogus-ds
-declare -A Z_TTL    # zone -> default TTL
-declare -A Z_SRC    # zone -> its .domain file
-declare -A Z_RECS   # zone -> record directives, one per line: LINENO<TAB>KW<TAB>ARGS
-declare -A Z_POLICY # zone -> source policy file, or "inline"
-declare -A Z_INLINE # zone -> inline policy text, CRLF line ends
-declare -A Z_HTTPS  # zone -> main|reference (explicit choice)
-declare -A Z_HTTP   # zone -> quirks, "status N" / "content-type T" / "redirect U" lines
-declare -A CERT     # host -> variant
-declare -A CERT_AT  # host -> file:line of its cert directive
-declare -A CERT_ZONE # host -> the zone of its cert directive's file (zone-name)
-declare -A SMTP     # host -> the mode of its MX (Postfix, or raw for garbage)
-declare -A SMTP_AT  # host -> file:line of its smtp directive
-PF_HOSTS=()         # the smtp hosts a Postfix instance serves
-RAW_HOSTS=()        # the smtp hosts a raw server serves (garbage)
+# Every table starts set and empty: under `set -u`, ${#T[@]} of one
+# declared but never assigned is an unbound variable (a world with no
+# `smtp` line died of "SMTP: unbound variable").
+DOMAINS=()              # the zones, sorted
+declare -A Z_MODE=()    # zone -> signed|insecure|bogus|bogus-ds
+declare -A Z_TTL=()     # zone -> default TTL
+declare -A Z_SRC=()     # zone -> its .domain file
+declare -A Z_RECS=()    # zone -> record directives, one per line: LINENO<TAB>KW<TAB>ARGS
+declare -A Z_POLICY=()  # zone -> source policy file, or "inline"
+declare -A Z_INLINE=()  # zone -> inline policy text, CRLF line ends
+declare -A Z_HTTPS=()   # zone -> main|reference (explicit choice)
+declare -A Z_HTTP=()    # zone -> quirks, "status N" / "content-type T" / "redirect U" lines
+declare -A CERT=()      # host -> variant
+declare -A CERT_AT=()   # host -> file:line of its cert directive
+declare -A CERT_ZONE=() # host -> the zone of its cert directive's file (zone-name)
+declare -A SMTP=()      # host -> the mode of its MX (Postfix, or raw for garbage)
+declare -A SMTP_AT=()   # host -> file:line of its smtp directive
+PF_HOSTS=()             # the smtp hosts a Postfix instance serves
+RAW_HOSTS=()            # the smtp hosts a raw server serves (garbage)
 
 # fqdn ZONE NAME: sets FQDN to a name of a domain file as an absolute
 # name without the final dot, as zone files read it ("@" is the zone,
@@ -571,8 +574,8 @@ tlsa_data()
 # DNS: zones, signatures, nsd and unbound configs
 # ======================================================================
 
-declare -A LO_ADDRS   # addresses to add to the namespace's lo
-declare -A HOST_ADDRS # host -> its A and AAAA addresses, space separated
+declare -A LO_ADDRS=()   # addresses to add to the namespace's lo
+declare -A HOST_ADDRS=() # host -> its A and AAAA addresses, space separated
 
 # note_addr ADDR: remember ADDR for lo when it belongs to the world.
 note_addr()
@@ -949,7 +952,7 @@ EOF
 # postfix_addrs HOST: the host's addresses, checked: each one the
 # world's (on lo), none a fixed service's, none another MX's.  Sets
 # PF_ADDRS (IPv6 in brackets, as main.cf wants them) and PF_PROTOS.
-declare -A PF_OWNER # address -> the smtp host that listens on it
+declare -A PF_OWNER=() # address -> the smtp host that listens on it
 postfix_addrs()
 {
 	local host=$1 a v4=0 v6=0
@@ -1681,13 +1684,15 @@ cmd_up()
 	# Later: the sending Postfix on $ADDR_SENDER and start_policyd; see
 	# README.md "Hooks".  `down` stops them like the others: every
 	# process of the namespace is killed.
-	trap - EXIT INT TERM HUP PIPE
 	# The report on stderr, the variables on stdout:
-	# `eval "$(world.sh up)"` works.
+	# `eval "$(world.sh up)"` works.  The report is made while a
+	# failure still undoes the world, so that up never exits non-zero
+	# with the world left running.
 	say "world $WORLD_NS is up in $((SECONDS - t0)) s: ${#DOMAINS[@]} domains," \
 	    "${#SMTP[@]} MX hosts (${#PF_HOSTS[@]} Postfix, ${#RAW_HOSTS[@]} raw)," \
 	    "main policy server: $WORLD_HTTPS," \
 	    "state in $WORLD_DIR" >&2
+	trap - EXIT INT TERM HUP PIPE
 	cmd_env
 }
 
