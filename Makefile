@@ -68,4 +68,4 @@ format:
 	    xargs -r $(CLANG_FORMAT) -i
 
 clean:
-	rm -rf build build-ci build-asan build-fuzz
+	rm -rf build build-ci build-asan build-fuzz build-tidy
