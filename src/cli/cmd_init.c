@@ -193,17 +193,21 @@ check_rua(const char *uri)
 	return rc;
 }
 
+/* id holds MTS_STS_ID_MAX + 1 bytes. */
 static int
 make_id(const struct init_opts *o, char *id)
 {
+	size_t len;
+
 	if (o->id_arg != NULL) {
-		if (!mts_sts_id_valid(o->id_arg, strlen(o->id_arg))) {
+		len = strlen(o->id_arg);
+		if (!mts_sts_id_valid(o->id_arg, len) || len > MTS_STS_ID_MAX) {
 			warnx_cli("init: --id '%s': 1 to 32 letters and digits "
 			          "(RFC 8461 §3.1)",
 			          o->id_arg);
 			return -1;
 		}
-		strcpy(id, o->id_arg);
+		memcpy(id, o->id_arg, len + 1);
 		return 0;
 	}
 	return mts_sts_id_format((int64_t)time(NULL), id, MTS_STS_ID_MAX + 1,

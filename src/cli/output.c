@@ -31,9 +31,9 @@ warnx_cli(const char *fmt, ...)
 bool
 use_colour(FILE *fp)
 {
-	const char *term = getenv("TERM");
+	const char *term = getenv("TERM"), *no_colour = getenv("NO_COLOR");
 
-	if (getenv("NO_COLOR") != NULL && getenv("NO_COLOR")[0] != '\0')
+	if (no_colour != NULL && no_colour[0] != '\0')
 		return false;
 	if (term == NULL || strcmp(term, "dumb") == 0)
 		return false;
