@@ -5,19 +5,22 @@
  *
  *   DNS      _mta-sts TXT, _smtp._tls TXT, MX, A/AAAA of mta-sts.<domain>
  *            (each with its DNSSEC status)
- *   HTTPS    the policy from every address of the policy host (fetch.c)
- *   policy   lint, then MX coverage both ways
- *   MX       A/AAAA and _25._tcp TLSA of every MX host (of its CNAME
+ *   HTTPS    the policy from each address of the policy host (fetch.c)
+ *   policy   lint, then MX coverage both ways, over every MX host
+ *   MX       A/AAAA and _25._tcp TLSA of each MX host (of its CNAME
  *            target too: the TLSA base domain is found as RFC 7672 §2.2.2
- *            and §2.2.3 say), then a STARTTLS probe of every address
+ *            and §2.2.3 say), then a STARTTLS probe of each address
  *            (probe.c), judged for MTA-STS (Web PKI, DNS-ID) and DANE
  *            (secure TLSA only; why a set fails, and what its publisher
  *            missed, from mts_dane_rrset_fit())
  *   state    with a state directory: a changed policy under an old id
  *
- * Every step is asynchronous on one event loop; a domain counts its
- * outstanding steps and is judged when the count reaches zero.  At most
- * `concurrency` domains run at once.
+ * "Each" is capped (MAX_MX, MAX_ADDRS), in a stable order, and what a cap
+ * leaves out is a finding.  Every step is asynchronous on one event
+ * loop; a domain counts its outstanding steps and is judged when the
+ * count reaches zero.  At most `concurrency` domains run at once.  What
+ * cannot be kept for lack of memory is reported as check-internal and
+ * not judged: a verdict from part of an answer would be wrong.
  */
 #define _GNU_SOURCE /* asprintf(3) */
 #include <sys/queue.h>
@@ -163,11 +166,10 @@ keep_str(const char *s)
 static int
 addr_bytes(const char *s, unsigned char out[16])
 {
+	int af = strchr(s, ':') != NULL ? AF_INET6 : AF_INET;
+
 	memset(out, 0, 16);
-	return inet_pton(strchr(s, ':') != NULL ? AF_INET6 : AF_INET, s, out) ==
-		1 ?
-	    0 :
-	    -1;
+	return inet_pton(af, s, out) == 1 ? 0 : -1;
 }
 
 /* qsort(3) order of addresses: by their bytes; text that is none last. */
