@@ -141,6 +141,19 @@ held(const struct mts_diag *d, const char *code, size_t *sum)
 	return n;
 }
 
+/* Every finding is held, folded or dropped: the counts add up. */
+static bool
+sums_up(const struct mts_diag *d)
+{
+	size_t i, held_n = 0, total = 0;
+
+	for (i = 0; i < d->count; i++)
+		held_n += d->items[i].count;
+	for (i = MTS_SEV_OK; i <= MTS_SEV_ERROR; i++)
+		total += mts_diag_count(d, (enum mts_severity)i);
+	return held_n + d->dropped == total;
+}
+
 static void
 test_bounded(void)
 {
@@ -287,6 +300,9 @@ test_fold(void)
 	           d.items[4 * MTS_DIAG_FOLD - 1].count == 2,
 	       "DIAG-FOLD T10: a full list folds a finding of a code it "
 	       "holds");
+	tap_ok(sums_up(&d),
+	       "DIAG-FOLD T11: held, folded and dropped "
+	       "findings add up to the counts");
 	mts_diag_reset(&d);
 }
 
@@ -327,6 +343,7 @@ test_merge(void)
 	       d.dropped);
 	tap_ok(!tap_streq(d.items[0].code, "check-policy-ok"),
 	       "DIAG-MERGE T3: the pass made way for an error");
+	tap_ok(sums_up(&d), "DIAG-MERGE T4: the counts add up after a merge");
 	mts_diag_reset(&lint);
 	mts_diag_reset(&d);
 }
