@@ -11,8 +11,20 @@
  *
  * A struct mts_diag is caller-embedded: mts_diag_init() it, pass it to
  * parsers, read it, mts_diag_reset() it.  It holds at most MTS_DIAG_MAX
- * findings; further ones are counted in `dropped` (an input made of 64 KiB
- * of garbage must not cost megabytes of findings).
+ * findings (an input made of 64 KiB of garbage must not cost megabytes
+ * of findings), and keeps the ones that matter in them:
+ *
+ *   - a code repeats: a finding with the code, line and message of one
+ *     held is folded into it, whose `count` says how many it stands for
+ *     (10,000 stale "mx: a" patterns are one line, not 100); past
+ *     MTS_DIAG_FOLD findings of one code, the next ones are folded into
+ *     the last of them;
+ *   - the list is full: a finding of a code already held is folded into
+ *     it; one of a new code takes the place of a finding of lower
+ *     severity (the last one stored), so no warning ever pushes out an
+ *     error; only when there is none is the new finding dropped.
+ *
+ * Whatever is pushed out or dropped is counted in `dropped`, to be said.
  */
 #ifndef MTASTS_DIAG_H
 #define MTASTS_DIAG_H
@@ -35,6 +47,7 @@ enum mts_severity {
 };
 
 #define MTS_DIAG_MAX         100
+#define MTS_DIAG_FOLD        10 /* findings of one code before folding */
 #define MTS_FINDING_MSG_SIZE 256
 
 struct mts_finding {
@@ -45,15 +58,19 @@ struct mts_finding {
 	char message[MTS_FINDING_MSG_SIZE]; /* the specifics: the text
 					       at fault, its column */
 	const char *advice; /* static storage, may be "" but never NULL */
+	size_t count;       /* findings this one stands for: 1, more when
+			       later ones of its code were folded into it */
 };
 
 struct mts_diag {
 	struct mts_finding *items; /* owned */
 	size_t count;
 	size_t cap;
-	size_t dropped;        /* findings not stored: over MTS_DIAG_MAX
-				      or an allocation failed */
-	size_t by_severity[4]; /* counts including dropped findings */
+	size_t dropped;        /* findings not held, folded ones aside:
+				      pushed out or dropped when full, or
+				      an allocation failed */
+	size_t by_severity[4]; /* counts including folded and dropped
+				  findings */
 };
 
 /* One row of the code table. */
@@ -69,7 +86,7 @@ MTS_API void mts_diag_init(struct mts_diag *diag);
 /* Frees the findings; the struct can be used again.  NULL-safe. */
 MTS_API void mts_diag_reset(struct mts_diag *diag);
 
-/* Number of findings of a severity, dropped ones included. */
+/* Number of findings of a severity, folded and dropped ones included. */
 MTS_API size_t mts_diag_count(const struct mts_diag *diag,
                               enum mts_severity severity);
 
@@ -100,6 +117,14 @@ MTS_API int mts_diag_add_code(struct mts_diag *diag, const char *code,
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+
+/*
+ * Adds every finding of `from` to `to` (folding, pushing out and dropping
+ * as mts_diag_add_code() does), with their counts, and the findings
+ * `from` dropped to `to`'s counts and `dropped`: for a program that
+ * collects a parser's findings into its own list.  NULL-safe.
+ */
+MTS_API void mts_diag_merge(struct mts_diag *to, const struct mts_diag *from);
 
 /* The table row of a code string, or NULL. */
 MTS_API const struct mts_diag_rule *mts_diag_rule_find(const char *code);

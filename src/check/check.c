@@ -5,28 +5,34 @@
  *
  *   DNS      _mta-sts TXT, _smtp._tls TXT, MX, A/AAAA of mta-sts.<domain>
  *            (each with its DNSSEC status)
- *   HTTPS    the policy from every address of the policy host (fetch.c)
- *   policy   lint, then MX coverage both ways
- *   MX       A/AAAA and _25._tcp TLSA of every MX host (of its CNAME
+ *   HTTPS    the policy from each address of the policy host (fetch.c)
+ *   policy   lint, then MX coverage both ways, over every MX host
+ *   MX       A/AAAA and _25._tcp TLSA of each MX host (of its CNAME
  *            target too: the TLSA base domain is found as RFC 7672 §2.2.2
- *            and §2.2.3 say), then a STARTTLS probe of every address
+ *            and §2.2.3 say), then a STARTTLS probe of each address
  *            (probe.c), judged for MTA-STS (Web PKI, DNS-ID) and DANE
  *            (secure TLSA only; why a set fails, and what its publisher
  *            missed, from mts_dane_rrset_fit())
  *   state    with a state directory: a changed policy under an old id
  *
- * Every step is asynchronous on one event loop; a domain counts its
- * outstanding steps and is judged when the count reaches zero.  At most
- * `concurrency` domains run at once.
+ * "Each" is capped (MAX_MX, MAX_ADDRS), in a stable order, and what a cap
+ * leaves out is a finding.  Every step is asynchronous on one event
+ * loop; a domain counts its outstanding steps and is judged when the
+ * count reaches zero.  At most `concurrency` domains run at once.  What
+ * cannot be kept for lack of memory is reported as check-internal and
+ * not judged: a verdict from part of an answer would be wrong.
  */
 #define _GNU_SOURCE /* asprintf(3) */
 #include <sys/queue.h>
+#include <sys/stat.h>
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -40,8 +46,15 @@
 #include "fetch.h"
 #include "probe.h"
 
-#define MAX_MX      16 /* MX hosts probed per domain */
-#define MAX_ADDRS   4  /* addresses used per host */
+/*
+ * Caps on the work one domain makes.  Every MX host counts for policy
+ * coverage; the MAX_MX most preferred are looked up and probed, and of
+ * each family the first MAX_ADDRS addresses in address order, so that
+ * the same ones are chosen in every run whatever order DNS answers in.
+ * What a cap leaves out is said in a finding.
+ */
+#define MAX_MX      16
+#define MAX_ADDRS   4
 #define EXPIRY_WARN (14 * 86400)
 #define POLICY_PATH "/.well-known/mta-sts.txt"
 
@@ -73,6 +86,7 @@ struct dom {
 	bool zone_dnssec_known;
 	/* policy host */
 	struct rrset host_a, host_aaaa;
+	bool host_nomem; /* its addresses could not be kept */
 	struct fetch_result *fetches[2 * MAX_ADDRS];
 	size_t fetch_count;
 	/* the policy, from the first good fetch */
@@ -82,9 +96,10 @@ struct dom {
 	size_t policy_len;
 	/* MX */
 	bool mx_done;
+	bool mx_nomem; /* the list of MX hosts is not whole */
 	enum mts_dnssec mx_dnssec;
 	bool mx_implicit;
-	struct mxhost *mx[MAX_MX];
+	struct mxhost **mx; /* every MX host, by preference then name */
 	size_t mx_count;
 };
 
@@ -100,6 +115,7 @@ struct checker {
 	void *cb_arg;
 	struct dom_list queue;
 	size_t queued, running;
+	size_t state_errors; /* state files that failed, reported */
 };
 
 static void dom_finish(struct dom *d);
@@ -134,24 +150,79 @@ rrset_reset(struct rrset *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* Keeps the status and, for A/AAAA, the addresses of an answer. */
-static void
+/* A copy of s, or NULL; malloc(3) itself, so that a test can fail it. */
+static char *
+keep_str(const char *s)
+{
+	size_t len = strlen(s) + 1;
+	char *p;
+
+	if ((p = malloc(len)) != NULL)
+		memcpy(p, s, len);
+	return p;
+}
+
+/* An address as bytes (4 or 16 of them, zero-padded); 0 or -1. */
+static int
+addr_bytes(const char *s, unsigned char out[16])
+{
+	int af = strchr(s, ':') != NULL ? AF_INET6 : AF_INET;
+
+	memset(out, 0, 16);
+	return inet_pton(af, s, out) == 1 ? 0 : -1;
+}
+
+/* qsort(3) order of addresses: by their bytes; text that is none last. */
+static int
+addr_cmp(const void *x, const void *y)
+{
+	const char *a = *(const char *const *)x, *b = *(const char *const *)y;
+	unsigned char ba[16], bb[16];
+	int ga = addr_bytes(a, ba), gb = addr_bytes(b, bb);
+
+	if (ga != gb)
+		return ga == 0 ? -1 : 1;
+	return ga == 0 ? memcmp(ba, bb, sizeof(ba)) : strcmp(a, b);
+}
+
+/*
+ * Keeps the status and, for A/AAAA, the addresses of an answer, in
+ * address order: DNS may answer in any order, and the caps on probes and
+ * fetches must choose the same addresses every run.  Returns 0, or -1
+ * when memory ran out: then nothing but the status is kept, and the
+ * caller must not judge from it.
+ */
+static int
 rrset_keep(struct rrset *r, const struct mts_dns_answer *a)
 {
-	size_t i;
+	char **addr = NULL;
+	char *canonical = NULL;
+	size_t i, n = 0;
 
 	r->done = true;
 	r->rcode = a->rcode;
 	r->dnssec = a->dnssec;
-	if (a->canonical != NULL)
-		r->canonical = strdup(a->canonical);
-	if (a->addr == NULL || a->count == 0)
-		return;
-	if ((r->addr = calloc(a->count, sizeof(*r->addr))) == NULL)
-		return;
-	for (i = 0; i < a->count; i++)
-		if ((r->addr[r->count] = strdup(a->addr[i])) != NULL)
-			r->count++;
+	if (a->canonical != NULL &&
+	    (canonical = keep_str(a->canonical)) == NULL)
+		goto fail;
+	if (a->addr != NULL && a->count > 0) {
+		if ((addr = calloc(a->count, sizeof(*addr))) == NULL)
+			goto fail;
+		for (n = 0; n < a->count; n++)
+			if ((addr[n] = keep_str(a->addr[n])) == NULL)
+				goto fail;
+		qsort(addr, n, sizeof(*addr), addr_cmp);
+	}
+	r->canonical = canonical;
+	r->addr = addr;
+	r->count = n;
+	return 0;
+fail:
+	for (i = 0; i < n; i++)
+		free(addr[i]);
+	free(addr);
+	free(canonical);
+	return -1;
 }
 
 static const char *
@@ -206,17 +277,20 @@ query(struct dom *d, const char *name, uint16_t type, mts_dns_cb cb, void *arg)
 
 /* ---- TXT records ---- */
 
-/* Moves a record's lint findings into the domain's findings. */
+/*
+ * Moves a record's lint findings into the domain's findings, with the
+ * counts of folded ones and those the lint dropped.  The report of a
+ * domain shows no line numbers, so findings that differ only in their
+ * line are one (10,000 "mx: a" lines, one "single label" finding).
+ */
 static void
-copy_findings(struct dom *d, const struct mts_diag *from)
+copy_findings(struct dom *d, struct mts_diag *from)
 {
-	const struct mts_finding *f;
 	size_t i;
 
-	for (i = 0; i < from->count; i++) {
-		f = &from->items[i];
-		mts_diag_add_code(&d->diag, f->code, f->line, "%s", f->message);
-	}
+	for (i = 0; i < from->count; i++)
+		from->items[i].line = 0;
+	mts_diag_merge(&d->diag, from);
 }
 
 static void
@@ -310,10 +384,34 @@ on_fetch(void *arg, struct fetch_result *r)
 	dom_release(d);
 }
 
+/*
+ * The addresses of r past the first MAX_ADDRS, as a list for a finding
+ * ("192.0.2.5, 192.0.2.6"); cut with "..." when it does not fit.
+ */
+static void
+skipped_list(const struct rrset *r, char *buf, size_t size)
+{
+	size_t i, off = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (i = MAX_ADDRS; i < r->count; i++) {
+		n = snprintf(buf + off, size - off, "%s%s",
+		             i == MAX_ADDRS ? "" : ", ", r->addr[i]);
+		if (n < 0 || (size_t)n >= size - off) {
+			if (size > 4)
+				memcpy(buf + size - 4, "...", 4);
+			return;
+		}
+		off += (size_t)n;
+	}
+}
+
 static void
 start_fetches(struct dom *d, const struct rrset *r)
 {
 	struct fetch_options fo;
+	char skipped[160];
 	size_t i;
 
 	memset(&fo, 0, sizeof(fo));
@@ -328,6 +426,13 @@ start_fetches(struct dom *d, const struct rrset *r)
 			dom_release(d);
 		}
 	}
+	if (r->count > MAX_ADDRS) {
+		skipped_list(r, skipped, sizeof(skipped));
+		F(d, "check-policy-host-addr-capped",
+		  "mta-sts.%s: %zu addresses, fetched from the first %d; not "
+		  "tried: %s",
+		  d->name, r->count, MAX_ADDRS, skipped);
+	}
 }
 
 /* Both address lookups of the policy host are in: fetch from each. */
@@ -340,6 +445,12 @@ policy_host_done(struct dom *d)
 
 	if (!d->host_a.done || !d->host_aaaa.done)
 		return;
+	if (d->host_nomem) {
+		F(d, "check-internal",
+		  "mta-sts.%s: its addresses could not be kept; no fetch",
+		  d->name);
+		return;
+	}
 	if (d->host_a.count + d->host_aaaa.count == 0) {
 		d->host_missing = true; /* judged at the end */
 		return;
@@ -358,14 +469,13 @@ static void
 on_host_addr(void *arg, const struct mts_dns_answer *a)
 {
 	struct dom *d = arg;
+	struct rrset *r =
+	    a->qtype == MTS_DNS_TYPE_A ? &d->host_a : &d->host_aaaa;
 
-	if (!dns_failed(d, a))
-		rrset_keep(a->qtype == MTS_DNS_TYPE_A ? &d->host_a :
-		                                        &d->host_aaaa,
-		           a);
-	else
-		(a->qtype == MTS_DNS_TYPE_A ? &d->host_a : &d->host_aaaa)
-		    ->done = true;
+	if (dns_failed(d, a))
+		r->done = true;
+	else if (rrset_keep(r, a) != 0)
+		d->host_nomem = true;
 	policy_host_done(d);
 	dom_release(d);
 }
@@ -545,8 +655,12 @@ start_tlsa(struct dane_host *h, struct tlsa_lookup *t, const char *base)
 
 	t->host = h;
 	t->started = true;
-	if ((t->base = strdup(base)) == NULL ||
-	    mts_dane_tlsa_owner(base, h->port, owner, sizeof(owner), NULL) !=
+	if ((t->base = keep_str(base)) == NULL) {
+		h->nomem = true; /* not a lookup failure: say nothing of it */
+		t->done = true;
+		return;
+	}
+	if (mts_dane_tlsa_owner(base, h->port, owner, sizeof(owner), NULL) !=
 	        0 ||
 	    dane_query(h, owner, MTS_DNS_TYPE_TLSA, on_dane_tlsa, t) != 0) {
 		t->done = true;
@@ -599,7 +713,8 @@ on_dane_addr(void *arg, const struct mts_dns_answer *a)
 	if (h->answer_cb != NULL)
 		h->answer_cb(h->arg, a);
 	if (!answer_failed(a)) {
-		rrset_keep(r, a);
+		if (rrset_keep(r, a) != 0)
+			h->nomem = true;
 	} else {
 		r->done = true;
 		r->rcode = a->rcode;
@@ -616,28 +731,41 @@ on_dane_cname(void *arg, const struct mts_dns_answer *a)
 	h->pending--;
 	if (h->answer_cb != NULL)
 		h->answer_cb(h->arg, a);
-	rrset_keep(&h->cname, a);
+	if (rrset_keep(&h->cname, a) != 0)
+		h->nomem = true;
 	dane_step(h);
 }
 
-/* Keeps the TLSA records of an answer, secure or not. */
-static void
+/*
+ * Keeps the TLSA records of an answer, secure or not: all of them, or
+ * none and -1 when memory ran out (a set missing a record would be
+ * judged as if the zone lacked it: unusable, or a mismatch).
+ */
+static int
 keep_tlsa(struct tlsa_lookup *t, const struct mts_dns_answer *a)
 {
-	size_t i;
+	struct mts_dane_tlsa *tlsa;
+	size_t i, n;
 
 	if (a->rcode != MTS_DNS_ANSWER || a->count == 0)
-		return;
-	if ((t->tlsa = calloc(a->count, sizeof(*t->tlsa))) == NULL)
-		return;
-	for (i = 0; i < a->count; i++) {
-		t->tlsa[i] = a->tlsa[i];
-		t->tlsa[i].data = malloc(a->tlsa[i].data_len);
-		if (t->tlsa[i].data == NULL)
-			break;
-		memcpy(t->tlsa[i].data, a->tlsa[i].data, a->tlsa[i].data_len);
+		return 0;
+	if ((tlsa = calloc(a->count, sizeof(*tlsa))) == NULL)
+		return -1;
+	for (n = 0; n < a->count; n++) {
+		tlsa[n] = a->tlsa[n];
+		/* One byte more: malloc(0) may be NULL for an empty field. */
+		if ((tlsa[n].data = malloc(a->tlsa[n].data_len + 1)) == NULL)
+			goto fail;
+		memcpy(tlsa[n].data, a->tlsa[n].data, a->tlsa[n].data_len);
 	}
-	t->count = i;
+	t->tlsa = tlsa;
+	t->count = n;
+	return 0;
+fail:
+	for (i = 0; i < n; i++)
+		free(tlsa[i].data);
+	free(tlsa);
+	return -1;
 }
 
 static void
@@ -653,7 +781,8 @@ on_dane_tlsa(void *arg, const struct mts_dns_answer *a)
 	t->rcode = a->rcode;
 	t->dnssec = a->dnssec;
 	t->records = a->count;
-	keep_tlsa(t, a);
+	if (keep_tlsa(t, a) != 0)
+		h->nomem = true;
 	dane_step(h);
 }
 
@@ -752,6 +881,7 @@ probe_addrs(struct mxhost *m, const struct rrset *r)
 	const struct check_options *o = &m->dom->ck->opt;
 	const struct tlsa_lookup *t;
 	struct probe_options po;
+	char skipped[160];
 	size_t i;
 
 	memset(&po, 0, sizeof(po));
@@ -768,6 +898,12 @@ probe_addrs(struct mxhost *m, const struct rrset *r)
 			  m->name, r->addr[i]);
 			dom_release(m->dom);
 		}
+	}
+	if (r->count > MAX_ADDRS) {
+		skipped_list(r, skipped, sizeof(skipped));
+		F(m->dom, "check-mx-addr-capped",
+		  "%s: %zu addresses, probed the first %d; not probed: %s",
+		  m->name, r->count, MAX_ADDRS, skipped);
 	}
 	if (t != NULL && r->count > 0 && !m->no_sni_started &&
 	    dane_host_usable(t) > 0) {
@@ -786,6 +922,11 @@ mxhost_ready(struct mxhost *m)
 {
 	const struct dom *d = m->dom;
 
+	if (m->dh.nomem) {
+		F(m->dom, "check-internal",
+		  "%s: its DNS answers could not be kept; not judged", m->name);
+		return;
+	}
 	if (m->dh.a.count + m->dh.aaaa.count == 0) {
 		F(m->dom, "check-mx-no-address", "%s", m->name);
 		return;
@@ -821,25 +962,12 @@ on_mx_lookups(void *arg, struct dane_host *h)
 	dom_release(d);
 }
 
+/* Starts the lookups of an MX host; mxhost_ready() runs when all are in. */
 static void
-add_mxhost(struct dom *d, const char *name, uint16_t pref)
+start_mxhost(struct mxhost *m)
 {
-	struct mxhost *m;
+	struct dom *d = m->dom;
 
-	/* RFC 7672 §2.2: an MX naming an address literal is no host. */
-	if (mts_dname_is_address(name, strlen(name))) {
-		F(d, "check-mx-ip-literal", "MX %u %s", pref, name);
-		return;
-	}
-	if (d->mx_count == MAX_MX || (m = calloc(1, sizeof(*m))) == NULL)
-		return;
-	if ((m->name = strdup(name)) == NULL) {
-		free(m);
-		return;
-	}
-	m->dom = d;
-	m->pref = pref;
-	d->mx[d->mx_count++] = m;
 	dom_hold(d); /* until every lookup of the host is in */
 	if (dane_host_start(&m->dh, d->ck->dns, m->name, 25, on_mx_answer,
 	                    on_mx_lookups, m) != 0) {
@@ -848,12 +976,121 @@ add_mxhost(struct dom *d, const char *name, uint16_t pref)
 	}
 }
 
+/* Adds an MX host to the domain's list (not started); -1: no memory. */
+static int
+add_mxhost(struct dom *d, const char *name, uint16_t pref)
+{
+	struct mxhost *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return -1;
+	if ((m->name = keep_str(name)) == NULL) {
+		free(m);
+		return -1;
+	}
+	m->dom = d;
+	m->pref = pref;
+	d->mx[d->mx_count++] = m;
+	return 0;
+}
+
+/*
+ * RFC 5321 §5.1: the most preferred host is the one of the lowest
+ * preference value.  Ties are broken by name, so that the hosts chosen
+ * for probing (and the order they are reported in) do not change with
+ * the order of the DNS answer.
+ */
+static int
+mx_cmp(const void *x, const void *y)
+{
+	const struct mts_dns_mx *a = *(const struct mts_dns_mx *const *)x;
+	const struct mts_dns_mx *b = *(const struct mts_dns_mx *const *)y;
+
+	if (a->preference != b->preference)
+		return a->preference < b->preference ? -1 : 1;
+	return strcasecmp(a->host, b->host);
+}
+
+/* Says which MX hosts the cap left out: the least preferred ones. */
+static void
+note_mx_capped(struct dom *d)
+{
+	char list[200];
+	size_t i, off = 0;
+	int n;
+
+	if (d->mx_count <= MAX_MX)
+		return;
+	list[0] = '\0';
+	for (i = MAX_MX; i < d->mx_count; i++) {
+		n = snprintf(list + off, sizeof(list) - off, "%s%u %s",
+		             i == MAX_MX ? "" : ", ", d->mx[i]->pref,
+		             d->mx[i]->name);
+		if (n < 0 || (size_t)n >= sizeof(list) - off) {
+			memcpy(list + sizeof(list) - 4, "...", 4);
+			break;
+		}
+		off += (size_t)n;
+	}
+	F(d, "check-mx-probe-capped",
+	  "%zu MX hosts, the %d most preferred probed; %zu not: %s",
+	  d->mx_count, MAX_MX, d->mx_count - MAX_MX, list);
+}
+
+/*
+ * The MX records in preference order: reported, and every host put in
+ * the list (all count for policy coverage); the MAX_MX most preferred
+ * are looked up and probed.
+ */
+static void
+add_mxhosts(struct dom *d, const struct mts_dns_answer *a)
+{
+	const struct mts_dns_mx **order;
+	char list[512] = "";
+	size_t i, off = 0;
+
+	order = calloc(a->count, sizeof(*order));
+	if (order == NULL || (d->mx = calloc(a->count, sizeof(*d->mx))) == NULL)
+		goto nomem;
+	for (i = 0; i < a->count; i++)
+		order[i] = &a->mx[i];
+	qsort(order, a->count, sizeof(*order), mx_cmp);
+	for (i = 0; i < a->count; i++) {
+		off += (size_t)snprintf(list + off, sizeof(list) - off,
+		                        "%s%u %s", i == 0 ? "" : ", ",
+		                        order[i]->preference, order[i]->host);
+		if (off >= sizeof(list))
+			off = sizeof(list) - 1;
+	}
+	F(d, "check-mx-ok", "%s (%s)", list, mts_dnssec_name(a->dnssec));
+	for (i = 0; i < a->count; i++) {
+		/* RFC 7672 §2.2: an MX naming an address literal is no
+		   host. */
+		if (mts_dname_is_address(order[i]->host,
+		                         strlen(order[i]->host))) {
+			F(d, "check-mx-ip-literal", "MX %u %s",
+			  order[i]->preference, order[i]->host);
+			continue;
+		}
+		if (add_mxhost(d, order[i]->host, order[i]->preference) != 0)
+			goto nomem;
+	}
+	free(order);
+	note_mx_capped(d);
+	for (i = 0; i < d->mx_count && i < MAX_MX; i++)
+		start_mxhost(d->mx[i]);
+	return;
+nomem:
+	/* Judging coverage from a part of the list would be wrong. */
+	free(order);
+	F(d, "check-internal", "%s: the MX records could not be kept", d->name);
+	d->mx_nomem = true;
+}
+
 static void
 on_mx(void *arg, const struct mts_dns_answer *a)
 {
 	struct dom *d = arg;
-	char list[512] = "";
-	size_t i, off = 0;
 
 	note_zone(d, a);
 	d->mx_done = true;
@@ -865,7 +1102,13 @@ on_mx(void *arg, const struct mts_dns_answer *a)
 		F(d, "check-mx-none", "%s: %s", d->name,
 		  mts_dns_rcode_name(a->rcode));
 		d->mx_implicit = true;
-		add_mxhost(d, d->name, 0);
+		if ((d->mx = calloc(1, sizeof(*d->mx))) == NULL ||
+		    add_mxhost(d, d->name, 0) != 0) {
+			F(d, "check-internal", "%s: out of memory", d->name);
+			d->mx_nomem = true;
+			goto out;
+		}
+		start_mxhost(d->mx[0]);
 		goto out;
 	}
 	if (a->count == 1 && a->mx[0].host[0] == '\0') {
@@ -873,15 +1116,7 @@ on_mx(void *arg, const struct mts_dns_answer *a)
 		d->null_mx = true;
 		goto out;
 	}
-	for (i = 0; i < a->count; i++) {
-		off += (size_t)snprintf(list + off, sizeof(list) - off,
-		                        "%s%u %s", i == 0 ? "" : ", ",
-		                        a->mx[i].preference, a->mx[i].host);
-		if (off >= sizeof(list))
-			off = sizeof(list) - 1;
-		add_mxhost(d, a->mx[i].host, a->mx[i].preference);
-	}
-	F(d, "check-mx-ok", "%s (%s)", list, mts_dnssec_name(a->dnssec));
+	add_mxhosts(d, a);
 out:
 	dom_release(d);
 }
@@ -996,7 +1231,7 @@ judge_coverage(struct dom *d)
 	bool used;
 	size_t i, j;
 
-	if (!d->have_policy || p->mode == MTS_STS_MODE_NONE)
+	if (!d->have_policy || p->mode == MTS_STS_MODE_NONE || d->mx_nomem)
 		return;
 	for (i = 0; i < d->mx_count; i++) {
 		if (mts_sts_policy_match(p, d->mx[i]->name))
@@ -1273,50 +1508,118 @@ judge_mx(struct dom *d)
 
 /* ---- state: the id and digest of the last policy seen ---- */
 
+/*
+ * A state file that cannot be read or written is said on stderr with its
+ * path and the reason, and counted: mtasts check then exits 2, since the
+ * next run would miss a changed policy (RFC 8461 §3.1) without a word.
+ */
 static void
-digest_hex(const char *body, size_t len, char *hex)
+state_error(struct checker *ck, const char *path, const char *what, int err)
 {
-	unsigned char md[32];
+	fprintf(stderr, "mtasts: check: state %s: %s: %s\n", path, what,
+	        strerror(err));
+	ck->state_errors++;
+}
+
+/* The SHA-256 of the body in hex (65 bytes with the NUL); 0 or -1. */
+static int
+digest_hex(const char *body, size_t len, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 	size_t i;
 
-	EVP_Digest(body, len, md, &n, EVP_sha256(), NULL);
-	for (i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (EVP_Digest(body, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		return -1;
+	for (i = 0; i < n; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 0x0f];
+	}
 	hex[2 * n] = '\0';
+	return 0;
+}
+
+/* Compares the last id and digest seen, if any, with these. */
+static void
+state_read(struct dom *d, const char *path, const char *dg)
+{
+	char old_id[64], old_dg[80];
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno != ENOENT) /* none yet is the first run */
+			state_error(d->ck, path, "cannot read", errno);
+		return;
+	}
+	if (fscanf(fp, "id %63s sha256 %79s", old_id, old_dg) == 2) {
+		if (strcmp(old_id, d->sts_id) == 0 && strcmp(old_dg, dg) != 0)
+			F(d, "check-policy-same-id",
+			  "id %s: the body changed since the last check",
+			  d->sts_id);
+		else if (strcmp(old_id, d->sts_id) != 0)
+			F(d, "check-policy-id-changed", "%s -> %s", old_id,
+			  d->sts_id);
+	}
+	fclose(fp);
+}
+
+/* Writes the id and digest to path, through a temporary file. */
+static void
+state_write(struct dom *d, const char *path, const char *dg)
+{
+	char tmp[4200];
+	FILE *fp;
+	int n;
+
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		state_error(d->ck, path, "cannot write", ENAMETOOLONG);
+		return;
+	}
+	if ((fp = fopen(tmp, "w")) == NULL) {
+		state_error(d->ck, tmp, "cannot write", errno);
+		return;
+	}
+	n = fprintf(fp, "id %s sha256 %s\n", d->sts_id, dg);
+	if (n < 0 || fflush(fp) != 0 || ferror(fp)) {
+		state_error(d->ck, tmp, "cannot write", errno);
+		fclose(fp);
+		unlink(tmp);
+		return;
+	}
+	if (fclose(fp) != 0) {
+		state_error(d->ck, tmp, "cannot write", errno);
+		unlink(tmp);
+		return;
+	}
+	if (rename(tmp, path) != 0) {
+		state_error(d->ck, path, "cannot replace", errno);
+		unlink(tmp);
+	}
 }
 
 static void
 judge_state(struct dom *d)
 {
 	const char *dir = d->ck->opt.state_dir;
-	char path[4096], tmp[4120], old_id[64], old_dg[80], dg[80];
-	FILE *fp;
+	char path[4096], dg[65];
+	int n;
 
 	if (dir == NULL || !d->have_policy || !d->sts_valid)
 		return;
-	digest_hex(d->policy_body, d->policy_len, dg);
-	snprintf(path, sizeof(path), "%s/%s.state", dir, d->name);
-	if ((fp = fopen(path, "r")) != NULL) {
-		if (fscanf(fp, "id %63s sha256 %79s", old_id, old_dg) == 2) {
-			if (strcmp(old_id, d->sts_id) == 0 &&
-			    strcmp(old_dg, dg) != 0)
-				F(d, "check-policy-same-id",
-				  "id %s: the body changed since the last "
-				  "check",
-				  d->sts_id);
-			else if (strcmp(old_id, d->sts_id) != 0)
-				F(d, "check-policy-id-changed", "%s -> %s",
-				  old_id, d->sts_id);
-		}
-		fclose(fp);
-	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fp = fopen(tmp, "w")) == NULL)
+	n = snprintf(path, sizeof(path), "%s/%s.state", dir, d->name);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		state_error(d->ck, dir, d->name, ENAMETOOLONG);
 		return;
-	fprintf(fp, "id %s sha256 %s\n", d->sts_id, dg);
-	if (fclose(fp) == 0)
-		rename(tmp, path);
+	}
+	if (digest_hex(d->policy_body, d->policy_len, dg) != 0) {
+		F(d, "check-internal",
+		  "%s: no SHA-256 of the policy for --state", d->name);
+		return;
+	}
+	state_read(d, path, dg);
+	state_write(d, path, dg);
 }
 
 /*
@@ -1375,6 +1678,7 @@ dom_free(struct dom *d)
 		free(m->name);
 		free(m);
 	}
+	free(d->mx);
 	rrset_reset(&d->host_a);
 	rrset_reset(&d->host_aaaa);
 	mts_sts_policy_reset(&d->policy);
@@ -1469,6 +1773,34 @@ checker_busy(const struct checker *ck)
 	return ck->queued + ck->running;
 }
 
+size_t
+checker_state_errors(const struct checker *ck)
+{
+	return ck->state_errors;
+}
+
+/*
+ * The state directory must be a directory before any domain is checked:
+ * a path that cannot be one fails at once, not after the whole run.
+ */
+static int
+state_dir_ok(const char *dir)
+{
+	struct stat st;
+
+	if (stat(dir, &st) != 0) {
+		fprintf(stderr, "mtasts: check: state %s: %s\n", dir,
+		        strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "mtasts: check: state %s: %s\n", dir,
+		        strerror(ENOTDIR));
+		return -1;
+	}
+	return 0;
+}
+
 struct checker *
 checker_new(struct event_base *base, const struct check_options *options,
             check_report_cb cb, void *arg)
@@ -1477,6 +1809,8 @@ checker_new(struct event_base *base, const struct check_options *options,
 	struct checker *ck;
 	struct mts_err err;
 
+	if (options->state_dir != NULL && state_dir_ok(options->state_dir) != 0)
+		return NULL;
 	if ((ck = calloc(1, sizeof(*ck))) == NULL)
 		return NULL;
 	ck->base = base;

@@ -56,6 +56,12 @@ int checker_add(struct checker *ck, const char *domain);
 /* Domains queued or running. */
 size_t checker_busy(const struct checker *ck);
 
+/*
+ * State files (--state) that could not be read or written so far; each
+ * was reported on stderr with its path and the reason.
+ */
+size_t checker_state_errors(const struct checker *ck);
+
 void checker_free(struct checker *ck);
 
 /*
@@ -127,6 +133,7 @@ struct dane_host {
 	unsigned pending; /* queries started and not yet answered */
 	struct rrset a, aaaa, cname;
 	bool cname_followed, cname_started;
+	bool nomem; /* an answer could not be kept whole: judge nothing */
 	struct tlsa_lookup tlsa[2]; /* at the host, at its CNAME target */
 	/* The decision, when done_cb runs. */
 	enum dane_state dane;

@@ -87,14 +87,20 @@ print_text(const struct check_cli *c, const struct check_report *r)
 	fputs(")\n", stdout);
 	for (i = 0; !c->quiet && i < r->diag->count; i++) {
 		f = &r->diag->items[i];
-		printf("  %s%-7s%s %s (%s) [%s]\n",
+		printf("  %s%-7s%s %s (%s) [%s]",
 		       col ? colour_of(f->severity) : "",
 		       mts_severity_name(f->severity), col ? "\033[0m" : "",
 		       f->summary, f->message, f->code);
+		if (f->count > 1)
+			printf(" (and %zu more like it)", f->count - 1);
+		putchar('\n');
 		if (!c->brief && f->severity > MTS_SEV_INFO &&
 		    f->advice[0] != '\0')
 			printf("          %s\n", f->advice);
 	}
+	if (!c->quiet && r->diag->dropped > 0)
+		printf("  %zu more finding%s not shown (the list is full)\n",
+		       r->diag->dropped, r->diag->dropped == 1 ? "" : "s");
 }
 
 static void
@@ -106,15 +112,15 @@ print_json(const struct check_report *r)
 
 	for (i = 0; i < r->diag->count; i++) {
 		f = &r->diag->items[i];
-		json_array_append_new(list,
-		                      json_pack("{s:s, s:s, s:s, s:s, s:s}",
-		                                "code", f->code, "severity",
-		                                mts_severity_name(f->severity),
-		                                "message", f->summary, "detail",
-		                                f->message, "advice",
-		                                f->advice));
+		json_array_append_new(
+		    list,
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "code", f->code,
+		              "severity", mts_severity_name(f->severity),
+		              "message", f->summary, "detail", f->message,
+		              "advice", f->advice, "count",
+		              (json_int_t)f->count));
 	}
-	o = json_pack("{s:s, s:s, s:I, s:I, s:s?, s:s?, s:o}", "domain",
+	o = json_pack("{s:s, s:s, s:I, s:I, s:s?, s:s?, s:o, s:I}", "domain",
 	              r->domain, "verdict",
 	              r->verdict == MTS_SEV_OK ? "ok" :
 	                                         mts_severity_name(r->verdict),
@@ -122,7 +128,8 @@ print_json(const struct check_report *r)
 	              (json_int_t)mts_diag_count(r->diag, MTS_SEV_ERROR),
 	              "warnings",
 	              (json_int_t)mts_diag_count(r->diag, MTS_SEV_WARNING),
-	              "mode", r->mode, "id", r->id, "findings", list);
+	              "mode", r->mode, "id", r->id, "findings", list, "dropped",
+	              (json_int_t)r->diag->dropped);
 	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	putchar('\n');
 	json_decref(o);
@@ -344,6 +351,9 @@ cmd_check(int argc, char **argv)
 	if (c.progress)
 		fputs("\r\033[K", stderr);
 	rc = c.with_errors > 0 ? EXIT_INVALID : EXIT_VALID;
+	/* A state file that failed (said on stderr) is an I/O error. */
+	if (checker_state_errors(ck) > 0)
+		rc = EXIT_USAGE;
 out:
 	checker_free(ck);
 	event_base_free(base);

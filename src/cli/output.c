@@ -81,10 +81,13 @@ print_findings_text(FILE *fp, const char *source, const struct mts_diag *diag,
 			fprintf(fp, "%s:%u: ", source, f->line);
 		else
 			fprintf(fp, "%s: ", source);
-		fprintf(fp, "%s%s%s: %s (%s) [%s]\n",
+		fprintf(fp, "%s%s%s: %s (%s) [%s]",
 		        colour ? severity_colour(f->severity) : "",
 		        mts_severity_name(f->severity), colour ? "\033[0m" : "",
 		        f->summary, f->message, f->code);
+		if (f->count > 1)
+			fprintf(fp, " (and %zu more like it)", f->count - 1);
+		fputc('\n', fp);
 		if (!brief && f->advice[0] != '\0')
 			fprintf(fp, "    %s\n", f->advice);
 	}
@@ -108,11 +111,11 @@ finding_json(const struct mts_finding *f)
 {
 	json_t *msg = json_sprintf("%s (%s)", f->summary, f->message);
 
-	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:s}", "code", f->code,
+	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:s, s:I}", "code", f->code,
 	                 "severity", mts_severity_name(f->severity), "message",
 	                 msg, "detail", f->message, "line",
 	                 f->line != 0 ? json_integer(f->line) : json_null(),
-	                 "advice", f->advice);
+	                 "advice", f->advice, "count", (json_int_t)f->count);
 }
 
 int
@@ -135,6 +138,9 @@ print_findings_json(FILE *fp, const struct mts_diag *diag, bool valid,
 	    json_object_set_new(root, "findings", list) != 0)
 		goto fail;
 	list = NULL;
+	if (json_object_set_new(root, "dropped",
+	                        json_integer((json_int_t)diag->dropped)) != 0)
+		goto fail;
 	if (extra != NULL && json_object_update(root, extra) != 0)
 		goto fail;
 	if (json_dumpf(root, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)

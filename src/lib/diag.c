@@ -133,6 +133,80 @@ diag_grow(struct mts_diag *diag)
 	return true;
 }
 
+/*
+ * The finding a full list gives up for one of severity `sev`: the last
+ * of the lowest severity, when that is lower than `sev`; else -1.
+ */
+static long
+diag_victim(const struct mts_diag *diag, enum mts_severity sev)
+{
+	long victim = -1;
+	size_t i;
+
+	for (i = 0; i < diag->count; i++)
+		if (diag->items[i].severity < sev &&
+		    (victim < 0 ||
+		     diag->items[i].severity <= diag->items[victim].severity))
+			victim = (long)i;
+	return victim;
+}
+
+/*
+ * Stores `n` findings of table row `rule` with one message: folded into
+ * a held finding of the code, line and message, or into the last
+ * held one of the code when MTS_DIAG_FOLD of them are held; else in a
+ * new slot, made when the list is full by pushing out a finding of lower
+ * severity.  With no room to be made, they fold into the last held one
+ * of the code, or are dropped.
+ */
+static void
+diag_put(struct mts_diag *diag, const struct mts_diag_rule *rule, unsigned line,
+         const char *message, size_t n)
+{
+	struct mts_finding *f;
+	size_t i, same = 0, last = 0;
+	long victim;
+
+	diag->by_severity[rule->severity] += n;
+	for (i = 0; i < diag->count; i++) {
+		if (diag->items[i].code != rule->code)
+			continue;
+		if (diag->items[i].line == line &&
+		    strcmp(diag->items[i].message, message) == 0) {
+			diag->items[i].count += n;
+			return;
+		}
+		same++;
+		last = i;
+	}
+	if (same >= MTS_DIAG_FOLD) {
+		diag->items[last].count += n;
+		return;
+	}
+	if (!diag_grow(diag)) {
+		if ((victim = diag_victim(diag, rule->severity)) < 0) {
+			if (same > 0)
+				diag->items[last].count += n;
+			else
+				diag->dropped += n;
+			return;
+		}
+		/* Out with the victim, keeping the order of the rest. */
+		diag->dropped += diag->items[victim].count;
+		memmove(&diag->items[victim], &diag->items[victim + 1],
+		        (diag->count - (size_t)victim - 1) * sizeof(*f));
+		diag->count--;
+	}
+	f = &diag->items[diag->count++];
+	f->code = rule->code;
+	f->severity = rule->severity;
+	f->line = line;
+	f->summary = rule->summary;
+	f->advice = rule->advice;
+	f->count = n;
+	snprintf(f->message, sizeof(f->message), "%s", message);
+}
+
 static void diag_vadd(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
                       const char *fmt, va_list ap) MTS_PRINTF(4, 0);
 
@@ -141,21 +215,10 @@ static void
 diag_vadd(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
           const char *fmt, va_list ap)
 {
-	const struct mts_diag_rule *rule = &rules[id];
-	struct mts_finding *f;
+	char message[MTS_FINDING_MSG_SIZE];
 
-	diag->by_severity[rule->severity]++;
-	if (!diag_grow(diag)) {
-		diag->dropped++;
-		return;
-	}
-	f = &diag->items[diag->count++];
-	f->code = rule->code;
-	f->severity = rule->severity;
-	f->line = line;
-	f->summary = rule->summary;
-	f->advice = rule->advice;
-	vsnprintf(f->message, sizeof(f->message), fmt, ap);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	diag_put(diag, &rules[id], line, message, 1);
 }
 
 void
@@ -186,4 +249,27 @@ mts_diag_add_code(struct mts_diag *diag, const char *code, unsigned line,
 	diag_vadd(diag, (enum mts_diag_id)(rule - rules), line, fmt, ap);
 	va_end(ap);
 	return 0;
+}
+
+void
+mts_diag_merge(struct mts_diag *to, const struct mts_diag *from)
+{
+	const struct mts_diag_rule *rule;
+	const struct mts_finding *f;
+	size_t held[4] = {0, 0, 0, 0};
+	size_t i;
+
+	if (to == NULL || from == NULL)
+		return;
+	for (i = 0; i < from->count; i++) {
+		f = &from->items[i];
+		held[f->severity] += f->count;
+		if ((rule = mts_diag_rule_find(f->code)) != NULL)
+			diag_put(to, rule, f->line, f->message, f->count);
+	}
+	/* What `from` dropped is in its counts, not in its items. */
+	for (i = 0; i < 4; i++)
+		if (from->by_severity[i] > held[i])
+			to->by_severity[i] += from->by_severity[i] - held[i];
+	to->dropped += from->dropped;
 }

@@ -145,6 +145,59 @@ bash "$WORLD" exec "$MTASTS" check --json --state "$T/state" --no-smtp \
 jq -e 'any(.findings[]; .code == "check-policy-id-changed")' \
     "$T/state.json" >/dev/null
 ok $? "--state: a new id is noted"
+# A state directory that cannot be used is said on stderr, with the path
+# and the reason, and check exits 2 rather than forget ids in silence: a
+# path under a regular file fails before any domain is checked; in /proc,
+# a directory where no file can be made, the write fails.
+: >"$T/afile"
+bash "$WORLD" exec "$MTASTS" check --json --state "$T/afile/state" --no-smtp \
+    --resolver "$WORLD_RESOLVER" --trust-anchor "$WORLD_TA" \
+    --ca-file "$WORLD_CA" example.test >/dev/null 2>"$T/state.err"
+st=$?
+[ "$st" -eq 2 ] &&
+    grep -qF "state $T/afile/state: Not a directory" "$T/state.err"
+ok $? "--state under a regular file: said on stderr, exit 2 (exit $st)"
+bash "$WORLD" exec "$MTASTS" check --json --state /proc --no-smtp \
+    --resolver "$WORLD_RESOLVER" --trust-anchor "$WORLD_TA" \
+    --ca-file "$WORLD_CA" example.test >"$T/state.json" 2>"$T/state.err"
+st=$?
+[ "$st" -eq 2 ] &&
+    grep -qF "state /proc/example.test.state.tmp: cannot write: " \
+        "$T/state.err" &&
+    jq -e '.domain == "example.test"' "$T/state.json" >/dev/null
+ok $? "--state in a directory that takes no file: said, exit 2 (exit $st)"
+[ "$st" -eq 2 ] || sed 's/^/# stderr: /' "$T/state.err"
+
+# The caps on MX hosts and addresses choose by preference, name and
+# address, never by the order of the DNS answer, which the resolver
+# shuffles: three runs over the capped scenarios find the same.
+for i in 1 2 3; do
+	bash "$WORLD" exec "$MTASTS" check --json \
+	    --resolver "$WORLD_RESOLVER" --trust-anchor "$WORLD_TA" \
+	    --ca-file "$WORLD_CA" --timeout 5000 \
+	    chk-many-mx.test chk-many-mx-cover.test chk-five-addr.test |
+	    jq -c '{domain, verdict,
+	        f: ([.findings[] | [.code, .detail, .count]] | sort)}' |
+	    sort >"$T/stable.$i"
+done
+[ "$(wc -l <"$T/stable.1")" -eq 3 ] && cmp -s "$T/stable.1" "$T/stable.2" &&
+    cmp -s "$T/stable.1" "$T/stable.3"
+ok $? "capped MX hosts and addresses: the same findings in three runs"
+
+# chk-flood.test: 10,000 stale patterns are one finding with a count, in
+# JSON and in text, and the error is listed among them.
+jq -e -s '.[] | select(.domain == "chk-flood.test") |
+    .dropped == 0 and (.findings | length) < 20 and
+    any(.findings[]; .code == "check-policy-pattern-stale" and
+        .count == 10000)' "$T/out.json" >/dev/null
+ok $? "chk-flood.test: the stale patterns fold into one, \"count\": 10000"
+bash "$WORLD" exec "$MTASTS" check --brief --resolver "$WORLD_RESOLVER" \
+    --trust-anchor "$WORLD_TA" --ca-file "$WORLD_CA" --timeout 5000 \
+    chk-flood.test >"$T/flood" 2>&1
+grep -qF "[check-policy-pattern-stale] (and 9999 more like it)" "$T/flood" &&
+    grep -qF "[check-smtp-connect]" "$T/flood" &&
+    [ "$(wc -l <"$T/flood")" -lt 20 ]
+ok $? "chk-flood.test: text says \"(and 9999 more like it)\" and the error"
 # mtasts tlsa check: which records match, per address.
 tc() { bash "$WORLD" exec "$MTASTS" tlsa check --resolver "$WORLD_RESOLVER" \
     --trust-anchor "$WORLD_TA" --ca-file "$WORLD_CA" --timeout 5000 "$@"; }

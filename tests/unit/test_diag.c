@@ -94,40 +94,101 @@ test_table(void)
 	       "DIAG T10: find, at and severity agree on a row");
 }
 
+/* Row k (from 0) of the table among those of severity sev, or NULL. */
+static const struct mts_diag_rule *
+rule_of(enum mts_severity sev, size_t k)
+{
+	const struct mts_diag_rule *r;
+	size_t i;
+
+	for (i = 0; (r = mts_diag_rule_at(i)) != NULL; i++)
+		if (r->severity == sev && k-- == 0)
+			return r;
+	return NULL;
+}
+
+/*
+ * Adds `codes` codes of severity sev (from the k0-th of the table) with
+ * `msgs` different messages each: codes * msgs findings that no rule
+ * folds into fewer than codes * min(msgs, MTS_DIAG_FOLD) entries.
+ */
+static void
+add_distinct(struct mts_diag *d, enum mts_severity sev, size_t k0, size_t codes,
+             size_t msgs)
+{
+	size_t c, m;
+
+	for (c = 0; c < codes; c++)
+		for (m = 0; m < msgs; m++)
+			mts_diag_add_code(d, rule_of(sev, k0 + c)->code,
+			                  (unsigned)(c * msgs + m + 1),
+			                  "%s %zu", mts_severity_name(sev),
+			                  c * msgs + m);
+}
+
+/* Entries of code `code`, and the sum of their counts. */
+static size_t
+held(const struct mts_diag *d, const char *code, size_t *sum)
+{
+	size_t i, n = 0;
+
+	*sum = 0;
+	for (i = 0; i < d->count; i++)
+		if (tap_streq(d->items[i].code, code)) {
+			n++;
+			*sum += d->items[i].count;
+		}
+	return n;
+}
+
+/* Every finding is held, folded or dropped: the counts add up. */
+static bool
+sums_up(const struct mts_diag *d)
+{
+	size_t i, held_n = 0, total = 0;
+
+	for (i = 0; i < d->count; i++)
+		held_n += d->items[i].count;
+	for (i = MTS_SEV_OK; i <= MTS_SEV_ERROR; i++)
+		total += mts_diag_count(d, (enum mts_severity)i);
+	return held_n + d->dropped == total;
+}
+
 static void
 test_bounded(void)
 {
 	struct mts_diag d;
-	size_t i, total = MTS_DIAG_MAX + 50;
+	size_t i;
 	bool lines = true;
 
 	mts_diag_init(&d);
 	tap_ok(d.count == 0 && d.items == NULL && d.dropped == 0,
 	       "DIAG T11: init gives an empty list");
-	for (i = 0; i < total; i++)
-		mts_diag_add(&d,
-		             i % 2 == 0 ? MTS_D_TLSA_SYNTAX :
-		                          MTS_D_TLSA_UNUSUAL_PARAMS,
-		             (unsigned)i + 1, "finding %zu", i);
+	/* 150 findings that fold into nothing: 15 codes, 10 messages each. */
+	add_distinct(&d, MTS_SEV_WARNING, 0, 15, MTS_DIAG_FOLD);
 	tap_ok(d.count == MTS_DIAG_MAX, "DIAG T12: count stops at %d (%zu)",
 	       MTS_DIAG_MAX, d.count);
 	tap_ok(d.cap <= MTS_DIAG_MAX, "DIAG T13: capacity stays bounded");
 	tap_ok(d.dropped == 50, "DIAG T14: 50 findings dropped (%zu)",
 	       d.dropped);
-	tap_ok(mts_diag_count(&d, MTS_SEV_ERROR) == total / 2 &&
-	           mts_diag_count(&d, MTS_SEV_INFO) == total / 2 &&
-	           mts_diag_count(&d, MTS_SEV_WARNING) == 0 &&
+	tap_ok(mts_diag_count(&d, MTS_SEV_WARNING) == 150 &&
+	           mts_diag_count(&d, MTS_SEV_ERROR) == 0 &&
+	           mts_diag_count(&d, MTS_SEV_INFO) == 0 &&
 	           mts_diag_count(&d, MTS_SEV_OK) == 0,
 	       "DIAG T15: by-severity counts include the dropped findings");
 	for (i = 0; i < d.count; i++)
-		if (d.items[i].line != i + 1)
+		if (d.items[i].line != i + 1 || d.items[i].count != 1)
 			lines = false;
 	tap_ok(lines, "DIAG T16: stored findings keep their order and lines");
+	mts_diag_reset(&d);
+	mts_diag_add(&d, MTS_D_TLSA_SYNTAX, 4, "finding %d", 0);
 	tap_ok(tap_streq(d.items[0].code, "tlsa-syntax") &&
 	           d.items[0].severity == MTS_SEV_ERROR &&
 	           tap_streq(d.items[0].message, "finding 0") &&
+	           d.items[0].line == 4 && d.items[0].count == 1 &&
 	           d.items[0].advice != NULL && d.items[0].advice[0] != '\0',
-	       "DIAG T17: a finding carries code, severity, message, advice");
+	       "DIAG T17: a finding carries code, severity, message, advice, "
+	       "a count of 1");
 	tap_ok(mts_diag_count(&d, (enum mts_severity)7) == 0 &&
 	           mts_diag_count(NULL, MTS_SEV_ERROR) == 0,
 	       "DIAG T18: count of a bad severity or NULL diag is 0");
@@ -141,7 +202,150 @@ test_bounded(void)
 	mts_diag_reset(&d);
 	mts_diag_reset(NULL);
 	mts_diag_add(NULL, MTS_D_TLSA_SYNTAX, 1, "ignored %d", 1);
-	tap_ok(true, "DIAG T21: NULL diag is a no-op for add and reset");
+	mts_diag_merge(NULL, &d);
+	mts_diag_merge(&d, NULL);
+	tap_ok(mts_diag_add_code(NULL, "tlsa-syntax", 1, "x") == 0 &&
+	           d.count == 0 && d.dropped == 0,
+	       "DIAG T21: NULL diag is a no-op for add, merge and reset");
+}
+
+/*
+ * Issue 9: a policy of 10,000 "mx:a" lines made 10,099 warnings, kept
+ * the first 100 findings and lost the error that came after them.
+ * Repeated findings fold into one with a count; past MTS_DIAG_FOLD
+ * findings of one code with different messages, into the last of them;
+ * a full list gives up a lower-severity finding for an error.
+ */
+static void
+test_fold(void)
+{
+	const char *stale = "check-policy-pattern-stale";
+	const char *conn = "check-smtp-connect";
+	struct mts_diag d;
+	size_t i, n, sum;
+	bool ok;
+
+	mts_diag_init(&d);
+	for (i = 0; i < 10000; i++)
+		mts_diag_add_code(&d, stale, 0, "mx: a");
+	tap_ok(d.count == 1 && d.items[0].count == 10000 && d.dropped == 0 &&
+	           mts_diag_count(&d, MTS_SEV_WARNING) == 10000,
+	       "DIAG-FOLD T1: 10,000 equal findings are one, count 10000 "
+	       "(%zu entries)",
+	       d.count);
+	mts_diag_add_code(&d, conn, 0, "mx1 [192.0.2.1]: refused");
+	tap_ok(d.count == 2 && tap_streq(d.items[1].code, conn) &&
+	           mts_diag_count(&d, MTS_SEV_ERROR) == 1,
+	       "DIAG-FOLD T2: the error after them is listed");
+	mts_diag_reset(&d);
+
+	for (i = 0; i < 25; i++)
+		mts_diag_add_code(&d, stale, 0, "mx: a%zu", i);
+	n = held(&d, stale, &sum);
+	tap_ok(n == MTS_DIAG_FOLD && sum == 25 &&
+	           d.items[MTS_DIAG_FOLD - 1].count == 25 - MTS_DIAG_FOLD + 1 &&
+	           tap_streq(d.items[MTS_DIAG_FOLD - 1].message, "mx: a9"),
+	       "DIAG-FOLD T3: 25 different messages of a code: %d entries, "
+	       "the last standing for 16 (%zu, %zu)",
+	       MTS_DIAG_FOLD, n, sum);
+	mts_diag_add_code(&d, stale, 0, "mx: a3");
+	tap_ok(d.items[3].count == 2 && d.count == MTS_DIAG_FOLD,
+	       "DIAG-FOLD T4: a repeated message folds into its own entry");
+	mts_diag_reset(&d);
+	/* lint: the same message on another line is another finding */
+	mts_diag_add(&d, MTS_D_TLSA_FULL_MATCH, 3, "same");
+	mts_diag_add(&d, MTS_D_TLSA_FULL_MATCH, 4, "same");
+	mts_diag_add(&d, MTS_D_TLSA_FULL_MATCH, 3, "same");
+	tap_ok(d.count == 2 && d.items[0].count == 2 && d.items[1].line == 4,
+	       "DIAG-FOLD T4a: equal messages fold only on the same line");
+	mts_diag_reset(&d);
+
+	/* Full of warnings: an error of a new code takes a warning's place. */
+	add_distinct(&d, MTS_SEV_WARNING, 0, 10, MTS_DIAG_FOLD);
+	add_distinct(&d, MTS_SEV_INFO, 0, 1, 5);
+	tap_ok(d.count == MTS_DIAG_MAX && d.dropped == 5,
+	       "DIAG-FOLD T5: a full list of warnings drops infos (%zu, %zu)",
+	       d.count, d.dropped);
+	mts_diag_add_code(&d, conn, 0, "mx1 [192.0.2.1]: refused");
+	n = held(&d, conn, &sum);
+	tap_ok(d.count == MTS_DIAG_MAX && n == 1 &&
+	           tap_streq(d.items[MTS_DIAG_MAX - 1].code, conn) &&
+	           d.dropped == 6 && mts_diag_count(&d, MTS_SEV_ERROR) == 1,
+	       "DIAG-FOLD T6: an error pushes out a warning, never the "
+	       "reverse (dropped %zu)",
+	       d.dropped);
+	ok = tap_streq(d.items[MTS_DIAG_MAX - 2].message, "warning 98") &&
+	    d.items[0].line == 1;
+	tap_ok(ok, "DIAG-FOLD T7: the last warning went, the order stays");
+	for (i = 0; i < 200; i++)
+		mts_diag_add_code(&d, "check-dns-failed", 0, "q%zu", i);
+	n = held(&d, "check-dns-failed", &sum);
+	tap_ok(n == MTS_DIAG_FOLD && sum == 200 && d.count == MTS_DIAG_MAX &&
+	           mts_diag_count(&d, MTS_SEV_WARNING) == 100 &&
+	           mts_diag_count(&d, MTS_SEV_ERROR) == 201,
+	       "DIAG-FOLD T8: 200 errors of a new code take %d places and "
+	       "fold the rest (%zu, %zu)",
+	       MTS_DIAG_FOLD, n, sum);
+	mts_diag_reset(&d);
+
+	/* Full of errors: a warning is dropped, and said. */
+	add_distinct(&d, MTS_SEV_ERROR, 0, 10, MTS_DIAG_FOLD);
+	mts_diag_add_code(&d, stale, 0, "mx: a");
+	tap_ok(d.count == MTS_DIAG_MAX && held(&d, stale, &sum) == 0 &&
+	           d.dropped == 1 && mts_diag_count(&d, MTS_SEV_WARNING) == 1,
+	       "DIAG-FOLD T9: a warning never pushes out an error; it is "
+	       "counted as dropped");
+	mts_diag_add_code(&d, rule_of(MTS_SEV_ERROR, 3)->code, 0, "new");
+	tap_ok(d.count == MTS_DIAG_MAX && d.dropped == 1 &&
+	           d.items[4 * MTS_DIAG_FOLD - 1].count == 2,
+	       "DIAG-FOLD T10: a full list folds a finding of a code it "
+	       "holds");
+	tap_ok(sums_up(&d),
+	       "DIAG-FOLD T11: held, folded and dropped "
+	       "findings add up to the counts");
+	mts_diag_reset(&d);
+}
+
+/* mts_diag_merge(): what a parser found, into a program's list. */
+static void
+test_merge(void)
+{
+	struct mts_diag lint, d;
+	size_t i, sum;
+
+	mts_diag_init(&lint);
+	mts_diag_init(&d);
+	for (i = 0; i < 10000; i++)
+		mts_diag_add(&lint, MTS_D_TLSA_FULL_MATCH, 7, "same");
+	mts_diag_add(&lint, MTS_D_TLSA_SYNTAX, 0, "bad");
+	mts_diag_add_code(&d, "check-policy-ok", 0, "policy");
+	mts_diag_merge(&d, &lint);
+	tap_ok(d.count == 3 && held(&d, "tlsa-full-match", &sum) == 1 &&
+	           sum == 10000 && d.items[1].line == 7 &&
+	           mts_diag_count(&d, MTS_SEV_WARNING) == 10000 &&
+	           mts_diag_count(&d, MTS_SEV_ERROR) == 1 &&
+	           mts_diag_count(&d, MTS_SEV_OK) == 1 && d.dropped == 0,
+	       "DIAG-MERGE T1: folded findings keep their count and line");
+	mts_diag_reset(&lint);
+	mts_diag_reset(&d);
+
+	/* lint: full of errors, one warning dropped */
+	add_distinct(&lint, MTS_SEV_ERROR, 0, 10, MTS_DIAG_FOLD);
+	mts_diag_add(&lint, MTS_D_TLSA_FULL_MATCH, 1, "dropped");
+	mts_diag_add_code(&d, "check-policy-ok", 0, "policy");
+	mts_diag_merge(&d, &lint);
+	tap_ok(lint.dropped == 1 && d.count == MTS_DIAG_MAX &&
+	           mts_diag_count(&d, MTS_SEV_WARNING) == 1 &&
+	           mts_diag_count(&d, MTS_SEV_ERROR) == 100 &&
+	           mts_diag_count(&d, MTS_SEV_OK) == 1 && d.dropped == 2,
+	       "DIAG-MERGE T2: counts add up, the dropped ones too (dropped "
+	       "%zu)",
+	       d.dropped);
+	tap_ok(!tap_streq(d.items[0].code, "check-policy-ok"),
+	       "DIAG-MERGE T3: the pass made way for an error");
+	tap_ok(sums_up(&d), "DIAG-MERGE T4: the counts add up after a merge");
+	mts_diag_reset(&lint);
+	mts_diag_reset(&d);
 }
 
 static void
@@ -258,6 +462,8 @@ main(void)
 {
 	test_table();
 	test_bounded();
+	test_fold();
+	test_merge();
 	test_message();
 	test_sort();
 	test_names();
