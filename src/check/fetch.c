@@ -40,6 +40,7 @@
 
 #include "fetch.h"
 #include "http_response.h"
+#include "text.h"
 
 #include "internal.h"
 
@@ -102,22 +103,6 @@ static void drive(struct fetch *f);
 static void on_io(evutil_socket_t fd, short what, void *arg);
 
 /* ---- small helpers ---- */
-
-/* Copies s[0..n) into dst as text: control octets become '?'. */
-static void
-copy_text(char *dst, size_t size, const char *s, size_t n)
-{
-	size_t i;
-
-	if (n >= size)
-		n = size - 1;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		dst[i] = c < 0x20 || c == 0x7F ? '?' : (char)c;
-	}
-	dst[n] = '\0';
-}
 
 /* Ends the exchange with a failure; the first one wins. */
 static void MTS_PRINTF(3, 4)
@@ -196,12 +181,16 @@ epoch_of(const ASN1_TIME *t)
 	    tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }
 
-/* The leaf's DNS-IDs (subjectAltName dNSName), comma separated. */
+/*
+ * The leaf's DNS-IDs (subjectAltName dNSName), comma separated, each
+ * escaped (text.h): a certificate may hold any octets.
+ */
 static void
 dns_ids(X509 *leaf, char *out, size_t size)
 {
 	GENERAL_NAMES *names;
 	const GENERAL_NAME *gn;
+	const char *name;
 	size_t len = 0, n;
 	int i;
 
@@ -211,8 +200,9 @@ dns_ids(X509 *leaf, char *out, size_t size)
 		gn = sk_GENERAL_NAME_value(names, i);
 		if (gn->type != GEN_DNS)
 			continue;
+		name = (const char *)ASN1_STRING_get0_data(gn->d.dNSName);
 		n = (size_t)ASN1_STRING_length(gn->d.dNSName);
-		if (len + (len > 0) + n + 1 > size) {
+		if (len + (len > 0) + text_escaped_len(name, n) + 1 > size) {
 			/* No room: say the list goes on. */
 			snprintf(out + len, size - len, "%s",
 			         len > 0 ? ",..." : "...");
@@ -220,10 +210,7 @@ dns_ids(X509 *leaf, char *out, size_t size)
 		}
 		if (len > 0)
 			out[len++] = ',';
-		copy_text(out + len, size - len,
-		          (const char *)ASN1_STRING_get0_data(gn->d.dNSName),
-		          n);
-		len += n;
+		len += text_escape(out + len, size - len, name, n);
 	}
 	GENERAL_NAMES_free(names);
 }
@@ -401,9 +388,10 @@ head_done(struct fetch *f)
 	         h->content_type);
 	snprintf(r->charset, sizeof(r->charset), "%s", h->charset);
 	r->chunked = h->chunked;
+	/* Any octets the server chose, escaped (text.h). */
 	if (h->location != NULL)
-		copy_text(r->location, sizeof(r->location), h->location,
-		          h->location_len);
+		text_escape(r->location, sizeof(r->location), h->location,
+		            h->location_len);
 	switch (http_body_init(&f->body, h, f->max_body)) {
 	case HTTP_BODY_DONE:
 		complete(f);

@@ -53,6 +53,7 @@
 
 #include "probe.h"
 #include "smtp_reply.h"
+#include "text.h"
 
 #include "internal.h"
 
@@ -146,24 +147,6 @@ step_stage(enum step step)
 	return PROBE_TLS;
 }
 
-/*
- * Copies len octets of server text into dst (size > 0), octets outside
- * printable US-ASCII as '?', so that results are safe to print.
- * Returns the octets written, the NUL not counted.
- */
-static size_t
-copy_text(char *dst, size_t size, const char *src, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len && i + 1 < size; i++) {
-		unsigned char c = (unsigned char)src[i];
-		dst[i] = c >= 0x20 && c < 0x7F ? (char)c : '?';
-	}
-	dst[i] = '\0';
-	return i;
-}
-
 /* "454 4.7.0 TLS not available": the code and the lines, joined. */
 static void
 reply_text(const struct smtp_reply *r, char *buf, size_t size)
@@ -177,7 +160,7 @@ reply_text(const struct smtp_reply *r, char *buf, size_t size)
 	for (i = 0; i < r->nlines && off + 1 < size; i++) {
 		line = smtp_reply_line(r, i);
 		buf[off++] = ' ';
-		off += copy_text(buf + off, size - off, line, strlen(line));
+		off += text_escape(buf + off, size - off, line, strlen(line));
 	}
 	buf[off] = '\0';
 }
@@ -486,12 +469,13 @@ leaf_expiry(struct probe_result *res, X509 *leaf)
 	ASN1_TIME_free(epoch);
 }
 
-/* The leaf's DNS-IDs, comma separated, as many as fit. */
+/* The leaf's DNS-IDs, comma separated, escaped, as many as fit whole. */
 static void
 leaf_names(struct probe_result *res, X509 *leaf)
 {
 	GENERAL_NAMES *names;
 	const GENERAL_NAME *gn;
+	const char *name;
 	size_t off = 0, len;
 	int i;
 
@@ -502,16 +486,15 @@ leaf_names(struct probe_result *res, X509 *leaf)
 		gn = sk_GENERAL_NAME_value(names, i);
 		if (gn->type != GEN_DNS)
 			continue;
+		name = (const char *)ASN1_STRING_get0_data(gn->d.dNSName);
 		len = (size_t)ASN1_STRING_length(gn->d.dNSName);
-		if (off + (off > 0) + len + 1 > sizeof(res->subject_names))
+		if (off + (off > 0) + text_escaped_len(name, len) + 1 >
+		    sizeof(res->subject_names))
 			break; /* whole names only */
 		if (off > 0)
 			res->subject_names[off++] = ',';
-		off += copy_text(res->subject_names + off,
-		                 sizeof(res->subject_names) - off,
-		                 (const char *)ASN1_STRING_get0_data(
-				     gn->d.dNSName),
-		                 len);
+		off += text_escape(res->subject_names + off,
+		                   sizeof(res->subject_names) - off, name, len);
 	}
 	GENERAL_NAMES_free(names);
 }
@@ -630,8 +613,8 @@ got_banner(struct probe *p)
 	/* The name a 554 carries may be an enhanced code or the client's:
 	   only a 220 names the server (RFC 5321 §4.2, "Greeting"). */
 	if (r->code == 220 && (host = smtp_reply_banner_host(r, &len)) != NULL)
-		copy_text(res->banner_host, sizeof(res->banner_host), host,
-		          len);
+		text_escape(res->banner_host, sizeof(res->banner_host), host,
+		            len);
 	if (r->code != 220) {
 		refused(p, PROBE_BANNER);
 		return;

@@ -7,7 +7,9 @@
 #
 #   - in the local internet of tests/world: the healthy sites of
 #     `mtasts serve`, the broken ones of the reference nginx (bad
-#     certificates, 404, text/html, a redirect), IPv4 and IPv6;
+#     certificates, 404, text/html, a redirect, one to a Location of
+#     octets that are no UTF-8, through `mtasts check` too), IPv4 and
+#     IPv6;
 #   - against tests/e2e/quirk_server.c on 127.0.0.1 (outside the world,
 #     with a CA made here): TLS versions, wildcard and DNS-ID rules,
 #     body caps for every framing, stalls, truncations, odd heads.
@@ -300,6 +302,39 @@ ok $? "STS-FETCH-7 T2: one request to the redirecting site, none to the Location
 [ "$after_main" -eq "$before_main" ] ||
     echo "#   mtasts access log: $before_main -> $after_main lines," \
         "nginx: $before_ref -> $after_ref"
+
+# A hostile Location (0xFF 0xFE): escaped where it is read, so that it
+# reaches JSON (RFC 8259 §8.1) and terminals as text (issue 9).
+wprobe http-redirect-8bit.test "$REF"
+expect "a Location of octets that are no UTF-8: recorded escaped" \
+    stage=done status=301 'location=https://mta-sts.example.test/\xFF\xFE'
+if [ -n "${MTASTS:-}" ]; then
+	mcheck() {
+		bash "$WORLD" exec "$MTASTS" check --no-smtp \
+		    --resolver "$WORLD_RESOLVER" --trust-anchor "$WORLD_TA" \
+		    --ca-file "$WORLD_CA" "$@" http-redirect-8bit.test \
+		    2>"$SCRATCH/check.err"
+	}
+	mcheck --json >"$SCRATCH/check.json"
+	RC=$?
+	[ "$RC" -eq 1 ] && [ ! -s "$SCRATCH/check.err" ] &&
+	    jq -e '(.findings | map(select(.code == "check-fetch-redirect" and
+	        (.detail | endswith("301 to https://mta-sts.example.test/\\xFF\\xFE"))))
+	        | length) == 1' "$SCRATCH/check.json" >/dev/null &&
+	    jq -e '.errors == (.findings | map(select(.severity == "error"))
+	        | length)' "$SCRATCH/check.json" >/dev/null
+	ok $? "check --json: the redirect is reported, escaped, and counted once (exit $RC)"
+	[ "$RC" -eq 1 ] || sed 's/^/#   /' "$SCRATCH/check.json" "$SCRATCH/check.err"
+	mcheck >"$SCRATCH/check.txt"
+	RC=$?
+	iconv -f UTF-8 -t UTF-8 "$SCRATCH/check.txt" >/dev/null 2>&1 &&
+	    ! LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$SCRATCH/check.txt" &&
+	    grep -qF '301 to https://mta-sts.example.test/\xFF\xFE' \
+	    "$SCRATCH/check.txt"
+	ok $? "check (text): valid UTF-8, no control characters, the octets escaped (exit $RC)"
+else
+	echo "# MTASTS not set: mtasts check not run on the hostile redirect"
+fi
 
 wprobe --repeat 2 example.test "$MAIN"
 sleep 1.2
