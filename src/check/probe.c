@@ -98,6 +98,10 @@ struct probe {
 	char in[IN_SIZE];
 	size_t in_len;
 	struct smtp_reply reply;
+	/* The current step: when it began, the octets read in it (before
+	   TLS), to tell a server that trickles from a silent one. */
+	struct timeval step_start;
+	size_t step_in;
 };
 
 static void drive(struct probe *p);
@@ -126,7 +130,12 @@ step_what(enum step step)
 	return "after QUIT";
 }
 
-/* The stage a failure of the connection during `step` is reported as. */
+/*
+ * The stage a failure of the connection during `step` is reported as.
+ * A reset or a close after the greeting is no refusal (RFC 5321 §3.8:
+ * a server refuses in words, with a reply): the host was lost, as an
+ * unreachable one is, whatever the command it was answering.
+ */
 static enum probe_stage
 step_stage(enum step step)
 {
@@ -136,9 +145,8 @@ step_stage(enum step step)
 	case ST_BANNER:
 		return PROBE_BANNER;
 	case ST_EHLO:
-		return PROBE_EHLO;
 	case ST_STARTTLS:
-		return PROBE_STARTTLS_REFUSED;
+		return PROBE_CONNECT;
 	case ST_HANDSHAKE:
 	case ST_QUIT:
 	case ST_DONE:
@@ -163,6 +171,15 @@ reply_text(const struct smtp_reply *r, char *buf, size_t size)
 		off += text_escape(buf + off, size - off, line, strlen(line));
 	}
 	buf[off] = '\0';
+}
+
+/* The next step begins: its clock and its count of octets. */
+static void
+begin_step(struct probe *p, enum step step)
+{
+	p->step = step;
+	p->step_in = 0;
+	event_base_gettimeofday_cached(p->base, &p->step_start);
 }
 
 /* ---- the end: delivering the result ---- */
@@ -238,7 +255,7 @@ start_quit(struct probe *p)
 	p->out_off = 0;
 	p->in_len = 0;
 	smtp_reply_init(&p->reply);
-	p->step = ST_QUIT;
+	begin_step(p, ST_QUIT);
 }
 
 /*
@@ -271,6 +288,42 @@ refused(struct probe *p, enum probe_stage stage)
 
 /* ---- waiting ---- */
 
+/* The octets the server sent in the current step, TLS records included. */
+static size_t
+step_octets(const struct probe *p)
+{
+	BIO *rbio;
+
+	if (p->step == ST_HANDSHAKE && p->ssl != NULL &&
+	    (rbio = SSL_get_rbio(p->ssl)) != NULL)
+		return (size_t)BIO_number_read(rbio);
+	return p->step_in;
+}
+
+/*
+ * The deadline passed: a server that said nothing in this step is
+ * stalled; one that kept sending, too slowly to finish, is said to be
+ * so (it passes any idle timeout of a sender, not a total one).
+ */
+static void
+timed_out(struct probe *p, const struct timeval *now)
+{
+	struct timeval took;
+	size_t n = step_octets(p);
+
+	if (n == 0) {
+		fail(p, PROBE_TIMEOUT, false, "no progress within %u ms (%s)",
+		     p->timeout_ms, step_what(p->step));
+		return;
+	}
+	timersub(now, &p->step_start, &took);
+	fail(p, PROBE_TIMEOUT, false,
+	     "the MX host sent %zu octet%s in %lld.%03ld s, too slowly to "
+	     "finish before the timeout of %u ms (%s)",
+	     n, n == 1 ? "" : "s", (long long)took.tv_sec,
+	     (long)took.tv_usec / 1000, p->timeout_ms, step_what(p->step));
+}
+
 static void
 on_event(evutil_socket_t fd, short what, void *arg)
 {
@@ -285,9 +338,7 @@ on_event(evutil_socket_t fd, short what, void *arg)
 		if (p->step == ST_QUIT)
 			deliver(p);
 		else
-			fail(p, PROBE_TIMEOUT, false,
-			     "no progress within %u ms (%s)", p->timeout_ms,
-			     step_what(p->step));
+			timed_out(p, &now);
 		return;
 	}
 	drive(p);
@@ -350,6 +401,7 @@ io_read(struct probe *p)
 	}
 	if ((n = recv(p->fd, p->in + p->in_len, room, 0)) > 0) {
 		p->in_len += (size_t)n;
+		p->step_in += (size_t)n;
 		return SSL_ERROR_NONE;
 	}
 	if (n == 0)
@@ -376,6 +428,56 @@ io_error(int e, char *buf, size_t size)
 	return "the server closed the connection";
 }
 
+/* When in the SMTP dialogue the connection went, for messages. */
+static const char *
+lost_when(const struct probe *p)
+{
+	switch (p->step) {
+	case ST_BANNER:
+		return p->step_in == 0 ? "before its greeting" :
+					 "in the middle of its greeting";
+	case ST_EHLO:
+		return p->step_in == 0 ?
+		    "after its greeting, in answer to EHLO" :
+		    "in the middle of its reply to EHLO";
+	case ST_STARTTLS:
+		return p->step_in == 0 ?
+		    "in answer to STARTTLS" :
+		    "in the middle of its reply to STARTTLS";
+	case ST_CONNECT:
+	case ST_HANDSHAKE:
+	case ST_QUIT:
+	case ST_DONE:
+		break;
+	}
+	return "";
+}
+
+/*
+ * The connection failed in the SMTP dialogue (before TLS): said as what
+ * happened, a reset, a close or another error, and when.  errno is
+ * still that of the failed call.
+ */
+static void
+lost(struct probe *p, int e)
+{
+	int saved = errno;
+
+	if (e == SSL_ERROR_SYSCALL && saved == ECONNRESET)
+		fail(p, step_stage(p->step), false,
+		     "the connection was reset by the MX host %s",
+		     lost_when(p));
+	else if (e == SSL_ERROR_ZERO_RETURN ||
+	         (e == SSL_ERROR_SYSCALL && (saved == 0 || saved == EPIPE)))
+		fail(p, step_stage(p->step), false,
+		     "the MX host closed the connection %s", lost_when(p));
+	else
+		fail(p, step_stage(p->step), false, "%s: %s",
+		     step_what(p->step),
+		     e == SSL_ERROR_SYSCALL ? strerror(saved) :
+		                              "unexpected I/O error");
+}
+
 /*
  * After an I/O call: true to go on, false to wait for the socket.  A
  * failure ends the probe at the stage of the current step; during the
@@ -398,9 +500,11 @@ after_io(struct probe *p, int e)
 	}
 	if (p->step == ST_QUIT)
 		deliver(p);
+	else if (p->step == ST_HANDSHAKE)
+		fail(p, PROBE_TLS, false, "%s: %s", step_what(p->step),
+		     io_error(e, buf, sizeof(buf)));
 	else
-		fail(p, step_stage(p->step), false, "%s: %s",
-		     step_what(p->step), io_error(e, buf, sizeof(buf)));
+		lost(p, e);
 	return true;
 }
 
@@ -595,7 +699,7 @@ send_command(struct probe *p, enum step next, const char *line)
 
 	p->out_len = n > 0 && (size_t)n < sizeof(p->out) ? (size_t)n : 0;
 	p->out_off = 0;
-	p->step = next;
+	begin_step(p, next);
 	smtp_reply_init(&p->reply);
 }
 
@@ -663,7 +767,7 @@ got_starttls(struct probe *p)
 	}
 	SSL_set_connect_state(p->ssl);
 	p->tls = true;
-	p->step = ST_HANDSHAKE;
+	begin_step(p, ST_HANDSHAKE);
 }
 
 static void
@@ -735,7 +839,7 @@ step_connect(struct probe *p)
 		fail(p, PROBE_CONNECT, false, "connect: %s", strerror(err));
 		return true;
 	}
-	p->step = ST_BANNER;
+	begin_step(p, ST_BANNER);
 	smtp_reply_init(&p->reply);
 	return true;
 }
@@ -961,6 +1065,7 @@ probe_new(struct event_base *base, SSL_CTX *ctx, const char *mx_host,
 	span.tv_sec = p->timeout_ms / 1000;
 	span.tv_usec = (p->timeout_ms % 1000) * 1000;
 	timeradd(&now, &span, &p->deadline);
+	p->step_start = now;
 	snprintf(p->helo, sizeof(p->helo), "%s", helo);
 	if ((p->res = calloc(1, sizeof(*p->res))) == NULL ||
 	    (p->ev = event_new(base, -1, 0, on_event, p)) == NULL ||
