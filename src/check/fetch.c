@@ -101,6 +101,7 @@ struct fetch {
 
 static void drive(struct fetch *f);
 static void on_io(evutil_socket_t fd, short what, void *arg);
+static const char *state_doing(enum state s);
 
 /* ---- small helpers ---- */
 
@@ -142,13 +143,20 @@ tls_fail(struct fetch *f, enum fetch_stage stage, int e, int saved_errno,
 	ERR_clear_error();
 }
 
-/* Waits for the socket; the deadline is the timer's. */
+/*
+ * Waits for the socket; the deadline is the timer's.  When libevent
+ * cannot (out of memory), the fetch ends with that said: a wait never
+ * armed would leave the callback to the timer, or to nothing.
+ */
 static void
 wait_io(struct fetch *f, short what)
 {
 	event_del(f->io);
-	event_assign(f->io, f->base, f->fd, what, on_io, f);
-	event_add(f->io, NULL);
+	if (event_assign(f->io, f->base, f->fd, what, on_io, f) != 0 ||
+	    event_add(f->io, NULL) != 0)
+		fail(f, FETCH_CONNECT,
+		     "internal error: cannot wait for the socket (%s)",
+		     state_doing(f->state));
 }
 
 /* ---- the certificate, judged as a sender judges it (§3.3) ---- */
@@ -888,18 +896,22 @@ fetch_policy(struct event_base *base, struct ssl_ctx_st *ctx,
 	if (socket_address(address, f->port, &ss, &sslen, f->result->address,
 	                   sizeof(f->result->address)) != 0)
 		goto fail;
-	if (start_connect(f, (struct sockaddr *)&ss, sslen) != 0) {
-		/* The callback never runs inside fetch_policy(). */
-		if (event_base_once(base, -1, EV_TIMEOUT, on_deferred, f,
-		                    &zero) != 0)
-			goto fail;
-		return 0;
-	}
 	tv.tv_sec = f->timeout_ms / 1000;
 	tv.tv_usec = (f->timeout_ms % 1000) * 1000;
-	if (evtimer_add(f->timer, &tv) != 0)
+	if (start_connect(f, (struct sockaddr *)&ss, sslen) == 0 &&
+	    evtimer_add(f->timer, &tv) != 0)
+		fail(f, FETCH_CONNECT,
+		     "internal error: cannot start the timer");
+	if (f->state != S_END)
+		wait_io(f, EV_WRITE);
+	if (f->state != S_END)
+		return 0;
+	/* The callback never runs inside fetch_policy(): the failure is
+	   handed over from the loop, or, when not even that can be had,
+	   the fetch was never started. */
+	event_del(f->timer);
+	if (event_base_once(base, -1, EV_TIMEOUT, on_deferred, f, &zero) != 0)
 		goto fail;
-	wait_io(f, EV_WRITE);
 	return 0;
 fail:
 	fetch_free(f);

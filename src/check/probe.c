@@ -215,14 +215,14 @@ on_done(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Closes the connection and schedules the callback.  The timer was made
- * at the start, so nothing can fail here: the callback runs exactly once.
+ * Closes the connection and schedules the callback.  The event was made
+ * at the start and event_active() cannot fail (evtimer_add() can), so
+ * the callback runs exactly once, from the loop, even when this runs
+ * inside probe_mx().
  */
 static void
 deliver(struct probe *p)
 {
-	static const struct timeval at_once = {0, 0};
-
 	p->step = ST_DONE;
 	event_del(p->ev);
 	SSL_free(p->ssl);
@@ -231,7 +231,7 @@ deliver(struct probe *p)
 		close(p->fd);
 	p->fd = -1;
 	ERR_clear_error();
-	evtimer_add(p->done_ev, &at_once);
+	event_active(p->done_ev, EV_TIMEOUT, 1);
 }
 
 /*
@@ -344,7 +344,11 @@ on_event(evutil_socket_t fd, short what, void *arg)
 	drive(p);
 }
 
-/* Waits for the socket to be readable or writable, until the deadline. */
+/*
+ * Waits for the socket to be readable or writable, until the deadline.
+ * When libevent cannot (out of memory), the probe ends with that said:
+ * a wait never armed would leave the callback never called.
+ */
 static void
 wait_for(struct probe *p, short what)
 {
@@ -355,8 +359,15 @@ wait_for(struct probe *p, short what)
 	if (left.tv_sec < 0)
 		left.tv_sec = left.tv_usec = 0;
 	event_del(p->ev);
-	event_assign(p->ev, p->base, p->fd, what, on_event, p);
-	event_add(p->ev, &left);
+	if (event_assign(p->ev, p->base, p->fd, what, on_event, p) == 0 &&
+	    event_add(p->ev, &left) == 0)
+		return;
+	if (p->step == ST_QUIT)
+		deliver(p); /* the result stands */
+	else
+		fail(p, step_stage(p->step), false,
+		     "internal error: cannot wait for the socket (%s)",
+		     step_what(p->step));
 }
 
 /* ---- I/O, in the clear or through TLS, as SSL_ERROR_* outcomes ---- */

@@ -9,7 +9,8 @@
 #     `mtasts serve`, the broken ones of the reference nginx (bad
 #     certificates, 404, text/html, a redirect, one to a Location of
 #     octets that are no UTF-8, through `mtasts check` too), IPv4 and
-#     IPv6;
+#     IPv6, every event_add() of a fetch failed in turn (where the
+#     build injects faults: wrap_event.h);
 #   - against tests/e2e/quirk_server.c on 127.0.0.1 (outside the world,
 #     with a CA made here): TLS versions, wildcard and DNS-ID rules,
 #     body caps for every framing, stalls, truncations, odd heads.
@@ -341,6 +342,33 @@ sleep 1.2
 [ "$RC" -eq 0 ] && [ "$(grep -c '^stage=done status=200 ' <<<"$OUT")" -eq 2 ] &&
     [ "$(lines "$MTASTS_LOG")" -eq "$((after_main + 2))" ]
 ok $? "STS-FETCH-8 T4: two fetches, two requests reach the server (no HTTP cache)"
+
+# Every event_add() of a fetch failed in turn (wrap_event.h): the
+# callback still comes exactly once, from the loop, with the failure
+# said.
+FAIL_EVENT_ADD=0 wprobe example.test "$MAIN"
+calls=$(printf '%s\n' "$OUT" | sed -n 's/^event_add_calls=//p')
+if [ -n "$calls" ] && [ "$calls" -gt 0 ]; then
+	bad=""
+	for i in $(seq 1 "$calls"); do
+		FAIL_EVENT_ADD=$i wprobe --timeout 3000 example.test "$MAIN"
+		st=$(field stage)
+		why=$(field why)
+		# A fast server may spare this run a wait: then no call
+		# failed, and the fetch must simply succeed.
+		n=$(printf '%s\n' "$OUT" | sed -n 's/^event_add_calls=//p')
+		if [ "$RC" -ne 0 ] || [ "$(grep -c '^stage=' <<<"$OUT")" -ne 1 ] ||
+		    { [ "${n:-0}" -ge "$i" ] && [[ $why != "internal error: "* ]]; } ||
+		    { [ "${n:-0}" -lt "$i" ] && [ "$st" != done ]; }; then
+			bad+=" call $i: exit $RC, stage=$st, why=$why;"
+		fi
+	done
+	[ -z "$bad" ]
+	ok $? "each of the $calls event_add() calls failed: one callback, from the loop, the error said"
+	[ -z "$bad" ] || echo "# $bad"
+else
+	echo "# no fault injection in this build (no ld --wrap)"
+fi
 
 wprobe nosuch.test "$REF"
 expect "STS-FETCH-10: a name the server has no site for: TLS alert" \

@@ -15,8 +15,9 @@
 # authenticates), a 554 greeting, a refused connection, a server that
 # never speaks (the deadline), bad arguments; against quirk_server on
 # 127.0.0.1 (outside the world), a reset and a close in answer to EHLO
-# and a greeting trickled too slowly; memory under valgrind when it is
-# there.  Test names cite the checklist ids of
+# and a greeting trickled too slowly; every event_add() of a probe
+# failed in turn (where the build injects faults: wrap_event.h); memory
+# under valgrind when it is there.  Test names cite the checklist ids of
 # ../shared/conformance/rfc-checklist.md.  Prints TAP; needs root
 # ("1..0 # SKIP not root" otherwise).
 #
@@ -335,6 +336,37 @@ want "a greeting trickled an octet at a time: the octets and the time said" \
     'why=the MX host sent [0-9]+ octets in 1\.[0-9]{3} s, too slowly to finish before the timeout of 1500 ms \(waiting for the greeting\)'
 [ "$MS" -ge 1400 ] && [ "$MS" -lt 4000 ]
 ok $? "... at the deadline, not at the end of the trickle (took $MS ms)"
+
+# ---- libevent failures --------------------------------------------------
+
+# Every event_add() of a probe failed in turn (wrap_event.h): the
+# callback still comes exactly once, with the failure said (or the
+# result already known, when the failed wait was the QUIT's).
+export FAIL_EVENT_ADD=0
+probe --timeout 3000 --tlsa "$RR_MX1" "$MX1" 127.0.25.1
+unset FAIL_EVENT_ADD
+calls=$(printf '%s\n' "$OUT" | sed -n 's/^event_add_calls=//p')
+if [ -n "$calls" ] && [ "$calls" -gt 0 ]; then
+	bad=""
+	for i in $(seq 1 "$calls"); do
+		export FAIL_EVENT_ADD=$i
+		probe --timeout 3000 --tlsa "$RR_MX1" "$MX1" 127.0.25.1
+		unset FAIL_EVENT_ADD
+		c=$(printf '%s\n' "$OUT" | sed -n 's/^callbacks=//p')
+		st=$(printf '%s\n' "$OUT" | sed -n 's/^stage=//p')
+		why=$(printf '%s\n' "$OUT" | sed -n 's/^why=//p')
+		if [ "$RC" -ne 0 ] || [ "$c" != 1 ] ||
+		    { [ "$st" != done ] &&
+		    [[ $why != "internal error: cannot wait for the socket"* ]]; }; then
+			bad+=" call $i: exit $RC, callbacks=$c, stage=$st, why=$why;"
+		fi
+	done
+	[ -z "$bad" ]
+	ok $? "each of the $calls event_add() calls failed: one callback, the error said"
+	[ -z "$bad" ] || note "$bad"
+else
+	note "no fault injection in this build (no ld --wrap)"
+fi
 
 probe "$MX1" not-an-address
 [ "$RC" -ne 0 ] && grep -qx 'start=failed' <<<"$OUT"
