@@ -333,6 +333,24 @@ if [ -n "${MTASTS:-}" ]; then
 	    grep -qF '301 to https://mta-sts.example.test/\xFF\xFE' \
 	    "$SCRATCH/check.txt"
 	ok $? "check (text): valid UTF-8, no control characters, the octets escaped (exit $RC)"
+	# A finding jansson cannot encode (out of memory: json_fail.c
+	# makes it so) is said on stderr and makes the exit status 2.
+	if [ -n "${JSON_FAIL:-}" ]; then
+		bash "$WORLD" exec env LD_PRELOAD="$JSON_FAIL" \
+		    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		    "$MTASTS" check --json --no-smtp \
+		    --resolver "$WORLD_RESOLVER" --trust-anchor "$WORLD_TA" \
+		    --ca-file "$WORLD_CA" http-redirect-8bit.test \
+		    >"$SCRATCH/fail.json" 2>"$SCRATCH/fail.err"
+		RC=$?
+		[ "$RC" -eq 2 ] &&
+		    grep -q 'cannot encode finding check-fetch-redirect as JSON' \
+		    "$SCRATCH/fail.err" &&
+		    jq -e '.domain == "http-redirect-8bit.test"' \
+		    "$SCRATCH/fail.json" >/dev/null
+		ok $? "check --json: a finding that cannot be encoded is said, exit 2 (exit $RC)"
+		[ "$RC" -eq 2 ] || sed 's/^/#   /' "$SCRATCH/fail.err"
+	fi
 else
 	echo "# MTASTS not set: mtasts check not run on the hostile redirect"
 fi
