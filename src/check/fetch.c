@@ -40,6 +40,7 @@
 
 #include "fetch.h"
 #include "http_response.h"
+#include "text.h"
 
 #include "internal.h"
 
@@ -100,24 +101,9 @@ struct fetch {
 
 static void drive(struct fetch *f);
 static void on_io(evutil_socket_t fd, short what, void *arg);
+static const char *state_doing(enum state s);
 
 /* ---- small helpers ---- */
-
-/* Copies s[0..n) into dst as text: control octets become '?'. */
-static void
-copy_text(char *dst, size_t size, const char *s, size_t n)
-{
-	size_t i;
-
-	if (n >= size)
-		n = size - 1;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		dst[i] = c < 0x20 || c == 0x7F ? '?' : (char)c;
-	}
-	dst[n] = '\0';
-}
 
 /* Ends the exchange with a failure; the first one wins. */
 static void MTS_PRINTF(3, 4)
@@ -157,13 +143,20 @@ tls_fail(struct fetch *f, enum fetch_stage stage, int e, int saved_errno,
 	ERR_clear_error();
 }
 
-/* Waits for the socket; the deadline is the timer's. */
+/*
+ * Waits for the socket; the deadline is the timer's.  When libevent
+ * cannot (out of memory), the fetch ends with that said: a wait never
+ * armed would leave the callback to the timer, or to nothing.
+ */
 static void
 wait_io(struct fetch *f, short what)
 {
 	event_del(f->io);
-	event_assign(f->io, f->base, f->fd, what, on_io, f);
-	event_add(f->io, NULL);
+	if (event_assign(f->io, f->base, f->fd, what, on_io, f) != 0 ||
+	    event_add(f->io, NULL) != 0)
+		fail(f, FETCH_CONNECT,
+		     "internal error: cannot wait for the socket (%s)",
+		     state_doing(f->state));
 }
 
 /* ---- the certificate, judged as a sender judges it (§3.3) ---- */
@@ -196,12 +189,16 @@ epoch_of(const ASN1_TIME *t)
 	    tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
 }
 
-/* The leaf's DNS-IDs (subjectAltName dNSName), comma separated. */
+/*
+ * The leaf's DNS-IDs (subjectAltName dNSName), comma separated, each
+ * escaped (text.h): a certificate may hold any octets.
+ */
 static void
 dns_ids(X509 *leaf, char *out, size_t size)
 {
 	GENERAL_NAMES *names;
 	const GENERAL_NAME *gn;
+	const char *name;
 	size_t len = 0, n;
 	int i;
 
@@ -211,8 +208,9 @@ dns_ids(X509 *leaf, char *out, size_t size)
 		gn = sk_GENERAL_NAME_value(names, i);
 		if (gn->type != GEN_DNS)
 			continue;
+		name = (const char *)ASN1_STRING_get0_data(gn->d.dNSName);
 		n = (size_t)ASN1_STRING_length(gn->d.dNSName);
-		if (len + (len > 0) + n + 1 > size) {
+		if (len + (len > 0) + text_escaped_len(name, n) + 1 > size) {
 			/* No room: say the list goes on. */
 			snprintf(out + len, size - len, "%s",
 			         len > 0 ? ",..." : "...");
@@ -220,10 +218,7 @@ dns_ids(X509 *leaf, char *out, size_t size)
 		}
 		if (len > 0)
 			out[len++] = ',';
-		copy_text(out + len, size - len,
-		          (const char *)ASN1_STRING_get0_data(gn->d.dNSName),
-		          n);
-		len += n;
+		len += text_escape(out + len, size - len, name, n);
 	}
 	GENERAL_NAMES_free(names);
 }
@@ -401,9 +396,10 @@ head_done(struct fetch *f)
 	         h->content_type);
 	snprintf(r->charset, sizeof(r->charset), "%s", h->charset);
 	r->chunked = h->chunked;
+	/* Any octets the server chose, escaped (text.h). */
 	if (h->location != NULL)
-		copy_text(r->location, sizeof(r->location), h->location,
-		          h->location_len);
+		text_escape(r->location, sizeof(r->location), h->location,
+		            h->location_len);
 	switch (http_body_init(&f->body, h, f->max_body)) {
 	case HTTP_BODY_DONE:
 		complete(f);
@@ -900,18 +896,22 @@ fetch_policy(struct event_base *base, struct ssl_ctx_st *ctx,
 	if (socket_address(address, f->port, &ss, &sslen, f->result->address,
 	                   sizeof(f->result->address)) != 0)
 		goto fail;
-	if (start_connect(f, (struct sockaddr *)&ss, sslen) != 0) {
-		/* The callback never runs inside fetch_policy(). */
-		if (event_base_once(base, -1, EV_TIMEOUT, on_deferred, f,
-		                    &zero) != 0)
-			goto fail;
-		return 0;
-	}
 	tv.tv_sec = f->timeout_ms / 1000;
 	tv.tv_usec = (f->timeout_ms % 1000) * 1000;
-	if (evtimer_add(f->timer, &tv) != 0)
+	if (start_connect(f, (struct sockaddr *)&ss, sslen) == 0 &&
+	    evtimer_add(f->timer, &tv) != 0)
+		fail(f, FETCH_CONNECT,
+		     "internal error: cannot start the timer");
+	if (f->state != S_END)
+		wait_io(f, EV_WRITE);
+	if (f->state != S_END)
+		return 0;
+	/* The callback never runs inside fetch_policy(): the failure is
+	   handed over from the loop, or, when not even that can be had,
+	   the fetch was never started. */
+	event_del(f->timer);
+	if (event_base_once(base, -1, EV_TIMEOUT, on_deferred, f, &zero) != 0)
 		goto fail;
-	wait_io(f, EV_WRITE);
 	return 0;
 fail:
 	fetch_free(f);

@@ -53,6 +53,7 @@
 
 #include "probe.h"
 #include "smtp_reply.h"
+#include "text.h"
 
 #include "internal.h"
 
@@ -97,6 +98,10 @@ struct probe {
 	char in[IN_SIZE];
 	size_t in_len;
 	struct smtp_reply reply;
+	/* The current step: when it began, the octets read in it (before
+	   TLS), to tell a server that trickles from a silent one. */
+	struct timeval step_start;
+	size_t step_in;
 };
 
 static void drive(struct probe *p);
@@ -125,7 +130,12 @@ step_what(enum step step)
 	return "after QUIT";
 }
 
-/* The stage a failure of the connection during `step` is reported as. */
+/*
+ * The stage a failure of the connection during `step` is reported as.
+ * A reset or a close after the greeting is no refusal (RFC 5321 §3.8:
+ * a server refuses in words, with a reply): the host was lost, as an
+ * unreachable one is, whatever the command it was answering.
+ */
 static enum probe_stage
 step_stage(enum step step)
 {
@@ -135,33 +145,14 @@ step_stage(enum step step)
 	case ST_BANNER:
 		return PROBE_BANNER;
 	case ST_EHLO:
-		return PROBE_EHLO;
 	case ST_STARTTLS:
-		return PROBE_STARTTLS_REFUSED;
+		return PROBE_CONNECT;
 	case ST_HANDSHAKE:
 	case ST_QUIT:
 	case ST_DONE:
 		break;
 	}
 	return PROBE_TLS;
-}
-
-/*
- * Copies len octets of server text into dst (size > 0), octets outside
- * printable US-ASCII as '?', so that results are safe to print.
- * Returns the octets written, the NUL not counted.
- */
-static size_t
-copy_text(char *dst, size_t size, const char *src, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len && i + 1 < size; i++) {
-		unsigned char c = (unsigned char)src[i];
-		dst[i] = c >= 0x20 && c < 0x7F ? (char)c : '?';
-	}
-	dst[i] = '\0';
-	return i;
 }
 
 /* "454 4.7.0 TLS not available": the code and the lines, joined. */
@@ -177,9 +168,18 @@ reply_text(const struct smtp_reply *r, char *buf, size_t size)
 	for (i = 0; i < r->nlines && off + 1 < size; i++) {
 		line = smtp_reply_line(r, i);
 		buf[off++] = ' ';
-		off += copy_text(buf + off, size - off, line, strlen(line));
+		off += text_escape(buf + off, size - off, line, strlen(line));
 	}
 	buf[off] = '\0';
+}
+
+/* The next step begins: its clock and its count of octets. */
+static void
+begin_step(struct probe *p, enum step step)
+{
+	p->step = step;
+	p->step_in = 0;
+	event_base_gettimeofday_cached(p->base, &p->step_start);
 }
 
 /* ---- the end: delivering the result ---- */
@@ -215,14 +215,14 @@ on_done(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Closes the connection and schedules the callback.  The timer was made
- * at the start, so nothing can fail here: the callback runs exactly once.
+ * Closes the connection and schedules the callback.  The event was made
+ * at the start and event_active() cannot fail (evtimer_add() can), so
+ * the callback runs exactly once, from the loop, even when this runs
+ * inside probe_mx().
  */
 static void
 deliver(struct probe *p)
 {
-	static const struct timeval at_once = {0, 0};
-
 	p->step = ST_DONE;
 	event_del(p->ev);
 	SSL_free(p->ssl);
@@ -231,7 +231,7 @@ deliver(struct probe *p)
 		close(p->fd);
 	p->fd = -1;
 	ERR_clear_error();
-	evtimer_add(p->done_ev, &at_once);
+	event_active(p->done_ev, EV_TIMEOUT, 1);
 }
 
 /*
@@ -255,7 +255,7 @@ start_quit(struct probe *p)
 	p->out_off = 0;
 	p->in_len = 0;
 	smtp_reply_init(&p->reply);
-	p->step = ST_QUIT;
+	begin_step(p, ST_QUIT);
 }
 
 /*
@@ -288,6 +288,42 @@ refused(struct probe *p, enum probe_stage stage)
 
 /* ---- waiting ---- */
 
+/* The octets the server sent in the current step, TLS records included. */
+static size_t
+step_octets(const struct probe *p)
+{
+	BIO *rbio;
+
+	if (p->step == ST_HANDSHAKE && p->ssl != NULL &&
+	    (rbio = SSL_get_rbio(p->ssl)) != NULL)
+		return (size_t)BIO_number_read(rbio);
+	return p->step_in;
+}
+
+/*
+ * The deadline passed: a server that said nothing in this step is
+ * stalled; one that kept sending, too slowly to finish, is said to be
+ * so (it passes any idle timeout of a sender, not a total one).
+ */
+static void
+timed_out(struct probe *p, const struct timeval *now)
+{
+	struct timeval took;
+	size_t n = step_octets(p);
+
+	if (n == 0) {
+		fail(p, PROBE_TIMEOUT, false, "no progress within %u ms (%s)",
+		     p->timeout_ms, step_what(p->step));
+		return;
+	}
+	timersub(now, &p->step_start, &took);
+	fail(p, PROBE_TIMEOUT, false,
+	     "the MX host sent %zu octet%s in %lld.%03ld s, too slowly to "
+	     "finish before the timeout of %u ms (%s)",
+	     n, n == 1 ? "" : "s", (long long)took.tv_sec,
+	     (long)took.tv_usec / 1000, p->timeout_ms, step_what(p->step));
+}
+
 static void
 on_event(evutil_socket_t fd, short what, void *arg)
 {
@@ -302,15 +338,17 @@ on_event(evutil_socket_t fd, short what, void *arg)
 		if (p->step == ST_QUIT)
 			deliver(p);
 		else
-			fail(p, PROBE_TIMEOUT, false,
-			     "no progress within %u ms (%s)", p->timeout_ms,
-			     step_what(p->step));
+			timed_out(p, &now);
 		return;
 	}
 	drive(p);
 }
 
-/* Waits for the socket to be readable or writable, until the deadline. */
+/*
+ * Waits for the socket to be readable or writable, until the deadline.
+ * When libevent cannot (out of memory), the probe ends with that said:
+ * a wait never armed would leave the callback never called.
+ */
 static void
 wait_for(struct probe *p, short what)
 {
@@ -321,8 +359,15 @@ wait_for(struct probe *p, short what)
 	if (left.tv_sec < 0)
 		left.tv_sec = left.tv_usec = 0;
 	event_del(p->ev);
-	event_assign(p->ev, p->base, p->fd, what, on_event, p);
-	event_add(p->ev, &left);
+	if (event_assign(p->ev, p->base, p->fd, what, on_event, p) == 0 &&
+	    event_add(p->ev, &left) == 0)
+		return;
+	if (p->step == ST_QUIT)
+		deliver(p); /* the result stands */
+	else
+		fail(p, step_stage(p->step), false,
+		     "internal error: cannot wait for the socket (%s)",
+		     step_what(p->step));
 }
 
 /* ---- I/O, in the clear or through TLS, as SSL_ERROR_* outcomes ---- */
@@ -367,6 +412,7 @@ io_read(struct probe *p)
 	}
 	if ((n = recv(p->fd, p->in + p->in_len, room, 0)) > 0) {
 		p->in_len += (size_t)n;
+		p->step_in += (size_t)n;
 		return SSL_ERROR_NONE;
 	}
 	if (n == 0)
@@ -393,6 +439,56 @@ io_error(int e, char *buf, size_t size)
 	return "the server closed the connection";
 }
 
+/* When in the SMTP dialogue the connection went, for messages. */
+static const char *
+lost_when(const struct probe *p)
+{
+	switch (p->step) {
+	case ST_BANNER:
+		return p->step_in == 0 ? "before its greeting" :
+					 "in the middle of its greeting";
+	case ST_EHLO:
+		return p->step_in == 0 ?
+		    "after its greeting, in answer to EHLO" :
+		    "in the middle of its reply to EHLO";
+	case ST_STARTTLS:
+		return p->step_in == 0 ?
+		    "in answer to STARTTLS" :
+		    "in the middle of its reply to STARTTLS";
+	case ST_CONNECT:
+	case ST_HANDSHAKE:
+	case ST_QUIT:
+	case ST_DONE:
+		break;
+	}
+	return "";
+}
+
+/*
+ * The connection failed in the SMTP dialogue (before TLS): said as what
+ * happened, a reset, a close or another error, and when.  errno is
+ * still that of the failed call.
+ */
+static void
+lost(struct probe *p, int e)
+{
+	int saved = errno;
+
+	if (e == SSL_ERROR_SYSCALL && saved == ECONNRESET)
+		fail(p, step_stage(p->step), false,
+		     "the connection was reset by the MX host %s",
+		     lost_when(p));
+	else if (e == SSL_ERROR_ZERO_RETURN ||
+	         (e == SSL_ERROR_SYSCALL && (saved == 0 || saved == EPIPE)))
+		fail(p, step_stage(p->step), false,
+		     "the MX host closed the connection %s", lost_when(p));
+	else
+		fail(p, step_stage(p->step), false, "%s: %s",
+		     step_what(p->step),
+		     e == SSL_ERROR_SYSCALL ? strerror(saved) :
+		                              "unexpected I/O error");
+}
+
 /*
  * After an I/O call: true to go on, false to wait for the socket.  A
  * failure ends the probe at the stage of the current step; during the
@@ -415,9 +511,11 @@ after_io(struct probe *p, int e)
 	}
 	if (p->step == ST_QUIT)
 		deliver(p);
+	else if (p->step == ST_HANDSHAKE)
+		fail(p, PROBE_TLS, false, "%s: %s", step_what(p->step),
+		     io_error(e, buf, sizeof(buf)));
 	else
-		fail(p, step_stage(p->step), false, "%s: %s",
-		     step_what(p->step), io_error(e, buf, sizeof(buf)));
+		lost(p, e);
 	return true;
 }
 
@@ -486,12 +584,13 @@ leaf_expiry(struct probe_result *res, X509 *leaf)
 	ASN1_TIME_free(epoch);
 }
 
-/* The leaf's DNS-IDs, comma separated, as many as fit. */
+/* The leaf's DNS-IDs, comma separated, escaped, as many as fit whole. */
 static void
 leaf_names(struct probe_result *res, X509 *leaf)
 {
 	GENERAL_NAMES *names;
 	const GENERAL_NAME *gn;
+	const char *name;
 	size_t off = 0, len;
 	int i;
 
@@ -502,16 +601,15 @@ leaf_names(struct probe_result *res, X509 *leaf)
 		gn = sk_GENERAL_NAME_value(names, i);
 		if (gn->type != GEN_DNS)
 			continue;
+		name = (const char *)ASN1_STRING_get0_data(gn->d.dNSName);
 		len = (size_t)ASN1_STRING_length(gn->d.dNSName);
-		if (off + (off > 0) + len + 1 > sizeof(res->subject_names))
+		if (off + (off > 0) + text_escaped_len(name, len) + 1 >
+		    sizeof(res->subject_names))
 			break; /* whole names only */
 		if (off > 0)
 			res->subject_names[off++] = ',';
-		off += copy_text(res->subject_names + off,
-		                 sizeof(res->subject_names) - off,
-		                 (const char *)ASN1_STRING_get0_data(
-				     gn->d.dNSName),
-		                 len);
+		off += text_escape(res->subject_names + off,
+		                   sizeof(res->subject_names) - off, name, len);
 	}
 	GENERAL_NAMES_free(names);
 }
@@ -612,7 +710,7 @@ send_command(struct probe *p, enum step next, const char *line)
 
 	p->out_len = n > 0 && (size_t)n < sizeof(p->out) ? (size_t)n : 0;
 	p->out_off = 0;
-	p->step = next;
+	begin_step(p, next);
 	smtp_reply_init(&p->reply);
 }
 
@@ -630,8 +728,8 @@ got_banner(struct probe *p)
 	/* The name a 554 carries may be an enhanced code or the client's:
 	   only a 220 names the server (RFC 5321 §4.2, "Greeting"). */
 	if (r->code == 220 && (host = smtp_reply_banner_host(r, &len)) != NULL)
-		copy_text(res->banner_host, sizeof(res->banner_host), host,
-		          len);
+		text_escape(res->banner_host, sizeof(res->banner_host), host,
+		            len);
 	if (r->code != 220) {
 		refused(p, PROBE_BANNER);
 		return;
@@ -680,7 +778,7 @@ got_starttls(struct probe *p)
 	}
 	SSL_set_connect_state(p->ssl);
 	p->tls = true;
-	p->step = ST_HANDSHAKE;
+	begin_step(p, ST_HANDSHAKE);
 }
 
 static void
@@ -752,7 +850,7 @@ step_connect(struct probe *p)
 		fail(p, PROBE_CONNECT, false, "connect: %s", strerror(err));
 		return true;
 	}
-	p->step = ST_BANNER;
+	begin_step(p, ST_BANNER);
 	smtp_reply_init(&p->reply);
 	return true;
 }
@@ -978,6 +1076,7 @@ probe_new(struct event_base *base, SSL_CTX *ctx, const char *mx_host,
 	span.tv_sec = p->timeout_ms / 1000;
 	span.tv_usec = (p->timeout_ms % 1000) * 1000;
 	timeradd(&now, &span, &p->deadline);
+	p->step_start = now;
 	snprintf(p->helo, sizeof(p->helo), "%s", helo);
 	if ((p->res = calloc(1, sizeof(*p->res))) == NULL ||
 	    (p->ev = event_new(base, -1, 0, on_event, p)) == NULL ||

@@ -30,7 +30,9 @@ struct ssl_ctx_st;
 
 enum probe_stage {
 	PROBE_DONE = 0,         /* TLS was established and judged */
-	PROBE_CONNECT,          /* TCP connect failed */
+	PROBE_CONNECT,          /* TCP connect failed, or the connection
+				   was reset or closed after the greeting,
+				   before TLS (`why` says which) */
 	PROBE_BANNER,           /* no 220 greeting (or a 554) */
 	PROBE_EHLO,             /* EHLO refused */
 	PROBE_NO_STARTTLS,      /* STARTTLS not offered in the EHLO reply */

@@ -18,12 +18,16 @@
 
 #include "check.h"
 #include "cli.h"
+#include "text.h"
 
 #define DOMAINS_FILE_MAX (64 * 1024 * 1024)
+/* Room for any finding message escaped: at most 4 octets a character. */
+#define ESC_SIZE         (4 * MTS_FINDING_MSG_SIZE + 1)
 
 struct check_cli {
 	bool json, quiet, brief, progress;
 	size_t total, done, with_errors;
+	size_t output_errors; /* reports that could not be written whole */
 };
 
 static void
@@ -66,31 +70,43 @@ colour_of(enum mts_severity s)
 	return "";
 }
 
+/*
+ * s as text safe for a terminal and for JSON (text.h), in buf
+ * (ESC_SIZE): findings quote what remote servers sent, in any octets.
+ */
+static const char *
+esc(char *buf, const char *s)
+{
+	text_escape(buf, ESC_SIZE, s, strlen(s));
+	return buf;
+}
+
 static void
 print_text(const struct check_cli *c, const struct check_report *r)
 {
 	bool col = use_colour(stdout);
 	const struct mts_finding *f;
+	char buf[ESC_SIZE];
 	size_t i;
 	size_t e = mts_diag_count(r->diag, MTS_SEV_ERROR);
 	size_t w = mts_diag_count(r->diag, MTS_SEV_WARNING);
 
-	printf("%s: %s%s%s (%zu error%s, %zu warning%s", r->domain,
+	printf("%s: %s%s%s (%zu error%s, %zu warning%s", esc(buf, r->domain),
 	       col ? colour_of(r->verdict) : "",
 	       r->verdict == MTS_SEV_OK ? "ok" : mts_severity_name(r->verdict),
 	       col ? "\033[0m" : "", e, e == 1 ? "" : "s", w,
 	       w == 1 ? "" : "s");
 	if (r->mode != NULL)
-		printf(", mode %s", r->mode);
+		printf(", mode %s", esc(buf, r->mode));
 	if (r->id != NULL)
-		printf(", id %s", r->id);
+		printf(", id %s", esc(buf, r->id));
 	fputs(")\n", stdout);
 	for (i = 0; !c->quiet && i < r->diag->count; i++) {
 		f = &r->diag->items[i];
 		printf("  %s%-7s%s %s (%s) [%s]",
 		       col ? colour_of(f->severity) : "",
 		       mts_severity_name(f->severity), col ? "\033[0m" : "",
-		       f->summary, f->message, f->code);
+		       f->summary, esc(buf, f->message), f->code);
 		if (f->count > 1)
 			printf(" (and %zu more like it)", f->count - 1);
 		putchar('\n');
@@ -103,36 +119,70 @@ print_text(const struct check_cli *c, const struct check_report *r)
 		       r->diag->dropped, r->diag->dropped == 1 ? "" : "s");
 }
 
-static void
+/* One finding; NULL when jansson fails (out of memory). */
+static json_t *
+finding_json(const struct mts_finding *f)
+{
+	char detail[ESC_SIZE];
+
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "code", f->code,
+	                 "severity", mts_severity_name(f->severity), "message",
+	                 f->summary, "detail", esc(detail, f->message),
+	                 "advice", f->advice, "count", (json_int_t)f->count);
+}
+
+/*
+ * One JSON object on one line.  Every string is valid UTF-8 (escaped),
+ * so only memory can fail; a finding that cannot be encoded is said on
+ * stderr, never left out in silence.  0, or -1 when the report was not
+ * written whole.
+ */
+static int
 print_json(const struct check_report *r)
 {
-	json_t *o, *list = json_array();
-	const struct mts_finding *f;
+	char dom[ESC_SIZE], mode[ESC_SIZE], id[ESC_SIZE];
+	json_t *o = NULL, *list, *item;
 	size_t i;
+	int rc = 0;
 
-	for (i = 0; i < r->diag->count; i++) {
-		f = &r->diag->items[i];
-		json_array_append_new(
-		    list,
-		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "code", f->code,
-		              "severity", mts_severity_name(f->severity),
-		              "message", f->summary, "detail", f->message,
-		              "advice", f->advice, "count",
-		              (json_int_t)f->count));
+	if ((list = json_array()) == NULL)
+		rc = -1;
+	for (i = 0; list != NULL && i < r->diag->count; i++) {
+		item = finding_json(&r->diag->items[i]);
+		if (item == NULL || json_array_append_new(list, item) != 0) {
+			warnx_cli("check: %s: cannot encode finding %s as "
+			          "JSON",
+			          esc(dom, r->domain), r->diag->items[i].code);
+			rc = -1;
+		}
 	}
-	o = json_pack("{s:s, s:s, s:I, s:I, s:s?, s:s?, s:o, s:I}", "domain",
-	              r->domain, "verdict",
+	o = json_pack("{s:s, s:s, s:I, s:I, s:s?, s:s?}", "domain",
+	              esc(dom, r->domain), "verdict",
 	              r->verdict == MTS_SEV_OK ? "ok" :
 	                                         mts_severity_name(r->verdict),
 	              "errors",
 	              (json_int_t)mts_diag_count(r->diag, MTS_SEV_ERROR),
 	              "warnings",
 	              (json_int_t)mts_diag_count(r->diag, MTS_SEV_WARNING),
-	              "mode", r->mode, "id", r->id, "findings", list, "dropped",
-	              (json_int_t)r->diag->dropped);
-	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	putchar('\n');
+	              "mode", r->mode != NULL ? esc(mode, r->mode) : NULL, "id",
+	              r->id != NULL ? esc(id, r->id) : NULL);
+	/* json_object_set_new() takes list, even when it fails. */
+	if (o == NULL || list == NULL ||
+	    json_object_set_new(o, "findings", list) != 0 ||
+	    json_object_set_new(o, "dropped",
+	                        json_integer((json_int_t)r->diag->dropped)) !=
+	        0 ||
+	    json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER) != 0) {
+		if (o == NULL)
+			json_decref(list);
+		warnx_cli("check: %s: cannot write the report as JSON",
+		          esc(dom, r->domain));
+		rc = -1;
+	} else {
+		putchar('\n');
+	}
 	json_decref(o);
+	return rc;
 }
 
 static void
@@ -145,9 +195,9 @@ on_report(void *arg, const struct check_report *r)
 		c->with_errors++;
 	if (c->progress)
 		fputs("\r\033[K", stderr);
-	if (c->json)
-		print_json(r);
-	else
+	if (c->json && print_json(r) != 0)
+		c->output_errors++;
+	else if (!c->json)
 		print_text(c, r);
 	fflush(stdout);
 	if (c->progress)
@@ -321,7 +371,7 @@ parse_opts(int argc, char **argv, struct check_options *o, struct check_cli *c,
 int
 cmd_check(int argc, char **argv)
 {
-	struct check_cli c = {false, false, false, false, 0, 0, 0};
+	struct check_cli c = {false, false, false, false, 0, 0, 0, 0};
 	const char *file = NULL;
 	struct check_options o;
 	struct event_base *base;
@@ -354,6 +404,16 @@ cmd_check(int argc, char **argv)
 	/* A state file that failed (said on stderr) is an I/O error. */
 	if (checker_state_errors(ck) > 0)
 		rc = EXIT_USAGE;
+	/* A report not written whole is an I/O error (mtasts(1)). */
+	if (c.output_errors > 0) {
+		warnx_cli("check: %zu report%s not written whole",
+		          c.output_errors, c.output_errors == 1 ? "" : "s");
+		rc = EXIT_USAGE;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout) != 0) {
+		warnx_cli("check: cannot write the output");
+		rc = EXIT_USAGE;
+	}
 out:
 	checker_free(ck);
 	event_base_free(base);

@@ -15,6 +15,11 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "text.h"
+
+/* Room for a finding message and a path escaped: 4 octets a character. */
+#define ESC_SIZE      (4 * MTS_FINDING_MSG_SIZE + 1)
+#define ESC_PATH_SIZE (4 * 4096 + 1)
 
 void
 warnx_cli(const char *fmt, ...)
@@ -67,14 +72,27 @@ print_counts(FILE *fp, const struct mts_diag *diag)
 	        e == 1 ? "" : "s", w, w == 1 ? "" : "s", n, n == 1 ? "" : "s");
 }
 
+/*
+ * s as text safe for a terminal and for JSON (text.h), in buf (size
+ * octets): what is shown may hold octets of any input.
+ */
+static const char *
+esc(char *buf, size_t size, const char *s)
+{
+	text_escape(buf, size, s, strlen(s));
+	return buf;
+}
+
 void
 print_findings_text(FILE *fp, const char *source, const struct mts_diag *diag,
                     bool valid, bool brief)
 {
 	bool colour = use_colour(fp);
 	const struct mts_finding *f;
+	char src[ESC_PATH_SIZE], msg[ESC_SIZE];
 	size_t i;
 
+	source = esc(src, sizeof(src), source);
 	for (i = 0; i < diag->count; i++) {
 		f = &diag->items[i];
 		if (f->line != 0)
@@ -84,7 +102,7 @@ print_findings_text(FILE *fp, const char *source, const struct mts_diag *diag,
 		fprintf(fp, "%s%s%s: %s (%s) [%s]",
 		        colour ? severity_colour(f->severity) : "",
 		        mts_severity_name(f->severity), colour ? "\033[0m" : "",
-		        f->summary, f->message, f->code);
+		        f->summary, esc(msg, sizeof(msg), f->message), f->code);
 		if (f->count > 1)
 			fprintf(fp, " (and %zu more like it)", f->count - 1);
 		fputc('\n', fp);
@@ -109,11 +127,13 @@ print_findings_text(FILE *fp, const char *source, const struct mts_diag *diag,
 static json_t *
 finding_json(const struct mts_finding *f)
 {
-	json_t *msg = json_sprintf("%s (%s)", f->summary, f->message);
+	char detail[ESC_SIZE];
+	json_t *msg = json_sprintf("%s (%s)", f->summary,
+	                           esc(detail, sizeof(detail), f->message));
 
 	return json_pack("{s:s, s:s, s:o, s:s, s:o, s:s, s:I}", "code", f->code,
 	                 "severity", mts_severity_name(f->severity), "message",
-	                 msg, "detail", f->message, "line",
+	                 msg, "detail", detail, "line",
 	                 f->line != 0 ? json_integer(f->line) : json_null(),
 	                 "advice", f->advice, "count", (json_int_t)f->count);
 }
@@ -122,7 +142,7 @@ int
 print_findings_json(FILE *fp, const struct mts_diag *diag, bool valid,
                     void *extra)
 {
-	json_t *root, *list;
+	json_t *root, *list, *taken;
 	size_t i;
 	int rc = -1;
 
@@ -134,10 +154,13 @@ print_findings_json(FILE *fp, const struct mts_diag *diag, bool valid,
 		if (json_array_append_new(list,
 		                          finding_json(&diag->items[i])) != 0)
 			goto fail;
-	if (json_object_set_new(root, "valid", json_boolean(valid)) != 0 ||
-	    json_object_set_new(root, "findings", list) != 0)
+	if (json_object_set_new(root, "valid", json_boolean(valid)) != 0)
 		goto fail;
+	/* json_object_set_new() takes list, even when it fails. */
+	taken = list;
 	list = NULL;
+	if (json_object_set_new(root, "findings", taken) != 0)
+		goto fail;
 	if (json_object_set_new(root, "dropped",
 	                        json_integer((json_int_t)diag->dropped)) != 0)
 		goto fail;

@@ -96,6 +96,15 @@ ok $? "lint -q prints nothing"
 expect 2 "lint policy: missing file" "$MTASTS" lint policy "$T/nonexistent"
 has "$T/err" "nonexistent" "lint policy: I/O error names the file"
 expect 2 "lint: unknown kind" "$MTASTS" lint frob x
+# A file name is shown as findings are (src/check/text.h): octets that
+# are no UTF-8 and control characters as \xHH, never raw on a terminal.
+odd=$(printf '%s/odd-\377\033[31m.txt' "$T")
+cp "$T/bad.txt" "$odd"
+expect 1 "lint policy: a file name with 0xFF and ESC" "$MTASTS" lint policy "$odd"
+iconv -f UTF-8 -t UTF-8 "$T/out" >/dev/null 2>&1 &&
+    ! grep -q "$(printf '\033')" "$T/out" &&
+    grep -qF 'odd-\xFF\x1B[31m.txt:' "$T/out"
+ok $? "lint policy: the file name is shown escaped"
 expect 2 "lint: missing argument" "$MTASTS" lint policy
 
 printf 'version: STSv1\nmode: testing\nmx: mx.example.com\nmax_age: 86400\n' \

@@ -20,6 +20,8 @@
  * Exits 0 when every callback came exactly once, from the loop, 1 when
  * one did not (never, twice, or inside fetch_policy()), 2 on a usage
  * error, 3 when fetch_policy() refused to start ("start=failed").
+ * With FAIL_EVENT_ADD set (wrap_event.h), a last line
+ * "event_add_calls=N" counts the calls of event_add() by fetch.c.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -31,6 +33,7 @@
 #include <openssl/ssl.h>
 
 #include "fetch.h"
+#include "wrap_event.h"
 
 #define REPEAT_MAX 1000
 
@@ -275,12 +278,15 @@ main(int argc, char **argv)
 	    (a.options.timeout_ms != 0 ? a.options.timeout_ms : 10000) / 1000 +
 	    5;
 	tv.tv_usec = 0;
+	WRAP_EVENT_PAUSE(true); /* the guard is not the fetch's */
 	evtimer_add(guard, &tv);
+	WRAP_EVENT_PAUSE(false);
 	if (p.pending > 0)
 		event_base_dispatch(p.base);
 	/* A second turn: any late or second callback shows up here. */
 	event_base_loop(p.base, EVLOOP_NONBLOCK);
 	rc = report(&p, &a, slots, started);
+	wrap_event_report();
 	if (rc == 0 && started < a.repeat)
 		rc = 3;
 	event_free(guard);

@@ -10,7 +10,8 @@
  *
  * One key=value line per field of struct probe_result (stage, why,
  * banner_host, tls_version, verify_error, name_ok, dane_checked, dane_ok,
- * dane_usage, dane_depth, chain_count, ...), then "callbacks=N".
+ * dane_usage, dane_depth, chain_count, ...), then "callbacks=N" (and
+ * "event_add_calls=N" when FAIL_EVENT_ADD is set: wrap_event.h).
  * Exits 0 when the callback ran exactly once, 1 otherwise, 2 on a usage
  * error.  Test tool; not installed.
  */
@@ -26,6 +27,7 @@
 #include <mtasts/dane.h>
 
 #include "probe.h"
+#include "wrap_event.h"
 
 #define TLSA_MAX      16
 #define NAMES_MAX     4
@@ -193,6 +195,7 @@ main(int argc, char **argv)
 	event_base_loopexit(run.base, &guard);
 	event_base_dispatch(run.base);
 	printf("callbacks=%u\n", run.callbacks);
+	wrap_event_report();
 	rc = run.callbacks == 1 ? 0 : 1;
 out:
 	if (run.base != NULL)

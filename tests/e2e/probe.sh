@@ -13,18 +13,22 @@
 # TLS 1.0 only (the handshake fails), expired,
 # wrong-name and self-signed certificates (where DANE-EE still
 # authenticates), a 554 greeting, a refused connection, a server that
-# never speaks (the deadline), bad arguments; memory under valgrind
-# when it is there.  Test names cite the checklist ids of
+# never speaks (the deadline), bad arguments; against quirk_server on
+# 127.0.0.1 (outside the world), a reset and a close in answer to EHLO
+# and a greeting trickled too slowly; every event_add() of a probe
+# failed in turn (where the build injects faults: wrap_event.h); memory
+# under valgrind when it is there.  Test names cite the checklist ids of
 # ../shared/conformance/rfc-checklist.md.  Prints TAP; needs root
 # ("1..0 # SKIP not root" otherwise).
 #
-#   probe.sh MX_PROBE WORLD_SH
+#   probe.sh MX_PROBE WORLD_SH QUIRK_SERVER
 #
 # shellcheck disable=SC2016 # sh -c '... "$1" ...' scripts get arguments
 set -uo pipefail
 
-PROBE=${1:?usage: probe.sh MX_PROBE WORLD_SH}
-WORLD=${2:?usage: probe.sh MX_PROBE WORLD_SH}
+PROBE=${1:?usage: probe.sh MX_PROBE WORLD_SH QUIRK_SERVER}
+WORLD=${2:?usage: probe.sh MX_PROBE WORLD_SH QUIRK_SERVER}
+QUIRK=${3:?usage: probe.sh MX_PROBE WORLD_SH QUIRK_SERVER}
 export WORLD_NS=${MTS_WORLD_PREFIX:-mtsworld}-probe
 unset WORLD_DIR WORLD_KEEP
 
@@ -41,8 +45,15 @@ done
 
 N=0
 FAILED=0
+QUIRK_PID=""
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/mtasts-probe.XXXXXX")
-trap 'bash "$WORLD" down >/dev/null 2>&1; rm -rf "$SCRATCH"' EXIT
+cleanup()
+{
+	[ -z "$QUIRK_PID" ] || kill "$QUIRK_PID" 2>/dev/null
+	bash "$WORLD" down >/dev/null 2>&1
+	rm -rf "$SCRATCH"
+}
+trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -70,6 +81,20 @@ probe()
 	t0=$(date +%s%N)
 	# shellcheck disable=SC2153 # WORLD_CA: from the eval of `up` below
 	OUT=$(bash "$WORLD" exec "$PROBE" --ca "$WORLD_CA" "$@" \
+	    2>"$SCRATCH/stderr")
+	RC=$?
+	MS=$((($(date +%s%N) - t0) / 1000000))
+}
+
+# qprobe QUIRK ARGS...: mx_probe outside the world against one SMTP
+# quirk of quirk_server on 127.0.0.1; as probe() sets OUT, RC and MS.
+qprobe()
+{
+	local q=$1 port t0
+	shift
+	port=$(awk -v q="$q" '$1 == q { print $2 }' "$SCRATCH/ports")
+	t0=$(date +%s%N)
+	OUT=$("$PROBE" --port "${port:-1}" "$@" mx.quirk.test 127.0.0.1 \
 	    2>"$SCRATCH/stderr")
 	RC=$?
 	MS=$((($(date +%s%N) - t0) / 1000000))
@@ -282,6 +307,66 @@ want "a server that never greets: stage timeout after --timeout" \
     stage=timeout 'why=no progress within 1000 ms .*greeting.*'
 [ "$MS" -ge 900 ] && [ "$MS" -lt 5000 ]
 ok $? "... after about a second (took $MS ms)"
+
+# ---- servers no Postfix imitates (quirk_server) -------------------------
+
+"$QUIRK" - "$SCRATCH/ports" 2>"$SCRATCH/quirk.err" &
+QUIRK_PID=$!
+for _ in $(seq 50); do
+	[ -s "$SCRATCH/ports" ] && break
+	sleep 0.1
+done
+[ -s "$SCRATCH/ports" ]
+ok $? "quirk_server listens (SMTP quirks only)"
+
+# A reset is no refusal: RFC 5321 §3.8 has a server refuse in words.
+qprobe smtp-reset --timeout 5000
+want "a reset after the greeting: said so, not an EHLO refusal" \
+    stage=connect banner_code=220 \
+    'why=the connection was reset by the MX host after its greeting, in answer to EHLO'
+qprobe smtp-close --timeout 5000
+want "a close after the greeting: said so, not an EHLO refusal" \
+    stage=connect banner_code=220 \
+    'why=the MX host closed the connection after its greeting, in answer to EHLO'
+# 8 octets of the greeting in 1.5 s: not silence, and not progress
+# enough to finish before the deadline.
+qprobe smtp-trickle --timeout 1500
+want "a greeting trickled an octet at a time: the octets and the time said" \
+    stage=timeout \
+    'why=the MX host sent [0-9]+ octets in 1\.[0-9]{3} s, too slowly to finish before the timeout of 1500 ms \(waiting for the greeting\)'
+[ "$MS" -ge 1400 ] && [ "$MS" -lt 4000 ]
+ok $? "... at the deadline, not at the end of the trickle (took $MS ms)"
+
+# ---- libevent failures --------------------------------------------------
+
+# Every event_add() of a probe failed in turn (wrap_event.h): the
+# callback still comes exactly once, with the failure said (or the
+# result already known, when the failed wait was the QUIT's).
+export FAIL_EVENT_ADD=0
+probe --timeout 3000 --tlsa "$RR_MX1" "$MX1" 127.0.25.1
+unset FAIL_EVENT_ADD
+calls=$(printf '%s\n' "$OUT" | sed -n 's/^event_add_calls=//p')
+if [ -n "$calls" ] && [ "$calls" -gt 0 ]; then
+	bad=""
+	for i in $(seq 1 "$calls"); do
+		export FAIL_EVENT_ADD=$i
+		probe --timeout 3000 --tlsa "$RR_MX1" "$MX1" 127.0.25.1
+		unset FAIL_EVENT_ADD
+		c=$(printf '%s\n' "$OUT" | sed -n 's/^callbacks=//p')
+		st=$(printf '%s\n' "$OUT" | sed -n 's/^stage=//p')
+		why=$(printf '%s\n' "$OUT" | sed -n 's/^why=//p')
+		if [ "$RC" -ne 0 ] || [ "$c" != 1 ] ||
+		    { [ "$st" != done ] &&
+		    [[ $why != "internal error: cannot wait for the socket"* ]]; }; then
+			bad+=" call $i: exit $RC, callbacks=$c, stage=$st, why=$why;"
+		fi
+	done
+	[ -z "$bad" ]
+	ok $? "each of the $calls event_add() calls failed: one callback, the error said"
+	[ -z "$bad" ] || note "$bad"
+else
+	note "no fault injection in this build (no ld --wrap)"
+fi
 
 probe "$MX1" not-an-address
 [ "$RC" -ne 0 ] && grep -qx 'start=failed' <<<"$OUT"

@@ -1,25 +1,28 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * quirk_server: an HTTPS server of canned, mostly broken, answers to
- * the policy GET, for tests/e2e/fetch.sh.  Each quirk listens on its
- * own port of 127.0.0.1 (chosen by the kernel), because some differ
- * before the ClientHello is read (TLS versions, certificates); the
- * ports go to PORTFILE as "NAME PORT" lines, written whole (a rename)
- * once every socket listens.
+ * the policy GET, for tests/e2e/fetch.sh, and a few SMTP servers that
+ * break in ways no Postfix does (a reset, a trickle), for
+ * tests/e2e/probe.sh.  Each quirk listens on its own port of 127.0.0.1
+ * (chosen by the kernel), because some differ before the ClientHello is
+ * read (TLS versions, certificates); the ports go to PORTFILE as "NAME
+ * PORT" lines, written whole (a rename) once every socket listens.
  *
- *     quirk_server CERTDIR PORTFILE
+ *     quirk_server CERTDIR|- PORTFILE
  *
  * CERTDIR holds NAME.pem (leaf first, then the chain) and NAME.key for
  * the certificates the table below names (fetch.sh makes them with a CA
- * of its own).  Each connection is served by a child process, which
- * reads the request head, then answers as its quirk says; the children
- * of stalling quirks wait for the client to go and die after STALL_MAX
+ * of its own); with "-" only the quirks without TLS are served.  Each
+ * connection is served by a child process, which reads the request head
+ * (HTTPS quirks), then answers as its quirk says; the children of
+ * stalling quirks wait for the client to go and die after STALL_MAX
  * seconds in any case.  The server runs until it is killed.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -56,7 +59,10 @@ struct quirk {
 static void
 send_bytes(struct conn *c, const void *p, size_t n)
 {
-	if (n > 0 && SSL_write(c->ssl, p, (int)n) <= 0)
+	if (n == 0)
+		return;
+	if (c->ssl != NULL ? SSL_write(c->ssl, p, (int)n) <= 0 :
+	                     write(c->fd, p, n) != (ssize_t)n)
 		_exit(0); /* the client went away */
 }
 
@@ -138,6 +144,29 @@ send_chunks(struct conn *c, size_t n, size_t size)
 		send_bytes(c, buf, k);
 		send_str(c, "\r\n");
 	}
+}
+
+/* Ends with a TCP reset: SO_LINGER with a zero timeout, then close. */
+static void
+close_reset(struct conn *c)
+{
+	struct linger lg = {1, 0};
+
+	setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(c->fd);
+	_exit(0);
+}
+
+/* Reads one line in the clear (an SMTP command), or exits. */
+static void
+read_line(struct conn *c)
+{
+	char ch;
+
+	do {
+		if (read(c->fd, &ch, 1) != 1)
+			_exit(0);
+	} while (ch != '\n');
 }
 
 /* ---- the quirks ---- */
@@ -419,6 +448,41 @@ q_slow(struct conn *c)
 	stall(c);
 }
 
+/* ---- SMTP quirks, in the clear (probe.sh) ---- */
+
+#define SMTP_BANNER "220 mx.quirk.test ESMTP quirk_server\r\n"
+
+/* The greeting, then a reset in answer to EHLO. */
+static void
+q_smtp_reset(struct conn *c)
+{
+	send_str(c, SMTP_BANNER);
+	read_line(c);
+	close_reset(c);
+}
+
+/* The greeting, then a plain close in answer to EHLO. */
+static void
+q_smtp_close(struct conn *c)
+{
+	send_str(c, SMTP_BANNER);
+	read_line(c);
+	close_dirty(c);
+}
+
+/* The greeting one octet every 200 ms: 6 s, over any test's timeout. */
+static void
+q_smtp_trickle(struct conn *c)
+{
+	const char *p;
+
+	for (p = SMTP_BANNER; *p != '\0'; p++) {
+		send_bytes(c, p, 1);
+		usleep(200 * 1000);
+	}
+	stall(c);
+}
+
 #define TLS_ANY 0, 0
 
 static const struct quirk quirks[] = {
@@ -461,6 +525,9 @@ static const struct quirk quirks[] = {
     {"huge-head", "leaf", TLS_ANY, q_huge_head},
     {"interim", "leaf", TLS_ANY, q_interim},
     {"slow", "leaf", TLS_ANY, q_slow},
+    {"smtp-reset", NULL, TLS_ANY, q_smtp_reset},
+    {"smtp-close", NULL, TLS_ANY, q_smtp_close},
+    {"smtp-trickle", NULL, TLS_ANY, q_smtp_trickle},
 };
 
 #define NQUIRKS (sizeof(quirks) / sizeof(quirks[0]))
@@ -548,6 +615,14 @@ serve(int fd, const struct quirk *q, SSL_CTX *ctx)
 	alarm(STALL_MAX);
 	if (q->serve == NULL)
 		stall(&c); /* TCP only: no TLS at all */
+	if (q->cert == NULL) {
+		/* Each octet its own segment: a trickle is a trickle. */
+		int one = 1;
+
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		q->serve(&c); /* in the clear */
+		_exit(0);
+	}
 	if ((c.ssl = SSL_new(ctx)) == NULL || SSL_set_fd(c.ssl, fd) != 1)
 		_exit(1);
 	if (SSL_accept(c.ssl) != 1)
@@ -563,7 +638,8 @@ close_listeners(const struct pollfd *pfd)
 	size_t i;
 
 	for (i = 0; i < NQUIRKS; i++)
-		close(pfd[i].fd);
+		if (pfd[i].fd != -1)
+			close(pfd[i].fd);
 }
 
 static void
@@ -577,7 +653,8 @@ write_ports(const char *file, const unsigned *ports)
 	if ((fp = fopen(tmp, "w")) == NULL)
 		die(tmp);
 	for (i = 0; i < NQUIRKS; i++)
-		fprintf(fp, "%s %u\n", quirks[i].name, ports[i]);
+		if (ports[i] != 0)
+			fprintf(fp, "%s %u\n", quirks[i].name, ports[i]);
 	if (fclose(fp) != 0 || rename(tmp, file) != 0)
 		die(file);
 }
@@ -592,17 +669,21 @@ main(int argc, char **argv)
 	int fd;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: quirk_server CERTDIR PORTFILE\n");
+		fprintf(stderr, "usage: quirk_server CERTDIR|- PORTFILE\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_IGN); /* children are reaped by the kernel */
 	for (i = 0; i < NQUIRKS; i++) {
-		ctxs[i] = quirks[i].cert != NULL ?
-		    make_ctx(argv[1], &quirks[i]) :
-		    NULL;
-		pfd[i].fd = listen_any(&ports[i]);
+		ctxs[i] = NULL;
+		pfd[i].fd = -1; /* poll(2) skips it */
 		pfd[i].events = POLLIN;
+		ports[i] = 0;
+		if (quirks[i].cert != NULL && strcmp(argv[1], "-") == 0)
+			continue; /* no certificates: no TLS quirks */
+		if (quirks[i].cert != NULL)
+			ctxs[i] = make_ctx(argv[1], &quirks[i]);
+		pfd[i].fd = listen_any(&ports[i]);
 	}
 	write_ports(argv[2], ports);
 	for (;;) {

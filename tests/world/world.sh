@@ -915,7 +915,9 @@ EOF
 		while read -r q v; do
 			case $q in
 			status) answer="return $v;" ;;
-			redirect) answer="return 301 $v;" ;;
+			# \xHH in the URL is that octet (a hostile Location).
+			redirect) printf -v v '%b' "$v"
+				answer="return 301 $v;" ;;
 			content-type) ctype=$v ;;
 			# The SSI filter drops Content-Length (it may change the
 			# body), so nginx sends the file chunked, byte for byte
