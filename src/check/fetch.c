@@ -40,6 +40,7 @@
 
 #include "fetch.h"
 #include "http_response.h"
+#include "pkix.h"
 #include "text.h"
 
 #include "internal.h"
@@ -53,15 +54,6 @@
 #define DEFAULT_MAX_BODY 65536 /* RFC 8461 §3.3: 64 kilobytes suggested */
 #define DEFAULT_PORT     443
 #define HOST_SIZE        (8 + DOMAIN_MAX + 1)
-
-/*
- * RFC 8461 §3.3: "matching is performed only against the DNS-ID
- * identifiers" (no CN fallback), and a wildcard only as the whole
- * left-most label (RFC 9525 §6.3; checklist A12).
- */
-#define HOST_FLAGS                                                             \
-	(X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |                                 \
-	 X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS)
 
 enum state { S_CONNECT, S_HANDSHAKE, S_WRITE, S_HEAD, S_BODY, S_END };
 
@@ -161,100 +153,6 @@ wait_io(struct fetch *f, short what)
 
 /* ---- the certificate, judged as a sender judges it (§3.3) ---- */
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; m 1..12). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int64_t
-epoch_of(const ASN1_TIME *t)
-{
-	struct tm tm;
-
-	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-		return 0;
-	return days_from_civil((int64_t)tm.tm_year + 1900,
-	                       (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday) *
-	    86400 +
-	    tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
-}
-
-/*
- * The leaf's DNS-IDs (subjectAltName dNSName), comma separated, each
- * escaped (text.h): a certificate may hold any octets.
- */
-static void
-dns_ids(X509 *leaf, char *out, size_t size)
-{
-	GENERAL_NAMES *names;
-	const GENERAL_NAME *gn;
-	const char *name;
-	size_t len = 0, n;
-	int i;
-
-	out[0] = '\0';
-	names = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
-	for (i = 0; names != NULL && i < sk_GENERAL_NAME_num(names); i++) {
-		gn = sk_GENERAL_NAME_value(names, i);
-		if (gn->type != GEN_DNS)
-			continue;
-		name = (const char *)ASN1_STRING_get0_data(gn->d.dNSName);
-		n = (size_t)ASN1_STRING_length(gn->d.dNSName);
-		if (len + (len > 0) + text_escaped_len(name, n) + 1 > size) {
-			/* No room: say the list goes on. */
-			snprintf(out + len, size - len, "%s",
-			         len > 0 ? ",..." : "...");
-			break;
-		}
-		if (len > 0)
-			out[len++] = ',';
-		len += text_escape(out + len, size - len, name, n);
-	}
-	GENERAL_NAMES_free(names);
-}
-
-/*
- * The Web PKI chain (RFC 8461 §3.3: "chain to a trusted root", not
- * expired), checked by OpenSSL as its own verification would have: the
- * context's store, the chain the server sent as untrusted, the purpose
- * and trust of a TLS server, the security level of the connection.
- */
-static long
-verify_chain(SSL *ssl, X509 *leaf, char *msg, size_t size)
-{
-	X509_STORE *store = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl));
-	X509_STORE_CTX *sctx;
-	long error = X509_V_ERR_OUT_OF_MEM;
-
-	if ((sctx = X509_STORE_CTX_new()) != NULL &&
-	    X509_STORE_CTX_init(sctx, store, leaf,
-	                        SSL_get_peer_cert_chain(ssl)) == 1) {
-		X509_STORE_CTX_set_default(sctx, "ssl_server");
-		X509_STORE_CTX_set_purpose(sctx, X509_PURPOSE_SSL_SERVER);
-		X509_VERIFY_PARAM_set_auth_level(X509_STORE_CTX_get0_param(
-						     sctx),
-		                                 SSL_get_security_level(ssl));
-		if (X509_verify_cert(sctx) == 1)
-			error = X509_V_OK;
-		else if ((error = X509_STORE_CTX_get_error(sctx)) == X509_V_OK)
-			error = X509_V_ERR_UNSPECIFIED;
-	}
-	X509_STORE_CTX_free(sctx);
-	ERR_clear_error();
-	snprintf(msg, size, "%s", X509_verify_cert_error_string(error));
-	return error;
-}
-
 /* Fills the TLS and certificate part of the result. */
 static void
 judge_tls(struct fetch *f)
@@ -274,11 +172,10 @@ judge_tls(struct fetch *f)
 	}
 	r->have_cert = true;
 	r->verify_error =
-	    verify_chain(f->ssl, leaf, r->verify_msg, sizeof(r->verify_msg));
-	r->name_ok = X509_check_host(leaf, f->host, strlen(f->host), HOST_FLAGS,
-	                             NULL) == 1;
-	r->not_after = epoch_of(X509_get0_notAfter(leaf));
-	dns_ids(leaf, r->subject_names, sizeof(r->subject_names));
+	    pkix_verify(f->ssl, leaf, r->verify_msg, sizeof(r->verify_msg));
+	r->name_ok = pkix_name_ok(leaf, f->host);
+	r->not_after = pkix_not_after(leaf);
+	pkix_dns_ids(leaf, r->subject_names, sizeof(r->subject_names));
 	ERR_clear_error();
 }
 
@@ -753,24 +650,13 @@ static int
 socket_address(const char *address, unsigned port, struct sockaddr_storage *ss,
                socklen_t *len, char *text, size_t size)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 	const void *addr;
 
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, address, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*len = sizeof(*sin);
-		addr = &sin->sin_addr;
-	} else if (inet_pton(AF_INET6, address, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-		addr = &sin6->sin6_addr;
-	} else {
+	if (pkix_sockaddr(address, port, ss, len) != 0)
 		return -1;
-	}
+	addr = ss->ss_family == AF_INET ?
+	    (const void *)&((struct sockaddr_in *)ss)->sin_addr :
+	    (const void *)&((struct sockaddr_in6 *)ss)->sin6_addr;
 	return inet_ntop(ss->ss_family, addr, text, (socklen_t)size) == NULL ?
 	    -1 :
 	    0;
@@ -936,26 +822,10 @@ struct ssl_ctx_st *
 fetch_ctx_new(const char *ca_file)
 {
 	SSL_CTX *ctx;
-	int ok;
 
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		goto fail;
-	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
-		goto fail;
-	if (ca_file != NULL)
-		ok = SSL_CTX_load_verify_locations(ctx, ca_file, NULL);
-	else
-		ok = SSL_CTX_set_default_verify_paths(ctx);
-	if (ok != 1)
-		goto fail;
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
-	ERR_clear_error();
+	if ((ctx = pkix_ctx_new(ca_file)) != NULL)
+		SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
 	return ctx;
-fail:
-	SSL_CTX_free(ctx);
-	ERR_clear_error();
-	return NULL;
 }
 
 const char *

@@ -12,11 +12,8 @@
  * seen and reported rather than refused; the judgement comes after it,
  * both ways a sender may judge:
  *
- *   - the Web PKI of MTA-STS (RFC 8461 §4.2) with an X509_STORE_CTX of
- *     its own: the chain the server presented, the context's trust
- *     store, the MX host as the only reference identifier (DNS-IDs
- *     only, whole-label wildcards), the chain and the name reported
- *     apart;
+ *   - the Web PKI of MTA-STS (RFC 8461 §4.2), as the policy fetch
+ *     judges it (pkix.c), the MX host the only reference identifier;
  *   - DANE (RFC 7672 §3) by OpenSSL's own DANE code on the connection
  *     itself: SSL_dane_enable() with the MX host as the TLSA base
  *     domain, the usable TLSA records added, the outcome read from
@@ -34,10 +31,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,6 +46,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "pkix.h"
 #include "probe.h"
 #include "smtp_reply.h"
 #include "text.h"
@@ -153,24 +149,6 @@ step_stage(enum step step)
 		break;
 	}
 	return PROBE_TLS;
-}
-
-/* "454 4.7.0 TLS not available": the code and the lines, joined. */
-static void
-reply_text(const struct smtp_reply *r, char *buf, size_t size)
-{
-	const char *line;
-	size_t i, off;
-	int n;
-
-	n = snprintf(buf, size, "%d", r->code);
-	off = n > 0 && (size_t)n < size ? (size_t)n : 0;
-	for (i = 0; i < r->nlines && off + 1 < size; i++) {
-		line = smtp_reply_line(r, i);
-		buf[off++] = ' ';
-		off += text_escape(buf + off, size - off, line, strlen(line));
-	}
-	buf[off] = '\0';
 }
 
 /* The next step begins: its clock and its count of octets. */
@@ -281,7 +259,7 @@ fail(struct probe *p, enum probe_stage stage, bool quit, const char *fmt, ...)
 static void
 refused(struct probe *p, enum probe_stage stage)
 {
-	reply_text(&p->reply, p->res->why, sizeof(p->res->why));
+	smtp_reply_text(&p->reply, p->res->why, sizeof(p->res->why));
 	p->res->stage = stage;
 	start_quit(p);
 }
@@ -522,99 +500,6 @@ after_io(struct probe *p, int e)
 /* ---- the certificate judgement ---- */
 
 /*
- * For the Web PKI check: a name mismatch does not stop the chain check,
- * so that the chain's own error (expiry, issuer) is what verify_error
- * reports; name_ok reports the name.
- */
-static int
-pkix_verify_cb(int ok, X509_STORE_CTX *sctx)
-{
-	if (!ok &&
-	    X509_STORE_CTX_get_error(sctx) == X509_V_ERR_HOSTNAME_MISMATCH)
-		return 1;
-	return ok;
-}
-
-/*
- * RFC 8461 §4.2: the chain the server presented must lead to a trusted
- * root and be valid now; the MX host must be among the DNS-IDs (no CN
- * fallback, RFC 6125 §6.4.4), a wildcard being a whole left-most label
- * (checklist STS-CERT-4, STS-CERT-5, §24 A12).  With its own store
- * context: the SSL's verify result is DANE's once DANE is enabled.
- */
-static void
-judge_pkix(struct probe *p, X509 *leaf, STACK_OF(X509) * chain)
-{
-	const unsigned flags = X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
-	    X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS;
-	struct probe_result *res = p->res;
-	X509_STORE_CTX *sctx;
-	X509_VERIFY_PARAM *param;
-
-	res->verify_error = X509_V_ERR_OUT_OF_MEM;
-	if ((sctx = X509_STORE_CTX_new()) != NULL &&
-	    X509_STORE_CTX_init(sctx, SSL_CTX_get_cert_store(p->ctx), leaf,
-	                        chain) == 1 &&
-	    X509_STORE_CTX_set_default(sctx, "ssl_server") == 1) {
-		param = X509_STORE_CTX_get0_param(sctx);
-		X509_VERIFY_PARAM_set_hostflags(param, flags);
-		X509_VERIFY_PARAM_set1_host(param, p->host, 0);
-		X509_STORE_CTX_set_verify_cb(sctx, pkix_verify_cb);
-		res->verify_error = X509_verify_cert(sctx) == 1 ?
-		    X509_V_OK :
-		    X509_STORE_CTX_get_error(sctx);
-	}
-	X509_STORE_CTX_free(sctx);
-	snprintf(res->verify_msg, sizeof(res->verify_msg), "%s",
-	         X509_verify_cert_error_string(res->verify_error));
-	res->name_ok = X509_check_host(leaf, p->host, 0, flags, NULL) == 1;
-}
-
-/* The leaf's notAfter as seconds since the epoch. */
-static void
-leaf_expiry(struct probe_result *res, X509 *leaf)
-{
-	ASN1_TIME *epoch;
-	int days, secs;
-
-	if ((epoch = ASN1_TIME_set(NULL, 0)) == NULL)
-		return;
-	if (ASN1_TIME_diff(&days, &secs, epoch, X509_get0_notAfter(leaf)) == 1)
-		res->not_after = (int64_t)days * 86400 + secs;
-	ASN1_TIME_free(epoch);
-}
-
-/* The leaf's DNS-IDs, comma separated, escaped, as many as fit whole. */
-static void
-leaf_names(struct probe_result *res, X509 *leaf)
-{
-	GENERAL_NAMES *names;
-	const GENERAL_NAME *gn;
-	const char *name;
-	size_t off = 0, len;
-	int i;
-
-	names = X509_get_ext_d2i(leaf, NID_subject_alt_name, NULL, NULL);
-	if (names == NULL)
-		return;
-	for (i = 0; i < sk_GENERAL_NAME_num(names); i++) {
-		gn = sk_GENERAL_NAME_value(names, i);
-		if (gn->type != GEN_DNS)
-			continue;
-		name = (const char *)ASN1_STRING_get0_data(gn->d.dNSName);
-		len = (size_t)ASN1_STRING_length(gn->d.dNSName);
-		if (off + (off > 0) + text_escaped_len(name, len) + 1 >
-		    sizeof(res->subject_names))
-			break; /* whole names only */
-		if (off > 0)
-			res->subject_names[off++] = ',';
-		off += text_escape(res->subject_names + off,
-		                   sizeof(res->subject_names) - off, name, len);
-	}
-	GENERAL_NAMES_free(names);
-}
-
-/*
  * RFC 7672 §3: OpenSSL's DANE verification ran during the handshake
  * (SSL_dane_enable() in probe_mx()); its verdict is the SSL's verify
  * result, the matching record that of SSL_get0_dane_tlsa().
@@ -642,36 +527,6 @@ judge_dane(struct probe *p)
 	}
 }
 
-/* The presented chain, leaf first, DER, for `mtasts tlsa check`. */
-static void
-copy_chain(struct probe_result *res, STACK_OF(X509) * chain)
-{
-	size_t i, n = (size_t)sk_X509_num(chain);
-	unsigned char *der;
-	int len;
-
-	if (n > CHAIN_MAX)
-		n = CHAIN_MAX;
-	if (n == 0 ||
-	    (res->chain_der = calloc(n, sizeof(*res->chain_der))) == NULL ||
-	    (res->chain_len = calloc(n, sizeof(*res->chain_len))) == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		der = NULL;
-		if ((len = i2d_X509(sk_X509_value(chain, (int)i), &der)) <= 0)
-			break;
-		/* OpenSSL's allocation, handed to free(): copy it. */
-		if ((res->chain_der[i] = malloc((size_t)len)) == NULL) {
-			OPENSSL_free(der);
-			break;
-		}
-		memcpy(res->chain_der[i], der, (size_t)len);
-		OPENSSL_free(der);
-		res->chain_len[i] = (size_t)len;
-		res->chain_count = i + 1;
-	}
-}
-
 static void
 judge(struct probe *p)
 {
@@ -693,10 +548,16 @@ judge(struct probe *p)
 		return;
 	}
 	res->have_cert = true;
-	judge_pkix(p, leaf, chain);
-	leaf_expiry(res, leaf);
-	leaf_names(res, leaf);
-	copy_chain(res, chain);
+	/* RFC 8461 §4.2, with a store context of its own: the SSL's verify
+	   result is DANE's once DANE is enabled. */
+	res->verify_error =
+	    pkix_verify(p->ssl, leaf, res->verify_msg, sizeof(res->verify_msg));
+	res->name_ok = pkix_name_ok(leaf, p->host);
+	res->not_after = pkix_not_after(leaf);
+	pkix_dns_ids(leaf, res->subject_names, sizeof(res->subject_names));
+	/* For `mtasts tlsa check`: which record matches what. */
+	res->chain_count =
+	    pkix_chain_der(chain, CHAIN_MAX, &res->chain_der, &res->chain_len);
 	ERR_clear_error(); /* whatever the decoders left */
 }
 
@@ -970,33 +831,6 @@ tls_setup(struct probe *p, const struct mts_dane_tlsa *tlsa, size_t n,
 }
 
 /*
- * The numeric address (dotted quad or RFC 4291 text, nothing inet_aton
- * would stretch to fit) with the port; 0 or -1.
- */
-static int
-sockaddr_of(const char *address, unsigned port, struct sockaddr_storage *ss,
-            socklen_t *len)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (inet_pton(AF_INET, address, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*len = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, address, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	return -1;
-}
-
-/*
  * Opens the non-blocking connection.  Returns -1 when the address is
  * not numeric or no socket can be had (nothing started); a connect()
  * that fails at once is a PROBE_CONNECT result, delivered later.
@@ -1008,7 +842,7 @@ tcp_start(struct probe *p, const char *address, unsigned port)
 	socklen_t len;
 	int one = 1;
 
-	if (sockaddr_of(address, port, &ss, &len) != 0)
+	if (pkix_sockaddr(address, port, &ss, &len) != 0)
 		return -1;
 	p->fd = socket(ss.ss_family, SOCK_STREAM, 0);
 	if (p->fd < 0 || fcntl(p->fd, F_SETFD, FD_CLOEXEC) != 0 ||
@@ -1021,24 +855,6 @@ tcp_start(struct probe *p, const char *address, unsigned port)
 	else
 		wait_for(p, EV_WRITE);
 	return 0;
-}
-
-/*
- * A name to send: 1 to HOST_MAX printable octets without blanks, so that
- * neither SNI nor the EHLO line can carry anything else (a CRLF would
- * inject a command).
- */
-static bool
-plain_word(const char *s, size_t len)
-{
-	size_t i;
-
-	if (len == 0 || len > HOST_MAX)
-		return false;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7F)
-			return false;
-	return true;
 }
 
 /* A host name's length without its final dot: SNI carries none (RFC
@@ -1062,8 +878,11 @@ probe_new(struct event_base *base, SSL_CTX *ctx, const char *mx_host,
 	struct probe *p;
 	struct timeval now, span;
 
-	if (!plain_word(mx_host, hlen) || !plain_word(base_name, blen) ||
-	    !plain_word(helo, strlen(helo)) ||
+	/* Neither SNI nor the EHLO line may carry anything else (a CRLF
+	   would inject a command). */
+	if (!text_is_word(mx_host, hlen, HOST_MAX) ||
+	    !text_is_word(base_name, blen, HOST_MAX) ||
+	    !text_is_word(helo, strlen(helo), HOST_MAX) ||
 	    (p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
 	p->fd = -1;
@@ -1143,21 +962,13 @@ struct ssl_ctx_st *
 probe_ctx_new(const char *ca_file)
 {
 	SSL_CTX *ctx;
-	int loaded;
 
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
-		return NULL;
-	loaded = ca_file != NULL ?
-	    SSL_CTX_load_verify_locations(ctx, ca_file, NULL) :
-	    SSL_CTX_set_default_verify_paths(ctx);
-	if (loaded != 1 ||
-	    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+	if ((ctx = pkix_ctx_new(ca_file)) != NULL &&
 	    SSL_CTX_dane_enable(ctx) <= 0) {
 		SSL_CTX_free(ctx);
 		ERR_clear_error();
 		return NULL;
 	}
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	return ctx;
 }
 

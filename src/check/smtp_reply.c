@@ -13,9 +13,11 @@
  * a line, stands for a distinct octet read (the NUL for the line's LF),
  * and no more than SMTP_REPLY_MAX octets are read.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "smtp_reply.h"
+#include "text.h"
 
 #include "internal.h"
 
@@ -297,4 +299,21 @@ smtp_reply_strerror(enum smtp_reply_error error)
 		return "reply too large";
 	}
 	return "unknown error";
+}
+
+void
+smtp_reply_text(const struct smtp_reply *r, char *buf, size_t size)
+{
+	const char *line;
+	size_t i, off;
+	int n;
+
+	n = snprintf(buf, size, "%d", r->code);
+	off = n > 0 && (size_t)n < size ? (size_t)n : 0;
+	for (i = 0; i < r->nlines && off + 1 < size; i++) {
+		line = smtp_reply_line(r, i);
+		buf[off++] = ' ';
+		off += text_escape(buf + off, size - off, line, strlen(line));
+	}
+	buf[off] = '\0';
 }

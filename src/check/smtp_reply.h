@@ -105,6 +105,13 @@ enum smtp_reply_result smtp_reply_feed(struct smtp_reply *r, const char *in,
 const char *smtp_reply_line(const struct smtp_reply *r, size_t i);
 
 /*
+ * The code and the lines of a DONE reply joined by spaces ("454 4.7.0
+ * TLS not available"), each line escaped (text.h), cut to fit buf (size
+ * octets), NUL-terminated.
+ */
+void smtp_reply_text(const struct smtp_reply *r, char *buf, size_t size);
+
+/*
  * For a 250 reply to EHLO (RFC 5321 §4.1.1.1): the parameters of the
  * extension `keyword` (compared without case, as §2.4 requires), "" when
  * it has none, NULL when it is not announced.  The first line holds the

@@ -116,3 +116,16 @@ text_escaped_len(const char *src, size_t len)
 	}
 	return o;
 }
+
+bool
+text_is_word(const char *s, size_t len, size_t max)
+{
+	size_t i;
+
+	if (len == 0 || len > max)
+		return false;
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7F)
+			return false;
+	return true;
+}

@@ -23,6 +23,7 @@
 #ifndef MTS_CHECK_TEXT_H
 #define MTS_CHECK_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -36,5 +37,11 @@ size_t text_escape(char *dst, size_t size, const char *src, size_t len);
 
 /* The length text_escape() gives src[0..len) with room enough. */
 size_t text_escaped_len(const char *src, size_t len);
+
+/*
+ * Whether s[0..len) is a word safe to send as a name (SNI, EHLO): 1 to
+ * max printable US-ASCII octets, no blank, no control.
+ */
+bool text_is_word(const char *s, size_t len, size_t max);
 
 #endif /* MTS_CHECK_TEXT_H */
