@@ -28,6 +28,8 @@ struct check_options {
 	unsigned https_port;      /* 0: 443 (tests only) */
 	unsigned smtp_port;       /* 0: 25 (tests only) */
 	bool no_smtp;             /* skip the MX probes */
+	const char *record_dir;   /* --record-facts: each domain's facts
+				     as JSON there (facts_json.h) */
 	int64_t now;              /* the time findings are judged at */
 };
 

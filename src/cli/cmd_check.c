@@ -282,7 +282,8 @@ enum {
 	OPT_TIMEOUT,
 	OPT_NO_SMTP,
 	OPT_HTTPS_PORT,
-	OPT_SMTP_PORT
+	OPT_SMTP_PORT,
+	OPT_RECORD_FACTS
 };
 
 static int
@@ -299,6 +300,7 @@ parse_opts(int argc, char **argv, struct check_options *o, struct check_cli *c,
 	    {"json", no_argument, NULL, 'j'},
 	    {"no-smtp", no_argument, NULL, OPT_NO_SMTP},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"record-facts", required_argument, NULL, OPT_RECORD_FACTS},
 	    {"resolver", required_argument, NULL, OPT_RESOLVER},
 	    {"smtp-port", required_argument, NULL, OPT_SMTP_PORT},
 	    {"state", required_argument, NULL, OPT_STATE},
@@ -356,6 +358,9 @@ parse_opts(int argc, char **argv, struct check_options *o, struct check_cli *c,
 		case OPT_SMTP_PORT:
 			bad |= parse_num(optarg, 65535, &o->smtp_port);
 			break;
+		case OPT_RECORD_FACTS: /* tests only: tests/data/check-facts */
+			o->record_dir = optarg;
+			break;
 		default:
 			bad = 1;
 		}
@@ -401,7 +406,8 @@ cmd_check(int argc, char **argv)
 	if (c.progress)
 		fputs("\r\033[K", stderr);
 	rc = c.with_errors > 0 ? EXIT_INVALID : EXIT_VALID;
-	/* A state file that failed (said on stderr) is an I/O error. */
+	/* A state or facts file that failed (said on stderr) is an I/O
+	   error. */
 	if (checker_state_errors(ck) > 0)
 		rc = EXIT_USAGE;
 	/* A report not written whole is an I/O error (mtasts(1)). */

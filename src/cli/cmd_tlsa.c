@@ -7,8 +7,8 @@
  *
  * mtasts tlsa check: the TLSA records of one host as a DANE sender finds
  * them (RFC 7672 §2.2: secure addresses, for an alias the CNAME target
- * first, then the host; the lookups and the decision are check.c's
- * struct dane_host), then STARTTLS with every address, and which record
+ * first, then the host; the lookups and the decision are
+ * src/check/dane_host.c's struct dane_host), then STARTTLS with every address, and which record
  * matches which certificate of the chain.
  */
 #include <getopt.h>
@@ -26,8 +26,8 @@
 
 #include <mtasts/dns.h>
 
-#include "check.h"
 #include "cli.h"
+#include "dane_host.h"
 #include "probe.h"
 
 #define PEM_CAP (1024 * 1024)
@@ -249,7 +249,7 @@ out:
 /* ---- tlsa check ---- */
 
 /*
- * The host's lookups and the DANE decision are check.c's (struct
+ * The host's lookups and the DANE decision are dane_host.c's (struct
  * dane_host), so that tlsa check finds the TLSA base domain exactly as
  * mtasts check and a DANE sender do (RFC 7672 §2.2).
  */
@@ -400,7 +400,7 @@ print_no_dane(const struct tlsa_check *tc)
 {
 	const struct dane_host *h = &tc->dh;
 	const struct tlsa_lookup *t = h->dane_at;
-	const char *expanded = dane_host_expanded(h);
+	char why[2 * MTS_DNAME_MAX + 128];
 
 	switch (h->dane) {
 	case DANE_SECURE:
@@ -418,20 +418,8 @@ print_no_dane(const struct tlsa_check *tc)
 	case DANE_IGNORED:
 		break;
 	}
-	if (h->candidates == 0 && expanded == NULL)
-		printf("DANE does not apply: the addresses of %s are not "
-		       "DNSSEC-secure (RFC 7672 §2.2.2)\n",
-		       tc->host);
-	else if (h->candidates == 0)
-		printf("DANE does not apply: the addresses of %s (an alias of "
-		       "%s) are not DNSSEC-secure, nor is its CNAME (RFC 7672 "
-		       "§2.2.2)\n",
-		       tc->host, expanded);
-	else if (h->dane == DANE_INSECURE)
-		puts("DANE does not apply: no DNSSEC-secure TLSA records "
-		     "(RFC 7672 §2.2)");
-	else
-		puts("DANE does not apply: no TLSA records (RFC 7672 §2.2)");
+	printf("DANE does not apply: %s\n",
+	       dane_host_why_not(h, why, sizeof(why)));
 }
 
 /* The lookups and the decision, in the order a DANE sender takes them. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Tests of the engine of mtasts check (src/check/check.c), included here
- * to reach its static functions, without DNS or sockets: answers are
- * handed to the callbacks the resolver would call.
+ * Tests of the engine of mtasts check (src/check/check.c and the DNS
+ * lookups of src/check/dane_host.c), included here to reach their static
+ * functions, without DNS or sockets: answers are handed to the callbacks
+ * the resolver would call, and the facts kept are judged (judge.c).
  *
  *   - What is kept of a DNS answer is kept in a stable order: addresses
  *     by their bytes (the caps on probes choose the same ones every run,
@@ -15,6 +16,7 @@
  *     9), or a false mismatch.
  */
 #include "check.c"
+#include "dane_host.c"
 
 #include "tap.h"
 
@@ -125,14 +127,20 @@ test_mx_order(void)
 static char *a_addrs[] = {"192.0.2.2", "192.0.2.1"};
 static uint8_t digest1[32] = {1}, digest2[32] = {2};
 
-/* Whether d's findings hold code. */
+/* The findings of one run of run_host(). */
+struct run {
+	struct dom *d;
+	struct check_judgement j;
+};
+
+/* Whether the findings hold code. */
 static bool
-has(const struct dom *d, const char *code)
+has(const struct run *r, const char *code)
 {
 	size_t i;
 
-	for (i = 0; i < d->diag.count; i++)
-		if (tap_streq(d->diag.items[i].code, code))
+	for (i = 0; i < r->j.diag.count; i++)
+		if (tap_streq(r->j.diag.items[i].code, code))
 			return true;
 	return false;
 }
@@ -140,25 +148,26 @@ has(const struct dom *d, const char *code)
 /* Any DANE or address finding, which a host judged from part of its
    answers could get wrong. */
 static bool
-judged(const struct dom *d)
+judged(const struct run *r)
 {
 	size_t i;
 
-	for (i = 0; i < d->diag.count; i++)
-		if (strncmp(d->diag.items[i].code, "check-dane-", 11) == 0 ||
-		    tap_streq(d->diag.items[i].code, "check-mx-no-address"))
+	for (i = 0; i < r->j.diag.count; i++)
+		if (strncmp(r->j.diag.items[i].code, "check-dane-", 11) == 0 ||
+		    tap_streq(r->j.diag.items[i].code, "check-mx-no-address"))
 			return true;
 	return false;
 }
 
 /*
  * The lookups of mx1.example.test answer (A: two addresses, AAAA: none,
- * TLSA: two secure 3 1 1 records) and the host is judged as dom_finish()
- * would, without probes.  Allocation fail_at (from 1; 0: none) fails
- * while the answers are kept.  Returns the allocations asked for.
+ * TLSA: two secure 3 1 1 records) and the domain is judged as
+ * dom_finish() would, without probes.  Allocation fail_at (from 1; 0:
+ * none) fails while the answers are kept.  Returns the allocations asked
+ * for.
  */
 static unsigned
-run_host(struct checker *ck, unsigned fail_at, struct dom **dp)
+run_host(struct checker *ck, unsigned fail_at, struct run *run)
 {
 	struct mts_dane_tlsa tlsa[2] = {{3, 1, 1, 32, digest1},
 	                                {3, 1, 1, 32, digest2}};
@@ -171,17 +180,17 @@ run_host(struct checker *ck, unsigned fail_at, struct dom **dp)
 	d = calloc(1, sizeof(*d));
 	m = calloc(1, sizeof(*m));
 	d->ck = ck;
-	d->name = strdup("example.test");
-	d->sts_missing = -1;
-	d->mx_dnssec = MTS_DNSSEC_SECURE;
-	mts_diag_init(&d->diag);
+	facts_init(&d->f, "example.test", 0);
+	d->f.no_smtp = ck->opt.no_smtp;
+	d->f.mx.dnssec = MTS_DNSSEC_SECURE;
 	d->pending = 2; /* one for the test, one for the host's lookups */
+	facts_add_host(&d->f, "mx1.example.test", 10);
+	d->mx = m;
 	m->dom = d;
-	m->name = strdup("mx1.example.test");
-	h = &m->dh;
-	h->name = m->name;
+	m->f = d->f.hosts[0];
+	h = &m->f->dh;
+	h->name = m->f->name;
 	h->port = 25;
-	h->answer_cb = on_mx_answer;
 	h->done_cb = on_mx_lookups;
 	h->arg = m;
 	h->pending = 3; /* A, AAAA, TLSA at the host */
@@ -221,37 +230,33 @@ run_host(struct checker *ck, unsigned fail_at, struct dom **dp)
 	heap.on = false;
 	calls = heap.calls;
 #endif
-	judge_dane(d, m);
-	dane_host_reset(&m->dh);
-	free(m->name);
-	free(m);
-	*dp = d;
+	check_judge(&d->f, &run->j);
+	run->d = d;
 	return calls;
 }
 
 static void
-free_dom(struct dom *d)
+free_run(struct run *r)
 {
-	mts_diag_reset(&d->diag);
-	free(d->name);
-	free(d);
+	check_judgement_reset(&r->j);
+	dom_free(r->d);
 }
 
 static void
 test_nomem(void)
 {
 	struct checker ck;
-	struct dom *d;
+	struct run r;
 	unsigned calls, k, wrong = 0, silent = 0;
 
 	memset(&ck, 0, sizeof(ck));
 	ck.opt.no_smtp = true;
-	calls = run_host(&ck, 0, &d);
-	tap_ok(!has(d, "check-internal") && !has(d, "check-dane-unusable") &&
-	           !has(d, "check-mx-no-address") && d->pending == 1,
+	calls = run_host(&ck, 0, &r);
+	tap_ok(!has(&r, "check-internal") && !has(&r, "check-dane-unusable") &&
+	           !has(&r, "check-mx-no-address") && r.d->pending == 1,
 	       "CHK-NOMEM T1: with memory, the host is judged (no "
 	       "check-internal, no false finding)");
-	free_dom(d);
+	free_run(&r);
 #ifndef TEST_WRAP_ALLOC
 	(void)calls;
 	(void)k;
@@ -264,19 +269,19 @@ test_nomem(void)
 	       "(%u times)",
 	       calls);
 	for (k = 1; k <= calls; k++) {
-		run_host(&ck, k, &d);
-		if (!has(d, "check-internal")) {
+		run_host(&ck, k, &r);
+		if (!has(&r, "check-internal")) {
 			silent++;
 			tap_diag("allocation %u failed without check-internal",
 			         k);
 		}
-		if (judged(d)) {
+		if (judged(&r)) {
 			wrong++;
 			tap_diag("allocation %u failed: judged anyway (%s)", k,
-			         d->diag.count > 0 ? d->diag.items[0].code :
-			                             "");
+			         r.j.diag.count > 0 ? r.j.diag.items[0].code :
+			                              "");
 		}
-		free_dom(d);
+		free_run(&r);
 	}
 	tap_ok(silent == 0,
 	       "CHK-NOMEM T3: each of the %u allocations failed gives "
