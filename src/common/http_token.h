@@ -5,7 +5,8 @@
  * Connection), shared by the server's request parser (src/serve/http.c)
  * and the checker's response parser (src/check/http_response.c).
  * Header-only and pure: both parsers are linked beside the shared
- * library, whose internal symbols are hidden.
+ * library, whose internal symbols are hidden; this is program code, not
+ * library code, so it lives in src/common beside its users' builds.
  */
 #ifndef MTS_HTTP_TOKEN_H
 #define MTS_HTTP_TOKEN_H
