@@ -99,6 +99,21 @@ dom_release(struct dom *d)
 		dom_finish(d);
 }
 
+/*
+ * Gives back n holds at once: a loop that starts many lookups counts
+ * the ones that failed and gives their holds back after it, never
+ * inside it, where the last release would free d under the loop.
+ */
+static void
+dom_release_n(struct dom *d, unsigned n)
+{
+	if (n == 0)
+		return;
+	d->pending -= n;
+	if (d->pending == 0)
+		dom_finish(d);
+}
+
 /* Notes the DNSSEC status of the domain's own zone once. */
 static void
 note_zone(struct dom *d, const struct mts_dns_answer *a)
@@ -158,12 +173,17 @@ on_fetch(void *arg, struct fetch_result *r)
 	dom_release(s->d);
 }
 
-/* Fetches from the first CHECK_MAX_ADDRS addresses of r. */
-static void
+/*
+ * Fetches from the first CHECK_MAX_ADDRS addresses of r, a hold on d for
+ * each.  Returns how many failed to start: the caller gives their holds
+ * back with its own, so that d cannot finish under its feet.
+ */
+static unsigned
 start_fetches(struct dom *d, const struct rrset *r)
 {
 	struct fetch_options fo;
 	struct fetch_slot *s;
+	unsigned failed = 0;
 	size_t i;
 
 	memset(&fo, 0, sizeof(fo));
@@ -180,8 +200,9 @@ start_fetches(struct dom *d, const struct rrset *r)
 		    fetch_policy(d->ck->base, d->ck->fetch_ctx, d->f.domain,
 		                 r->addr[i], &fo, on_fetch, s) == 0;
 		if (!s->p->started)
-			dom_release(d);
+			failed++;
 	}
+	return failed;
 }
 
 static void
@@ -191,16 +212,17 @@ on_host_addr(void *arg, const struct mts_dns_answer *a)
 	struct rrset *r =
 	    a->qtype == MTS_DNS_TYPE_A ? &d->f.host_a : &d->f.host_aaaa;
 	const struct rrset *a4 = &d->f.host_a, *a6 = &d->f.host_aaaa;
+	unsigned failed = 0;
 
 	if ((dns_answer_failed(a->rcode, a->dnssec) ? rrset_keep_failure(r, a) :
 	                                              rrset_keep(r, a)) != 0)
 		d->f.host_nomem = true;
 	/* Both address lookups are in: fetch from each address. */
 	if (a4->done && a6->done && !d->f.host_nomem) {
-		start_fetches(d, a4);
-		start_fetches(d, a6);
+		failed += start_fetches(d, a4);
+		failed += start_fetches(d, a6);
 	}
-	dom_release(d);
+	dom_release_n(d, 1 + failed);
 }
 
 /* ---- MX hosts ---- */
@@ -311,19 +333,23 @@ on_mx_lookups(void *arg, struct dane_host *h)
 	dom_release(d);
 }
 
-/* Starts the lookups of the first CHECK_MAX_MX hosts. */
-static void
+/*
+ * Starts the lookups of the first CHECK_MAX_MX hosts, a hold on d for
+ * each; returns how many failed to start (see start_fetches()).
+ */
+static unsigned
 start_mxhosts(struct dom *d)
 {
 	size_t i,
 	    n = d->f.host_count < CHECK_MAX_MX ? d->f.host_count : CHECK_MAX_MX;
+	unsigned failed = 0;
 	struct mxhost *m;
 
 	if (n == 0)
-		return;
+		return 0;
 	if ((d->mx = calloc(n, sizeof(*d->mx))) == NULL) {
 		d->f.mx_nomem = true;
-		return;
+		return 0;
 	}
 	for (i = 0; i < n; i++) {
 		m = &d->mx[i];
@@ -333,9 +359,10 @@ start_mxhosts(struct dom *d)
 		if (dane_host_start(&m->f->dh, d->ck->dns, m->f->name, 25, NULL,
 		                    on_mx_lookups, m) != 0) {
 			mxhost_ready(m);
-			dom_release(d);
+			failed++;
 		}
 	}
+	return failed;
 }
 
 /*
@@ -385,6 +412,7 @@ static void
 on_mx(void *arg, const struct mts_dns_answer *a)
 {
 	struct dom *d = arg;
+	unsigned failed = 0;
 
 	note_zone(d, a);
 	dns_fact_keep(&d->f.mx, a);
@@ -398,8 +426,8 @@ on_mx(void *arg, const struct mts_dns_answer *a)
 		d->f.mx_nomem = true;
 	}
 	if (!d->f.mx_nomem)
-		start_mxhosts(d);
-	dom_release(d);
+		failed = start_mxhosts(d);
+	dom_release_n(d, 1 + failed);
 }
 
 /* ---- the end of a domain ---- */

@@ -504,6 +504,7 @@ load_dns_fact(struct reader *rd, json_t *o, struct dns_fact *d)
 {
 	json_t *list = json_object_get(o, "records"), *v;
 	size_t i, n = json_array_size(list), len;
+	bool is_txt;
 
 	if (!json_is_object(o) || !json_is_array(list)) {
 		rd_fail(rd, "DNS answer");
@@ -519,20 +520,21 @@ load_dns_fact(struct reader *rd, json_t *o, struct dns_fact *d)
 	d->why = get_str(rd, o, "why");
 	if (n == 0 || rd->bad)
 		return;
-	if (d->qtype == MTS_DNS_TYPE_TXT) {
+	is_txt = d->qtype == MTS_DNS_TYPE_TXT;
+	if (is_txt) {
 		d->txt = calloc(n, sizeof(*d->txt));
 		d->txt_len = calloc(n, sizeof(*d->txt_len));
 	} else {
 		d->mx = calloc(n, sizeof(*d->mx));
 	}
-	if ((d->txt == NULL || d->txt_len == NULL) && d->mx == NULL) {
+	if (is_txt ? d->txt == NULL || d->txt_len == NULL : d->mx == NULL) {
 		rd_fail(rd, "memory");
 		return;
 	}
 	d->count = n;
 	for (i = 0; i < n; i++) {
 		v = json_array_get(list, i);
-		if (d->txt != NULL) {
+		if (is_txt) {
 			d->txt[i] = get_bytes(rd, v, &len, "TXT record");
 			d->txt_len[i] = len;
 		} else {
@@ -541,7 +543,7 @@ load_dns_fact(struct reader *rd, json_t *o, struct dns_fact *d)
 			d->mx[i].host = get_bytes(rd, json_array_get(v, 1),
 			                          &len, "MX record");
 		}
-		if ((d->txt != NULL ? d->txt[i] : d->mx[i].host) == NULL)
+		if ((is_txt ? d->txt[i] : d->mx[i].host) == NULL)
 			rd_fail(rd, "record");
 	}
 }
