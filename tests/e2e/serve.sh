@@ -118,6 +118,59 @@ sed "s|key $T/b.key|key $T/a.key|" "$T/mtasts.conf" >"$T/mismatch.conf"
 "$MTASTS" serve -n -c "$T/mismatch.conf" >"$T/n.out" 2>&1
 is $? 1 "serve -n refuses a key that does not match its certificate"
 
+# ---- files that are not regular files: no hang (a FIFO blocks open(2)) ----
+mkfifo "$T/fifo"
+sed "s|policy $T/b.txt|policy $T/fifo|" "$T/mtasts.conf" >"$T/fifo.conf"
+timeout 10 "$MTASTS" serve -n -c "$T/fifo.conf" >"$T/n.out" 2>&1
+is $? 1 "serve -n with a FIFO as a policy: refused at once"
+grep -q "fifo: not a regular file" "$T/n.out"
+ok $? "serve -n with a FIFO as a policy: says it is not a regular file"
+sed "s|key $T/b.key|key $T/fifo|" "$T/mtasts.conf" >"$T/fifo.conf"
+timeout 10 "$MTASTS" serve -n -c "$T/fifo.conf" >"$T/n.out" 2>&1
+is $? 1 "serve -n with a FIFO as a key: refused at once"
+timeout 10 "$MTASTS" serve -n -c "$T/fifo" >"$T/n.out" 2>&1
+is $? 1 "serve -n with a FIFO as the configuration: refused at once"
+grep -q "fifo: not a regular file" "$T/n.out"
+ok $? "serve -n with a FIFO as the configuration: says why"
+
+# ---- domains-dir names: one domain once, as in domain blocks ----
+# dirconf NAME...: a configuration whose domains-dir $T/dd holds NAME...
+dirconf() {
+	rm -rf "$T/dd"
+	mkdir "$T/dd"
+	for d in "$@"; do
+		mkdir "$T/dd/$d"
+		cp "$T/a.txt" "$T/dd/$d/mta-sts.txt"
+	done
+	sed "s|^metrics .*|domains-dir $T/dd\ncertificate $T/a.pem\nkey $T/a.key|" \
+	    "$T/mtasts.conf" >"$T/dd.conf"
+	"$MTASTS" serve -n -c "$T/dd.conf" >"$T/n.out" 2>&1
+}
+dirconf d00050.dd.test D00050.DD.TEST
+is $? 1 "domains-dir: two names that differ in case are refused"
+grep -q "$T/dd/d00050.dd.test: domain d00050.dd.test configured twice (also $T/dd/D00050.DD.TEST)" \
+    "$T/n.out"
+ok $? "domains-dir: the error names both directories"
+dirconf A.TEST
+is $? 1 "domains-dir: a directory named like a domain block is refused"
+grep -Eq "dd.conf:[0-9]+: domain a.test configured twice \(also $T/dd/A.TEST\)" \
+    "$T/n.out"
+ok $? "domains-dir: the error names the block's file:line and the directory"
+dirconf mta-sts.zz.test
+is $? 1 "domains-dir: the mta-sts host as a directory name is refused"
+grep -q "$T/dd/mta-sts.zz.test: name the policy domain (zz.test)" "$T/n.out"
+ok $? "domains-dir: and told to name the policy domain"
+dirconf zz.test. zz.test
+is $? 1 "domains-dir: a trailing dot is dropped, as in a block: a duplicate"
+dirconf Zz.Test.
+is $? 0 "domains-dir: 'Zz.Test.' is the domain zz.test"
+grep -q "3 domains" "$T/n.out"
+ok $? "domains-dir: 'Zz.Test.' counts"
+dirconf bad_name.test
+is $? 1 "domains-dir: a directory with a policy whose name is no domain is refused"
+grep -q "$T/dd/bad_name.test: " "$T/n.out"
+ok $? "domains-dir: the error names the directory"
+
 # ---- start ----
 "$MTASTS" serve -d -c "$T/mtasts.conf" 2>"$T/serve.log" &
 PID=$!
