@@ -1419,12 +1419,14 @@ listener_new(struct server *srv, int fd)
 {
 	struct evconnlistener *l;
 
-	/* accept4() runs in a loop until EAGAIN: it must not block. */
+	/* accept4() runs in a loop until EAGAIN: it must not block.  The
+	   parent made it listen with its backlog; -1 here would listen(2)
+	   again with libevent's 128. */
 	if (evutil_make_socket_nonblocking(fd) != 0)
 		fatal("listener %d: O_NONBLOCK", fd);
 	l = evconnlistener_new(srv->base, accept_cb, srv,
-	                       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-	                       -1, fd);
+	                       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0,
+	                       fd);
 	if (l == NULL)
 		fatalx("cannot listen on descriptor %d", fd);
 	evconnlistener_set_error_cb(l, accept_error);

@@ -191,6 +191,13 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 ok $up "server is up"
+if command -v ss >/dev/null; then
+	is "$(ss -Hltn "sport = :$PORT" | awk '{ print $3 }')" 1024 \
+	    "the listener keeps the backlog of 1024 the parent gave it"
+else
+	echo "ok $((n + 1)) - # SKIP ss not installed"
+	n=$((n + 1))
+fi
 
 url() { echo "https://mta-sts.$1:$PORT${2:-/.well-known/mta-sts.txt}"; }
 fetch() { # fetch DOMAIN [curl args...]: body to $T/body, headers $T/hdr
