@@ -686,42 +686,56 @@ index_add(struct name_index *ix, const struct conf_domain *d, size_t count)
 }
 
 /*
- * The domain name argument: one trailing dot dropped, an RFC 5321
- * `Domain` of at least two labels, not an address, lower-cased.
- * "mta-sts.example.com" is refused: the server itself is that host
- * (RFC 8461 §3.3), the configuration names the policy domain.  Only a
- * name with a dot after "mta-sts." is so refused: "mta-sts.com" would be
- * the policy domain of the host "mta-sts.mta-sts.com".
+ * A policy domain name: one trailing dot dropped, an RFC 5321 `Domain` of
+ * at least two labels, not an address, lower-cased.  "mta-sts.example.com"
+ * is refused: the server itself is that host (RFC 8461 §3.3), the
+ * configuration names the policy domain.  Only a name with a dot after
+ * "mta-sts." is so refused: "mta-sts.com" would be the policy domain of
+ * the host "mta-sts.mta-sts.com".
  */
-static int
-domain_name(struct parser *p, const struct stmt *st, char **out)
+int
+conf_domain_name(const char *s, char **out, char *why, size_t size)
 {
-	const char *s = st->argv[0];
 	size_t i, n = strlen(s);
 	struct mts_err e;
 	char *name;
 
 	if (n > 0 && s[n - 1] == '.')
 		n--;
-	if (mts_dname_check(s, n, MTS_DNAME_REQUIRE_DOT, &e) == -1)
-		return fail(p, st->line, "domain %s: %s", s, e.msg);
-	if (mts_dname_is_address(s, n))
-		return fail(p, st->line,
-		            "domain %s: an address, not a domain name", s);
-	if ((name = strndup(s, n)) == NULL)
-		return fail(p, st->line, "out of memory");
+	if (mts_dname_check(s, n, MTS_DNAME_REQUIRE_DOT, &e) == -1) {
+		snprintf(why, size, "%s", e.msg);
+		return -1;
+	}
+	if (mts_dname_is_address(s, n)) {
+		snprintf(why, size, "an address, not a domain name");
+		return -1;
+	}
+	if ((name = strndup(s, n)) == NULL) {
+		snprintf(why, size, "out of memory");
+		return -1;
+	}
 	for (i = 0; i < n; i++)
 		name[i] = (char)mts_lower((unsigned char)name[i]);
 	if (strncmp(name, "mta-sts.", 8) == 0 &&
 	    strchr(name + 8, '.') != NULL) {
-		fail(p, st->line,
-		     "domain %s: name the policy domain (%s), "
-		     "not its mta-sts host",
-		     s, name + 8);
+		snprintf(why, size,
+		         "name the policy domain (%s), not its mta-sts host",
+		         name + 8);
 		free(name);
 		return -1;
 	}
 	*out = name;
+	return 0;
+}
+
+/* The name argument of a domain block. */
+static int
+domain_name(struct parser *p, const struct stmt *st, char **out)
+{
+	char why[CONF_ERR_SIZE];
+
+	if (conf_domain_name(st->argv[0], out, why, sizeof(why)) == -1)
+		return fail(p, st->line, "domain %s: %s", st->argv[0], why);
 	return 0;
 }
 
@@ -1012,6 +1026,65 @@ conf_parse(const char *buf, size_t len, const char *file,
 	return 0;
 }
 
+/* Blocks first (by line), then domains-dir entries (by path). */
+static int
+domain_cmp(const void *a, const void *b)
+{
+	const struct conf_domain *x = *(const struct conf_domain *const *)a;
+	const struct conf_domain *y = *(const struct conf_domain *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	if ((x->source == NULL) != (y->source == NULL))
+		return x->source == NULL ? -1 : 1;
+	if (x->source == NULL)
+		return x->line < y->line ? -1 : x->line > y->line;
+	return strcmp(x->source, y->source);
+}
+
+int
+conf_check_unique(const struct serve_conf *conf, const char *file, char *err)
+{
+	const struct conf_domain **sorted, *a, *b;
+	size_t i;
+
+	if (conf->domain_count < 2)
+		return 0;
+	if ((sorted = calloc(conf->domain_count, sizeof(*sorted))) == NULL) {
+		snprintf(err, CONF_ERR_SIZE, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < conf->domain_count; i++)
+		sorted[i] = &conf->domains[i];
+	qsort(sorted, conf->domain_count, sizeof(*sorted), domain_cmp);
+	for (i = 1; i < conf->domain_count; i++)
+		if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0)
+			break;
+	if (i == conf->domain_count) {
+		free(sorted);
+		return 0;
+	}
+	/* A block sorts first and is named first, as file:line; of two
+	   entries, the later one is.  (conf_parse() refuses two blocks.) */
+	a = sorted[i - 1];
+	b = sorted[i];
+	if (b->source == NULL)
+		snprintf(err, CONF_ERR_SIZE,
+		         "%s:%u: domain %s configured twice (first at line %u)",
+		         file, b->line, b->name, a->line);
+	else if (a->source == NULL)
+		snprintf(err, CONF_ERR_SIZE,
+		         "%s:%u: domain %s configured twice (also %s)", file,
+		         a->line, a->name, b->source);
+	else
+		snprintf(err, CONF_ERR_SIZE,
+		         "%s: domain %s configured twice (also %s)", b->source,
+		         b->name, a->source);
+	free(sorted);
+	return -1;
+}
+
 void
 conf_free(struct serve_conf *conf)
 {
@@ -1024,6 +1097,7 @@ conf_free(struct serve_conf *conf)
 		free(conf->domains[i].policy);
 		free(conf->domains[i].certificate);
 		free(conf->domains[i].key);
+		free(conf->domains[i].source);
 	}
 	free(conf->domains);
 	for (i = 0; i < conf->domains_dir_count; i++)

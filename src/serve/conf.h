@@ -48,7 +48,8 @@ struct conf_domain {
 	char *policy;      /* path of the policy file */
 	char *certificate; /* path; NULL: the global default */
 	char *key;         /* path; NULL: the global default */
-	unsigned line;     /* where it was configured, for messages */
+	unsigned line;     /* of its domain block, for messages; 0: none */
+	char *source;      /* the domains-dir entry it came from, or NULL */
 };
 
 struct serve_conf {
@@ -80,6 +81,26 @@ struct serve_conf {
  */
 int conf_parse(const char *buf, size_t len, const char *file,
                struct serve_conf *conf, char *err);
+
+/*
+ * The policy domain that `s` names, by the rules of a domain block's name
+ * (mtasts.conf(5)): one final dot dropped, an RFC 5321 Domain of two or
+ * more labels, not an address, not the mta-sts host itself, lower-cased.
+ * Returns 0 with a new string in *out (the caller frees it), or -1 with
+ * the reason in why[0..size).
+ */
+int conf_domain_name(const char *s, char **out, char *why, size_t size);
+
+/*
+ * Checks that no policy domain is configured twice among the domain
+ * blocks of `file` and the entries of domains-dirs (conf->domains, names
+ * as conf_domain_name() gives them).  Returns 0, -1 with the first
+ * duplicate in err (CONF_ERR_SIZE bytes) as "WHERE: domain NAME
+ * configured twice (also WHERE)", each WHERE a "file:line" or a
+ * domains-dir entry, or -1 with "out of memory".
+ */
+int conf_check_unique(const struct serve_conf *conf, const char *file,
+                      char *err);
 
 /* Frees what conf owns and zeroes it.  NULL-safe. */
 void conf_free(struct serve_conf *conf);

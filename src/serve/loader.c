@@ -30,21 +30,40 @@
 
 #define PEM_MAX (1024 * 1024) /* cap on a certificate chain or key file */
 
-/* Reads a whole file of at most cap bytes; NUL-terminated copy. */
+/*
+ * Reads a whole regular file of at most cap bytes into a NUL-terminated
+ * copy.  The open cannot block: a FIFO or a device in a file's place
+ * would hang the parent in open(2) or read(2), and a hung parent neither
+ * reloads nor stops.  So O_NONBLOCK (and O_NOCTTY) to open, then anything
+ * but a regular file is refused.  NULL with the reason in *why.
+ */
 static char *
-read_file(const char *path, size_t cap, size_t *lenp, bool *too_big)
+read_file(const char *path, size_t cap, size_t *lenp, bool *too_big,
+          const char **why)
 {
 	size_t len = 0;
-	ssize_t n;
-	char *buf;
+	struct stat st;
+	ssize_t n = 0;
+	char *buf = NULL;
 	int fd;
 
 	*too_big = false;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)) <
+	    0) {
+		*why = strerror(errno);
 		return NULL;
+	}
+	if (fstat(fd, &st) != 0) {
+		*why = strerror(errno);
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		*why = "not a regular file";
+		goto fail;
+	}
 	if ((buf = malloc(cap + 2)) == NULL) {
-		close(fd);
-		return NULL;
+		*why = "out of memory";
+		goto fail;
 	}
 	while (len < cap + 1) {
 		n = read(fd, buf + len, cap + 1 - len);
@@ -54,15 +73,19 @@ read_file(const char *path, size_t cap, size_t *lenp, bool *too_big)
 			break;
 		len += (size_t)n;
 	}
-	close(fd);
 	if (n < 0) {
-		free(buf);
-		return NULL;
+		*why = strerror(errno);
+		goto fail;
 	}
+	close(fd);
 	*too_big = len > cap;
 	buf[len] = '\0';
 	*lenp = len;
 	return buf;
+fail:
+	close(fd);
+	free(buf);
+	return NULL;
 }
 
 /* Logs every finding of a policy; returns true when it is valid. */
@@ -117,20 +140,21 @@ load_pair(const char *cert_path, const char *key_path, struct bundle_pair *p,
           X509 **leaf)
 {
 	EVP_PKEY *pkey = NULL;
+	const char *why = "larger than 1 MiB";
 	bool big;
 	BIO *bio;
 	int rc = -1;
 
-	if ((p->cert_pem = read_file(cert_path, PEM_MAX, &p->cert_len, &big)) ==
-	        NULL ||
+	if ((p->cert_pem = read_file(cert_path, PEM_MAX, &p->cert_len, &big,
+	                             &why)) == NULL ||
 	    big) {
-		log_warn("certificate %s", cert_path);
+		log_warnx("certificate %s: %s", cert_path, why);
 		return -1;
 	}
-	if ((p->key_pem = read_file(key_path, PEM_MAX, &p->key_len, &big)) ==
-	        NULL ||
+	if ((p->key_pem = read_file(key_path, PEM_MAX, &p->key_len, &big,
+	                            &why)) == NULL ||
 	    big) {
-		log_warn("key %s", key_path);
+		log_warnx("key %s: %s", key_path, why);
 		return -1;
 	}
 	bio = BIO_new_mem_buf(p->cert_pem, (int)p->cert_len);
@@ -214,15 +238,16 @@ fail:
 static int
 load_domain(const struct entry *e, struct bundle_domain *d)
 {
+	const char *why;
 	char *shrunk;
 	bool big;
 
 	if ((d->name = strdup(e->name)) == NULL)
 		return -1;
-	d->policy =
-	    read_file(e->policy, MTS_STS_POLICY_MAX, &d->policy_len, &big);
+	d->policy = read_file(e->policy, MTS_STS_POLICY_MAX, &d->policy_len,
+	                      &big, &why);
 	if (d->policy == NULL) {
-		log_warn("domain %s: policy %s", e->name, e->policy);
+		log_warnx("domain %s: policy %s: %s", e->name, e->policy, why);
 		return -1;
 	}
 	/* read_file() reserved the 64 KiB cap: keep only what the policy
@@ -236,9 +261,77 @@ load_domain(const struct entry *e, struct bundle_domain *d)
 	    -1;
 }
 
+/* A path under a domains-dir entry; NULL when it does not fit. */
+static char *
+entry_path(char *buf, size_t size, const char *dir, const char *entry,
+           const char *file)
+{
+	int n = snprintf(buf, size, "%s/%s%s%s", dir, entry,
+	                 file != NULL ? "/" : "", file != NULL ? file : "");
+
+	return n > 0 && (size_t)n < size ? buf : NULL;
+}
+
+/* Whether path exists; -1 (logged) when stat(2) fails otherwise. */
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0)
+		return 1;
+	if (errno == ENOENT || errno == ENOTDIR)
+		return 0;
+	log_warn("%s", path);
+	return -1;
+}
+
 /*
- * Adds the domains of a domains-dir: every subdirectory named like a
- * domain, holding mta-sts.txt and optionally cert.pem and key.pem.
+ * Fills d from the domains-dir entry dir/entry, which holds mta-sts.txt
+ * (so every path made here fits: none is longer than that one's).
+ * The entry's name is the domain, by the rules of a domain block's name
+ * (conf_domain_name()): a name that breaks them is refused, not skipped,
+ * since a directory with a policy in it is meant to be served.
+ */
+static int
+dir_domain(const char *dir, const char *entry, struct conf_domain *d)
+{
+	char why[CONF_ERR_SIZE], path[4096];
+	int cert, key;
+
+	if (conf_domain_name(entry, &d->name, why, sizeof(why)) != 0) {
+		log_warnx("%s/%s: %s", dir, entry, why);
+		return -1;
+	}
+	if ((cert = exists(
+		 entry_path(path, sizeof(path), dir, entry, "cert.pem"))) < 0 ||
+	    (key = exists(
+		 entry_path(path, sizeof(path), dir, entry, "key.pem"))) < 0)
+		return -1;
+	if (cert != key) {
+		log_warnx("%s/%s: %s without %s", dir, entry,
+		          cert != 0 ? "cert.pem" : "key.pem",
+		          cert != 0 ? "key.pem" : "cert.pem");
+		return -1;
+	}
+	if ((d->source = strdup(
+		 entry_path(path, sizeof(path), dir, entry, NULL))) == NULL ||
+	    (d->policy = strdup(entry_path(path, sizeof(path), dir, entry,
+	                                   "mta-sts.txt"))) == NULL)
+		return -1;
+	if (cert != 0 &&
+	    ((d->certificate = strdup(entry_path(path, sizeof(path), dir, entry,
+	                                         "cert.pem"))) == NULL ||
+	     (d->key = strdup(entry_path(path, sizeof(path), dir, entry,
+	                                 "key.pem"))) == NULL))
+		return -1;
+	return 0;
+}
+
+/*
+ * Adds the domains of a domains-dir: every subdirectory that holds
+ * mta-sts.txt, and optionally cert.pem and key.pem, named after its
+ * domain.  Hidden entries and those without mta-sts.txt are skipped.
  */
 static int
 scan_dir(const char *dir, struct serve_conf *conf)
@@ -246,23 +339,26 @@ scan_dir(const char *dir, struct serve_conf *conf)
 	struct conf_domain *d, *grown;
 	struct dirent *de;
 	char path[4096];
-	struct stat st;
 	DIR *dp;
-	int rc = 0;
+	int rc = 0, has;
 
 	if ((dp = opendir(dir)) == NULL) {
 		log_warn("domains-dir %s", dir);
 		return -1;
 	}
 	while (rc == 0 && (de = readdir(dp)) != NULL) {
-		if (de->d_name[0] == '.' ||
-		    mts_dname_check(de->d_name, strlen(de->d_name),
-		                    MTS_DNAME_REQUIRE_DOT, NULL) != 0)
+		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/mta-sts.txt", dir,
-		         de->d_name);
-		if (stat(path, &st) != 0)
+		if (entry_path(path, sizeof(path), dir, de->d_name,
+		               "mta-sts.txt") == NULL) {
+			log_warnx("domains-dir %s: path too long", dir);
+			rc = -1;
+			break;
+		}
+		if ((has = exists(path)) <= 0) {
+			rc = has;
 			continue;
+		}
 		grown =
 		    realloc(conf->domains,
 		            (conf->domain_count + 1) * sizeof(*conf->domains));
@@ -273,53 +369,9 @@ scan_dir(const char *dir, struct serve_conf *conf)
 		conf->domains = grown;
 		d = &conf->domains[conf->domain_count++];
 		memset(d, 0, sizeof(*d));
-		d->name = strdup(de->d_name);
-		d->policy = strdup(path);
-		snprintf(path, sizeof(path), "%s/%s/cert.pem", dir, de->d_name);
-		if (stat(path, &st) == 0) {
-			d->certificate = strdup(path);
-			snprintf(path, sizeof(path), "%s/%s/key.pem", dir,
-			         de->d_name);
-			d->key = strdup(path);
-		}
-		if (d->name == NULL || d->policy == NULL)
-			rc = -1;
+		rc = dir_domain(dir, de->d_name, d);
 	}
 	closedir(dp);
-	return rc;
-}
-
-static int
-domain_cmp_name(const void *a, const void *b)
-{
-	const struct conf_domain *x = *(const struct conf_domain *const *)a;
-	const struct conf_domain *y = *(const struct conf_domain *const *)b;
-
-	return strcmp(x->name, y->name);
-}
-
-/* A domains-dir may name a domain that is also configured by hand. */
-static int
-check_unique(const struct serve_conf *conf)
-{
-	const struct conf_domain **sorted;
-	size_t i;
-	int rc = 0;
-
-	if (conf->domain_count < 2)
-		return 0;
-	if ((sorted = calloc(conf->domain_count, sizeof(*sorted))) == NULL)
-		return -1;
-	for (i = 0; i < conf->domain_count; i++)
-		sorted[i] = &conf->domains[i];
-	qsort(sorted, conf->domain_count, sizeof(*sorted), domain_cmp_name);
-	for (i = 1; i < conf->domain_count; i++)
-		if (strcmp(sorted[i - 1]->name, sorted[i]->name) == 0) {
-			log_warnx("domain %s is configured twice",
-			          sorted[i]->name);
-			rc = -1;
-		}
-	free(sorted);
 	return rc;
 }
 
@@ -345,8 +397,9 @@ build_entries(const struct serve_conf *conf, struct entry *e)
 }
 
 static int
-load_all(struct serve_conf *conf, struct bundle *b)
+load_all(const char *path, struct serve_conf *conf, struct bundle *b)
 {
+	char err[CONF_ERR_SIZE];
 	struct entry *entries = NULL;
 	size_t i;
 	int rc = -1;
@@ -358,8 +411,10 @@ load_all(struct serve_conf *conf, struct bundle *b)
 		log_warnx("no domains configured");
 		return -1;
 	}
-	if (check_unique(conf) != 0)
+	if (conf_check_unique(conf, path, err) != 0) {
+		log_warnx("%s", err);
 		return -1;
+	}
 	if ((entries = calloc(conf->domain_count, sizeof(*entries))) == NULL ||
 	    (b->domains = calloc(conf->domain_count, sizeof(*b->domains))) ==
 	        NULL)
@@ -387,13 +442,14 @@ int
 loader_load(const char *path, struct serve_conf *conf, struct bundle *b)
 {
 	char err[CONF_ERR_SIZE];
+	const char *why;
 	size_t len;
 	bool big;
 	char *text;
 
 	memset(b, 0, sizeof(*b));
-	if ((text = read_file(path, CONF_MAX_SIZE, &len, &big)) == NULL) {
-		log_warn("%s", path);
+	if ((text = read_file(path, CONF_MAX_SIZE, &len, &big, &why)) == NULL) {
+		log_warnx("%s: %s", path, why);
 		return -1;
 	}
 	if (big) {
@@ -407,7 +463,7 @@ loader_load(const char *path, struct serve_conf *conf, struct bundle *b)
 		return -1;
 	}
 	free(text);
-	if (load_all(conf, b) != 0) {
+	if (load_all(path, conf, b) != 0) {
 		bundle_free(b);
 		conf_free(conf);
 		return -1;

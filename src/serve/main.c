@@ -7,6 +7,13 @@
  * configured user, and hands it the checked set.  On SIGHUP the parent
  * loads everything again; only a set that passes every check is sent,
  * so a broken reload is logged and the old set keeps serving.
+ *
+ * The parent keeps the listeners, the access log and the last good set,
+ * so that a server process that dies (a crash, the OOM killer, kill -9)
+ * is replaced at once by a new one on the same sockets: the queued
+ * connections wait, none is refused.  One that keeps dying is restarted
+ * after 1, 2, 4 ... 30 seconds; one that dies before it ever served is a
+ * start-up failure, and the parent exits.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -20,6 +27,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -27,16 +37,37 @@
 #include "serve.h"
 #include "serve_main.h"
 
-#define DEFAULT_CONF "/etc/mtasts/mtasts.conf"
+#define DEFAULT_CONF   "/etc/mtasts/mtasts.conf"
+#define BACKOFF_MAX    30 /* seconds between restarts, at most */
+#define STABLE_SECONDS 60 /* a server that ran this long resets the back-off */
+#define PARENT_SIGNALS 4
+
+static const int parent_signals[PARENT_SIGNALS] = {SIGHUP, SIGTERM, SIGINT,
+                                                   SIGCHLD};
 
 struct parent {
 	const char *conf_path;
+	bool foreground;
+	int verbose;
 	struct serve_conf conf;
+	char *user;           /* of the configuration at start (see reload) */
+	struct bundle bundle; /* the last good set, sent to every new server */
 	uint32_t generation;
-	pid_t child;
-	int ctl_fd;
+	int fds[CONF_LISTEN_MAX];
+	size_t nfds;
+	int metrics_fd, log_fd;
+	pid_t child; /* -1: none */
+	time_t child_started;
+	bool served;      /* a server process has taken a set */
+	unsigned backoff; /* seconds before the next restart */
+	int ctl_fd;       /* -1: none */
+	struct event *ctl_ev;
+	struct event *restart_ev;
+	struct event *sig_ev[PARENT_SIGNALS];
 	struct event_base *base;
 };
+
+static void start_child(struct parent *p);
 
 static void
 usage(FILE *fp)
@@ -156,24 +187,145 @@ reload(struct parent *p)
 	if (loader_load(p->conf_path, &conf, &b) != 0) {
 		log_warnx("reload refused; still serving generation %u",
 		          p->generation);
-		notify_refused(p->ctl_fd);
+		if (p->ctl_fd >= 0)
+			notify_refused(p->ctl_fd);
 		return;
 	}
 	if (!same_listeners(&p->conf, &conf))
 		log_warnx(
 		    "listen and metrics addresses change only on restart");
-	b.generation = p->generation + 1;
-	if (send_bundle(p->ctl_fd, &b) == 0)
-		p->generation++;
-	bundle_free(&b);
+	fd_limit_fit(conf.max_connections, false);
+	b.generation = ++p->generation;
+	bundle_free(&p->bundle);
+	p->bundle = b;
 	conf_free(&p->conf);
 	p->conf = conf;
+	/* Without a server process (between restarts), the next one gets
+	   it.  One that did not get all of it would wait for the rest: it
+	   is replaced by one that starts with it. */
+	if (p->ctl_fd >= 0 && send_bundle(p->ctl_fd, &p->bundle) != 0)
+		kill(p->child, SIGKILL);
+}
+
+static time_t
+monotime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* The control channel to a server process that has gone. */
+static void
+ctl_close(struct parent *p)
+{
+	if (p->ctl_ev != NULL)
+		event_free(p->ctl_ev);
+	p->ctl_ev = NULL;
+	if (p->ctl_fd >= 0)
+		close(p->ctl_fd);
+	p->ctl_fd = -1;
+}
+
+/*
+ * Reads the server's replies to each set: "OK" or "FAIL why".  1 when it
+ * read some, 0 when there are none yet, -1 when the channel is closed.
+ */
+static int
+ctl_read(struct parent *p, int flags)
+{
+	char buf[512];
+	ssize_t n;
+
+	if ((n = recv(p->ctl_fd, buf, sizeof(buf) - 1, flags)) <= 0) {
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			return 0;
+		return -1;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (strncmp(buf, "OK", 2) == 0) {
+		p->served = true;
+		log_info("server runs generation %u", p->generation);
+	} else {
+		log_warnx("server kept its old set: %s", buf);
+	}
+	return 1;
+}
+
+static void
+parent_ctl(evutil_socket_t fd, short what, void *arg)
+{
+	struct parent *p = arg;
+
+	(void)fd;
+	(void)what;
+	if (ctl_read(p, 0) < 0)
+		ctl_close(p); /* SIGCHLD tells the rest */
+}
+
+/* Why a process ended, from its wait status, for the log. */
+static void
+describe_status(int status, char *buf, size_t size)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, size, "killed by signal %d (%s)%s",
+		         WTERMSIG(status), strsignal(WTERMSIG(status)),
+		         WCOREDUMP(status) ? ", core dumped" : "");
+	else if (WIFEXITED(status))
+		snprintf(buf, size, "exited with status %d",
+		         WEXITSTATUS(status));
+	else
+		snprintf(buf, size, "ended (wait status %d)", status);
+}
+
+/*
+ * The server process has ended: restart it, at once the first time, then
+ * after a back-off that doubles up to BACKOFF_MAX seconds while it keeps
+ * dying, and resets once one has run for STABLE_SECONDS.
+ */
+static void
+child_ended(struct parent *p, int status)
+{
+	struct timeval tv = {0, 0};
+	time_t ran = monotime() - p->child_started;
+	char why[128];
+
+	/* Replies it sent before it died: did it ever serve? */
+	while (p->ctl_fd >= 0 && ctl_read(p, MSG_DONTWAIT) > 0)
+		continue;
+	ctl_close(p);
+	describe_status(status, why, sizeof(why));
+	if (!p->served)
+		fatalx("server process %ld %s before it served; stopping",
+		       (long)p->child, why);
+	if (ran >= STABLE_SECONDS)
+		p->backoff = 0;
+	log_warnx("server process %ld %s after %lld s; restarting in %u s",
+	          (long)p->child, why, (long long)ran, p->backoff);
+	p->child = -1;
+	tv.tv_sec = p->backoff;
+	if (event_add(p->restart_ev, &tv) != 0)
+		fatalx("cannot schedule a restart of the server process");
+	p->backoff = p->backoff == 0 ? 1 : p->backoff * 2;
+	if (p->backoff > BACKOFF_MAX)
+		p->backoff = BACKOFF_MAX;
+}
+
+static void
+restart_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	start_child(arg);
 }
 
 static void
 parent_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct parent *p = arg;
+	pid_t pid;
 	int status;
 
 	(void)what;
@@ -182,62 +334,38 @@ parent_signal(evutil_socket_t sig, short what, void *arg)
 		reload(p);
 		break;
 	case SIGCHLD:
-		if (waitpid(p->child, &status, WNOHANG) == p->child) {
-			log_warnx("server process ended (status %d)", status);
-			exit(1);
-		}
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			if (pid == p->child)
+				child_ended(p, status);
 		break;
 	default:
 		log_info("signal %d; stopping", (int)sig);
-		kill(p->child, SIGTERM);
-		waitpid(p->child, &status, 0);
+		if (p->child > 0) {
+			kill(p->child, SIGTERM);
+			waitpid(p->child, &status, 0);
+		}
 		exit(0);
 	}
 }
 
-/* Replies of the server process to each set: "OK" or "FAIL why". */
+/* The parent's loop: signals, the restart timer; fatal when unset. */
 static void
-parent_ctl(evutil_socket_t fd, short what, void *arg)
+parent_events(struct parent *p)
 {
-	struct parent *p = arg;
-	char buf[512];
-	ssize_t n;
-
-	(void)what;
-	if ((n = read(fd, buf, sizeof(buf) - 1)) <= 0) {
-		if (n < 0 && errno == EINTR)
-			return;
-		log_warnx("server process closed the control channel");
-		event_base_loopexit(p->base, NULL);
-		return;
-	}
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	if (strncmp(buf, "OK", 2) == 0)
-		log_info("server runs generation %u", p->generation);
-	else
-		log_warnx("server kept its old set: %s", buf);
-}
-
-static int
-parent_run(struct parent *p)
-{
-	static const int sigs[] = {SIGHUP, SIGTERM, SIGINT, SIGCHLD};
-	struct event *ev[5];
+	struct event *ev;
 	size_t i;
 
 	if ((p->base = event_base_new()) == NULL)
-		fatalx("out of memory");
-	for (i = 0; i < 4; i++) {
-		ev[i] = evsignal_new(p->base, sigs[i], parent_signal, p);
-		event_add(ev[i], NULL);
+		fatalx("cannot make the event loop");
+	for (i = 0; i < PARENT_SIGNALS; i++) {
+		ev = evsignal_new(p->base, parent_signals[i], parent_signal, p);
+		p->sig_ev[i] = ev;
+		if (ev == NULL || event_add(ev, NULL) != 0)
+			fatalx("cannot watch signal %d (%s)", parent_signals[i],
+			       strsignal(parent_signals[i]));
 	}
-	ev[4] =
-	    event_new(p->base, p->ctl_fd, EV_READ | EV_PERSIST, parent_ctl, p);
-	event_add(ev[4], NULL);
-	event_base_dispatch(p->base);
-	kill(p->child, SIGTERM);
-	return 1;
+	if ((p->restart_ev = evtimer_new(p->base, restart_cb, p)) == NULL)
+		fatalx("cannot make the restart timer");
 }
 
 static void
@@ -266,48 +394,130 @@ daemonize(void)
 	}
 }
 
+/*
+ * The access log, opened once by the parent.  Like every file the
+ * configuration names it is opened so that it cannot block (a FIFO with
+ * no reader would) and must be a regular file.
+ */
 static int
 open_log(const char *path)
 {
+	struct stat st;
 	int fd;
 
 	if (path == NULL)
 		return -1;
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640)) <
-	    0)
+	if ((fd = open(path,
+	               O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK |
+	                   O_NOCTTY,
+	               0640)) < 0)
 		fatal("access-log %s", path);
+	if (fstat(fd, &st) != 0)
+		fatal("access-log %s", path);
+	if (!S_ISREG(st.st_mode))
+		fatalx("access-log %s: not a regular file", path);
 	return fd;
 }
 
+/* Binds the listeners and opens the access log, kept for every restart. */
 static void
-start_server(struct parent *p, bool foreground, int verbose)
+open_sockets(struct parent *p)
 {
-	int sp[2], fds[CONF_LISTEN_MAX], metrics_fd = -1, log_fd;
-	size_t i, n = p->conf.listen_count;
+	size_t i;
 
-	for (i = 0; i < n; i++)
-		fds[i] = bind_listener(&p->conf.listen[i]);
-	if (p->conf.metrics.port != 0)
-		metrics_fd = bind_listener(&p->conf.metrics);
-	log_fd = open_log(p->conf.access_log);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) != 0)
-		fatal("socketpair");
-	if ((p->child = fork()) < 0)
-		fatal("fork");
-	if (p->child == 0) {
-		close(sp[0]);
-		log_init(foreground, verbose, "serve");
-		privdrop(p->conf.user);
-		exit(server_run(fds, n, metrics_fd, log_fd, sp[1]));
+	for (i = 0; i < p->conf.listen_count; i++)
+		p->fds[p->nfds++] = bind_listener(&p->conf.listen[i]);
+	p->metrics_fd =
+	    p->conf.metrics.port != 0 ? bind_listener(&p->conf.metrics) : -1;
+	p->log_fd = open_log(p->conf.access_log);
+}
+
+/*
+ * In the new server process: the parent's loop goes, with its signal
+ * handlers (they would write into the parent's loop) and its epoll set
+ * (shared with the parent until event_reinit()), and so does every
+ * descriptor but the listeners, the access log and its end of the
+ * control channel.  Signals are blocked until then.
+ */
+static void
+child_setup(struct parent *p, int ctl, const sigset_t *mask)
+{
+	int keep[CONF_LISTEN_MAX + 3];
+	size_t i, n = 0;
+
+	if (event_reinit(p->base) == 0) {
+		for (i = 0; i < PARENT_SIGNALS; i++)
+			event_free(p->sig_ev[i]);
+		event_free(p->restart_ev);
+		event_base_free(p->base);
 	}
+	p->base = NULL;
+	for (i = 0; i < PARENT_SIGNALS; i++)
+		signal(parent_signals[i], SIG_DFL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	closelog();
+	for (i = 0; i < p->nfds; i++)
+		keep[n++] = p->fds[i];
+	keep[n++] = p->metrics_fd;
+	keep[n++] = p->log_fd;
+	keep[n++] = ctl;
+	close_fds_except(keep, n);
+	log_init(p->foreground, p->verbose, "serve");
+	privdrop(p->user);
+}
+
+/*
+ * Forks a server process and sends it the current set.  A failure here
+ * after start-up (out of processes or descriptors) is retried like a
+ * server that died.
+ */
+static void
+start_child(struct parent *p)
+{
+	static const struct timeval second = {1, 0};
+	sigset_t all, old;
+	int sp[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+		log_warn("socketpair");
+		goto retry;
+	}
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	if ((pid = fork()) == 0) {
+		close(sp[0]);
+		child_setup(p, sp[1], &old);
+		exit(server_run(p->fds, p->nfds, p->metrics_fd, p->log_fd,
+		                sp[1]));
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(sp[1]);
-	for (i = 0; i < n; i++)
-		close(fds[i]);
-	if (metrics_fd >= 0)
-		close(metrics_fd);
-	if (log_fd >= 0)
-		close(log_fd);
+	if (pid < 0) {
+		log_warn("fork");
+		close(sp[0]);
+		goto retry;
+	}
+	p->child = pid;
+	p->child_started = monotime();
 	p->ctl_fd = sp[0];
+	if ((p->ctl_ev = event_new(p->base, p->ctl_fd, EV_READ | EV_PERSIST,
+	                           parent_ctl, p)) == NULL ||
+	    event_add(p->ctl_ev, NULL) != 0) {
+		/* Deaf to its replies but it serves; a reload still goes. */
+		log_warnx("cannot watch the control channel of server %ld",
+		          (long)pid);
+	}
+	p->bundle.generation = p->generation;
+	if (send_bundle(p->ctl_fd, &p->bundle) != 0)
+		kill(pid,
+		     SIGKILL); /* it would wait for ever; SIGCHLD follows */
+	return;
+retry:
+	if (!p->served)
+		fatalx("cannot start the server process");
+	if (event_add(p->restart_ev, &second) != 0)
+		fatalx("cannot schedule a restart of the server process");
 }
 
 int
@@ -317,13 +527,14 @@ serve_main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	bool foreground = false, test_only = false;
+	bool test_only = false;
 	struct parent p;
-	struct bundle b;
-	int ch, verbose = 0;
+	int ch;
 
 	memset(&p, 0, sizeof(p));
 	p.conf_path = DEFAULT_CONF;
+	p.child = -1;
+	p.ctl_fd = -1;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:dhnv", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -331,7 +542,7 @@ serve_main(int argc, char **argv)
 			p.conf_path = optarg;
 			break;
 		case 'd':
-			foreground = true;
+			p.foreground = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -340,7 +551,7 @@ serve_main(int argc, char **argv)
 			test_only = true;
 			break;
 		case 'v':
-			verbose++;
+			p.verbose++;
 			break;
 		default:
 			usage(stderr);
@@ -351,28 +562,34 @@ serve_main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	log_init(true, verbose, "serve");
-	if (loader_load(p.conf_path, &p.conf, &b) != 0)
+	/* What the shell or supervisor left open is not ours to keep. */
+	close_fds_except(NULL, 0);
+	log_init(true, p.verbose, "serve");
+	if (loader_load(p.conf_path, &p.conf, &p.bundle) != 0)
 		return 1;
+	fd_limit_fit(p.conf.max_connections, false);
 	if (test_only) {
 		printf("%s: configuration OK, %zu domains\n", p.conf_path,
-		       b.domain_count);
-		bundle_free(&b);
+		       p.bundle.domain_count);
+		bundle_free(&p.bundle);
 		conf_free(&p.conf);
 		return 0;
 	}
-	if (!foreground) {
+	if (!p.foreground) {
 		daemonize();
-		log_init(false, verbose, "serve");
+		log_init(false, p.verbose, "serve");
 	}
 	signal(SIGPIPE, SIG_IGN);
-	start_server(&p, foreground, verbose);
-	log_init(foreground, verbose, "serve[parent]");
-	p.generation = b.generation = 1;
-	if (send_bundle(p.ctl_fd, &b) != 0)
-		fatalx("cannot start the server process");
-	bundle_free(&b);
-	log_info("started: %zu listeners, server pid %ld", p.conf.listen_count,
+	/* Like the listeners, the user changes only on restart. */
+	if (p.conf.user != NULL && (p.user = strdup(p.conf.user)) == NULL)
+		fatalx("out of memory");
+	open_sockets(&p);
+	parent_events(&p);
+	p.generation = 1;
+	start_child(&p);
+	log_init(p.foreground, p.verbose, "serve[parent]");
+	log_info("started: %zu listeners, server pid %ld", p.nfds,
 	         (long)p.child);
-	return parent_run(&p);
+	event_base_dispatch(p.base);
+	fatalx("the event loop ended");
 }

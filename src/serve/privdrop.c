@@ -1,15 +1,27 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Dropping root: the server process gives up every privilege once its
- * listeners are open, in the order OpenSMTPD uses (setgroups, setresgid,
- * setresuid), and checks that root cannot be regained.
+ * The set-up of the serve processes.  Dropping root: the server process
+ * gives up every privilege once its listeners are open, in the order
+ * OpenSMTPD uses (setgroups, setresgid, setresuid), and checks that root
+ * cannot be regained.  Descriptors: none inherited from whoever started
+ * us stays open, and the open-file limit fits max-connections.
  */
 #define _GNU_SOURCE /* setresuid(2), setresgid(2) */
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include <dirent.h>
+#include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "serve.h"
+
+/* Descriptors beside the connections: listeners, logs, control, loop. */
+#define FD_RESERVE 64
 
 void
 privdrop(const char *user)
@@ -34,4 +46,90 @@ privdrop(const char *user)
 	if (setuid(0) != -1 || seteuid(0) != -1)
 		fatalx("could regain root after switching to %s", user);
 	log_debug("running as %s (uid %ld)", user, (long)pw->pw_uid);
+}
+
+/* Closes the descriptors lo..hi; close_range(2) where the kernel has it. */
+static void
+close_span(int lo, int hi)
+{
+	struct dirent *de;
+	DIR *dp;
+	long fd, max;
+	char *end;
+
+	if (lo > hi)
+		return;
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, (unsigned)lo, (unsigned)hi, 0) == 0)
+		return;
+#endif
+	if ((dp = opendir("/proc/self/fd")) != NULL) {
+		while ((de = readdir(dp)) != NULL) {
+			fd = strtol(de->d_name, &end, 10);
+			if (*end == '\0' && end != de->d_name && fd >= lo &&
+			    fd <= hi && fd != dirfd(dp))
+				close((int)fd);
+		}
+		closedir(dp);
+		return;
+	}
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = lo; fd <= hi && fd < max; fd++)
+		close((int)fd);
+}
+
+void
+close_fds_except(const int *keep, size_t n)
+{
+	int sorted[CONF_LISTEN_MAX + 8], lo = STDERR_FILENO + 1, t;
+	size_t i, j, m = 0;
+
+	for (i = 0; i < n; i++)
+		if (keep[i] > STDERR_FILENO &&
+		    m < sizeof(sorted) / sizeof(*sorted))
+			sorted[m++] = keep[i];
+	for (i = 1; i < m; i++)
+		for (j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+			t = sorted[j];
+			sorted[j] = sorted[j - 1];
+			sorted[j - 1] = t;
+		}
+	for (i = 0; i < m; i++) {
+		close_span(lo, sorted[i] - 1);
+		lo = sorted[i] + 1;
+	}
+	close_span(lo, INT_MAX);
+}
+
+void
+fd_limit_fit(unsigned max_connections, bool quiet)
+{
+	rlim_t want = (rlim_t)max_connections + FD_RESERVE;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		log_warn("getrlimit RLIMIT_NOFILE");
+		return;
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur =
+		    rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ?
+		    want :
+		    rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && !quiet)
+			log_warn("setrlimit RLIMIT_NOFILE %llu",
+			         (unsigned long long)rl.rlim_cur);
+		if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return;
+	}
+	if (quiet || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return;
+	log_warnx("open-file limit %llu is %llu short of the %llu that "
+	          "max-connections %u needs (%d beside the connections); "
+	          "raise LimitNOFILE or ulimit -n, or lower max-connections",
+	          (unsigned long long)rl.rlim_cur,
+	          (unsigned long long)(want - rl.rlim_cur),
+	          (unsigned long long)want, max_connections, FD_RESERVE);
 }

@@ -131,9 +131,23 @@ bool tls_release_buffers(struct ssl_st *ssl);
 int server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd,
                int ctl_fd);
 
-/* ---- privileges (privdrop.c) ---- */
+/* ---- process set-up (privdrop.c) ---- */
 
 /* Switches to `user` (setgroups, setresgid, setresuid); fatal on error. */
 void privdrop(const char *user);
+
+/*
+ * Closes every descriptor above standard error but the n in keep[] (at
+ * most CONF_LISTEN_MAX + 8 of them): what a shell or a supervisor left
+ * open, and in a new server process what the parent holds.
+ */
+void close_fds_except(const int *keep, size_t n);
+
+/*
+ * Raises the soft RLIMIT_NOFILE, up to the hard one, to fit
+ * max_connections and the process's own descriptors; unless quiet, logs
+ * how far short the limit still is.
+ */
+void fd_limit_fit(unsigned max_connections, bool quiet);
 
 #endif /* MTS_SERVE_SERVE_H */

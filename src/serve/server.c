@@ -53,13 +53,15 @@
 #include "http.h"
 #include "serve.h"
 
-#define POLICY_PATH   "/.well-known/mta-sts.txt"
-#define MAX_HEAD      8192 /* request line and fields (431 beyond) */
-#define MAX_HEADERS   64
-#define INLINE_IN     1024
-#define INLINE_OUT    1024
-#define LOGBUF_SIZE   65536
-#define CTL_FRAME_HDR 8
+#define POLICY_PATH       "/.well-known/mta-sts.txt"
+#define MAX_HEAD          8192 /* request line and fields (431 beyond) */
+#define MAX_HEADERS       64
+#define INLINE_IN         1024
+#define INLINE_OUT        1024
+#define LOGBUF_SIZE       65536
+#define CTL_FRAME_HDR     8
+#define ACCEPT_BACKOFF_MS 250 /* between accept(2) attempts after EMFILE */
+#define ACCEPT_LOG_EVERY  10  /* seconds between log lines about them */
 
 /* ---- the configuration set ---- */
 
@@ -97,7 +99,7 @@ struct stats {
 	uint64_t by_status[6]; /* 2xx .. 5xx by first digit; [0] other */
 	uint64_t reloads;
 	uint64_t reload_failures;
-	uint64_t refused; /* connections over max-connections */
+	uint64_t refused; /* over max-connections, out of fds or memory */
 };
 
 enum conn_state { C_HANDSHAKE, C_READ, C_WRITE, C_CLOSE };
@@ -139,7 +141,13 @@ struct server {
 	struct evconnlistener **listeners;
 	size_t listener_count;
 	struct evconnlistener *metrics;
-	bool paused;
+	bool paused;         /* the TLS listeners are disabled */
+	bool metrics_paused; /* the metrics listener is */
+	bool accept_backoff; /* accept(2) failed: wait for accept_ev */
+	struct event *accept_ev;
+	time_t accept_logged;     /* when an accept failure was last logged */
+	uint64_t accept_errors;   /* since then */
+	unsigned fit_connections; /* max-connections RLIMIT_NOFILE fits */
 	struct set *set;
 	struct conn_list conns;
 	size_t conn_count;
@@ -967,19 +975,43 @@ conn_event(evutil_socket_t fd, short what, void *arg)
 		conn_drive(c);
 }
 
-static void
-listeners_enable(struct server *srv, bool on)
+/* Enables or disables l; false when enabling failed. */
+static bool
+listener_set(struct evconnlistener *l, bool on)
 {
+	if (!on)
+		return evconnlistener_disable(l) == 0;
+	return evconnlistener_enable(l) == 0;
+}
+
+static void accept_pause(struct server *srv);
+
+/*
+ * Accepts on the TLS listeners only under max-connections, and on none
+ * while backing off after accept(2) failed (accept_error()).
+ */
+static void
+listeners_update(struct server *srv)
+{
+	bool on =
+	    !srv->accept_backoff && srv->conn_count < srv->set->max_connections;
+	bool ok = true;
 	size_t i;
 
-	if (srv->paused == !on)
-		return;
-	srv->paused = !on;
-	for (i = 0; i < srv->listener_count; i++) {
-		if (on)
-			evconnlistener_enable(srv->listeners[i]);
-		else
-			evconnlistener_disable(srv->listeners[i]);
+	if (srv->paused == on) {
+		srv->paused = !on;
+		for (i = 0; i < srv->listener_count; i++)
+			ok = listener_set(srv->listeners[i], on) && ok;
+	}
+	on = !srv->accept_backoff;
+	if (srv->metrics != NULL && srv->metrics_paused == on) {
+		srv->metrics_paused = !on;
+		ok = listener_set(srv->metrics, on) && ok;
+	}
+	if (!ok && !srv->accept_backoff) {
+		/* Not deaf for good: try again after the back-off. */
+		log_warnx("cannot enable or disable a listener; trying again");
+		accept_pause(srv);
 	}
 }
 
@@ -1003,8 +1035,10 @@ conn_free(struct conn *c)
 		TAILQ_REMOVE(&srv->busy, c, busy_entry);
 	srv->conn_count--;
 	free(c);
-	if (srv->paused && srv->conn_count < srv->set->max_connections)
-		listeners_enable(srv, true);
+	/* A descriptor is free again: no need to wait for accept_ev. */
+	srv->accept_backoff = false;
+	if (srv->paused || srv->metrics_paused)
+		listeners_update(srv);
 }
 
 /*
@@ -1070,13 +1104,16 @@ conn_tls(struct conn *c)
 	return 0;
 }
 
+/* A new connection on fd, or NULL with fd closed. */
 static struct conn *
 conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool metrics)
 {
 	struct conn *c;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
 		return NULL;
+	}
 	c->srv = srv;
 	c->fd = fd;
 	c->metrics = metrics;
@@ -1116,16 +1153,78 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	if (!metrics && srv->conn_count >= srv->set->max_connections) {
 		srv->stats.refused++;
 		close(fd);
-		listeners_enable(srv, false);
+		listeners_update(srv);
 		return;
 	}
 	srv->stats.connections += metrics ? 0 : 1;
 	clock_update(srv);
+	/* Out of memory, or libevent cannot watch it: closed, counted. */
 	if ((c = conn_new(srv, fd, sa, metrics)) == NULL) {
-		close(fd);
+		srv->stats.refused++;
 		return;
 	}
 	conn_drive(c);
+}
+
+/*
+ * Stops accepting until accept_ev fires or a connection closes.  A
+ * timer that cannot be set would leave the listeners off for good, so
+ * then they stay on (and a failing accept(2) spins) rather than deaf.
+ */
+static void
+accept_pause(struct server *srv)
+{
+	static const struct timeval wait = {0, ACCEPT_BACKOFF_MS * 1000};
+
+	if (event_add(srv->accept_ev, &wait) != 0) {
+		log_warnx("cannot set the accept timer");
+		return;
+	}
+	srv->accept_backoff = true;
+	listeners_update(srv);
+}
+
+static void
+accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	srv->accept_backoff = false;
+	listeners_update(srv);
+}
+
+/*
+ * accept(2) failed.  For want of a descriptor or of memory (EMFILE,
+ * ENFILE, ENOBUFS, ENOMEM) the connection stays queued and the listener
+ * readable, and libevent would call accept(2) again at once, for ever:
+ * a whole core and a log line each time.  So the listeners rest for
+ * ACCEPT_BACKOFF_MS (or until a connection closes and frees a
+ * descriptor), the failure is counted as a refused connection, and it
+ * is logged once per ACCEPT_LOG_EVERY seconds with the count.
+ */
+static void
+accept_error(struct evconnlistener *l, void *arg)
+{
+	struct server *srv = arg;
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)l;
+	srv->stats.refused++;
+	srv->accept_errors++;
+	clock_update(srv);
+	if (srv->accept_logged == 0 ||
+	    srv->now - srv->accept_logged >= ACCEPT_LOG_EVERY) {
+		log_warnx("cannot accept connections: %s (failures: %llu); "
+		          "pausing %d ms at a time",
+		          evutil_socket_error_to_string(err),
+		          (unsigned long long)srv->accept_errors,
+		          ACCEPT_BACKOFF_MS);
+		srv->accept_logged = srv->now;
+		srv->accept_errors = 0;
+	}
+	accept_pause(srv);
 }
 
 /* ---- the control channel: bundles from the parent ---- */
@@ -1163,9 +1262,16 @@ install_bundle(struct server *srv, const uint8_t *buf, size_t len)
 	srv->set = set;
 	log_info("serving %zu domains (generation %u)", set->domain_count,
 	         set->generation);
+	/* The parent fitted its limit (inherited) to the set it started
+	   with, and logged what was short; a reload may ask for more. */
+	if (set->max_connections > srv->fit_connections) {
+		if (srv->fit_connections != 0)
+			fd_limit_fit(set->max_connections, true);
+		srv->fit_connections = set->max_connections;
+	}
 	ctl_reply(srv, "OK\n");
-	if (srv->paused && srv->conn_count < set->max_connections)
-		listeners_enable(srv, true);
+	if (srv->listener_count > 0)
+		listeners_update(srv);
 }
 
 /*
@@ -1313,14 +1419,31 @@ listener_new(struct server *srv, int fd)
 {
 	struct evconnlistener *l;
 
-	/* accept4() runs in a loop until EAGAIN: it must not block. */
-	evutil_make_socket_nonblocking(fd);
+	/* accept4() runs in a loop until EAGAIN: it must not block.  The
+	   parent made it listen with its backlog; -1 here would listen(2)
+	   again with libevent's 128. */
+	if (evutil_make_socket_nonblocking(fd) != 0)
+		fatal("listener %d: O_NONBLOCK", fd);
 	l = evconnlistener_new(srv->base, accept_cb, srv,
-	                       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-	                       -1, fd);
+	                       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0,
+	                       fd);
 	if (l == NULL)
 		fatalx("cannot listen on descriptor %d", fd);
+	evconnlistener_set_error_cb(l, accept_error);
 	return l;
+}
+
+/* A persistent event, added; fatal (start-up only) when it cannot be. */
+static struct event *
+event_start(struct server *srv, evutil_socket_t fd, short what,
+            event_callback_fn cb, const struct timeval *tv, const char *name)
+{
+	struct event *ev;
+
+	if ((ev = event_new(srv->base, fd, what, cb, srv)) == NULL ||
+	    event_add(ev, tv) != 0)
+		fatalx("cannot watch %s", name);
+	return ev;
 }
 
 int
@@ -1345,10 +1468,17 @@ server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd)
 	    (srv.logbuf = malloc(LOGBUF_SIZE)) == NULL)
 		fatalx("out of memory");
 	srv.sock_method = sock_method_new();
-	evutil_make_socket_nonblocking(ctl_fd);
-	srv.ctl_ev =
-	    event_new(srv.base, ctl_fd, EV_READ | EV_PERSIST, ctl_event, &srv);
-	event_add(srv.ctl_ev, NULL);
+	if (evutil_make_socket_nonblocking(ctl_fd) != 0)
+		fatal("control channel: O_NONBLOCK");
+	srv.ctl_ev = event_start(&srv, ctl_fd, EV_READ | EV_PERSIST, ctl_event,
+	                         NULL, "the control channel");
+	sigs[0] = event_start(&srv, SIGTERM, EV_SIGNAL | EV_PERSIST, signal_cb,
+	                      NULL, "signal SIGTERM");
+	sigs[1] = event_start(&srv, SIGINT, EV_SIGNAL | EV_PERSIST, signal_cb,
+	                      NULL, "signal SIGINT");
+	if ((srv.accept_ev = evtimer_new(srv.base, accept_resume, &srv)) ==
+	    NULL)
+		fatalx("cannot make the accept timer");
 	await_first_set(&srv);
 	if ((srv.listeners = calloc(nfds, sizeof(*srv.listeners))) == NULL)
 		fatalx("out of memory");
@@ -1357,13 +1487,9 @@ server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd)
 		    listener_new(&srv, fds[i]);
 	if (metrics_fd >= 0)
 		srv.metrics = listener_new(&srv, metrics_fd);
-	sigs[0] = evsignal_new(srv.base, SIGTERM, signal_cb, &srv);
-	sigs[1] = evsignal_new(srv.base, SIGINT, signal_cb, &srv);
-	tick = event_new(srv.base, -1, EV_PERSIST, tick_cb, &srv);
-	event_add(sigs[0], NULL);
-	event_add(sigs[1], NULL);
-	event_add(tick, &second);
-	event_base_dispatch(srv.base);
+	tick = event_start(&srv, -1, EV_PERSIST, tick_cb, &second, "the clock");
+	if (event_base_dispatch(srv.base) != 0)
+		fatalx("the event loop failed");
 
 	while ((c = TAILQ_FIRST(&srv.conns)) != NULL)
 		conn_free(c);
@@ -1376,6 +1502,7 @@ server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd)
 	event_free(sigs[0]);
 	event_free(sigs[1]);
 	event_free(tick);
+	event_free(srv.accept_ev);
 	event_free(srv.ctl_ev);
 	set_unref(srv.set);
 	free(srv.listeners);

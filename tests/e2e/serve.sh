@@ -6,11 +6,17 @@
 # reloads, limits, idle and slow clients, privilege drop.  The test PKI
 # is made here, at run time.  Prints TAP.
 #
-#   serve.sh MTASTS HOLDCONNS
+# Then the server under hostile conditions, each on a server of its own:
+# FIFOs in place of files, clashing domains-dir names, a killed server
+# process, inherited descriptors, too few descriptors for its clients,
+# and libevent calls that fail (FAILEVENT, an LD_PRELOAD shim).
+#
+#   serve.sh MTASTS HOLDCONNS [FAILEVENT]
 set -u
 
-MTASTS=${1:?usage: serve.sh MTASTS HOLDCONNS}
-HOLD=${2:?usage: serve.sh MTASTS HOLDCONNS}
+MTASTS=${1:?usage: serve.sh MTASTS HOLDCONNS [FAILEVENT]}
+HOLD=${2:?usage: serve.sh MTASTS HOLDCONNS [FAILEVENT]}
+FAILEVENT=${3:-}
 for tool in curl openssl; do
 	if ! command -v $tool >/dev/null; then
 		echo "1..0 # SKIP $tool not installed"
@@ -21,8 +27,10 @@ done
 T=$(mktemp -d "${TMPDIR:-/tmp}/mtasts-serve.XXXXXX")
 chmod 755 "$T"
 PID=
+XPID=
 cleanup() {
 	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+	[ -n "$XPID" ] && kill -9 "$XPID" 2>/dev/null && wait "$XPID" 2>/dev/null
 	rm -rf "$T"
 }
 trap cleanup EXIT INT TERM
@@ -118,6 +126,59 @@ sed "s|key $T/b.key|key $T/a.key|" "$T/mtasts.conf" >"$T/mismatch.conf"
 "$MTASTS" serve -n -c "$T/mismatch.conf" >"$T/n.out" 2>&1
 is $? 1 "serve -n refuses a key that does not match its certificate"
 
+# ---- files that are not regular files: no hang (a FIFO blocks open(2)) ----
+mkfifo "$T/fifo"
+sed "s|policy $T/b.txt|policy $T/fifo|" "$T/mtasts.conf" >"$T/fifo.conf"
+timeout 10 "$MTASTS" serve -n -c "$T/fifo.conf" >"$T/n.out" 2>&1
+is $? 1 "serve -n with a FIFO as a policy: refused at once"
+grep -q "fifo: not a regular file" "$T/n.out"
+ok $? "serve -n with a FIFO as a policy: says it is not a regular file"
+sed "s|key $T/b.key|key $T/fifo|" "$T/mtasts.conf" >"$T/fifo.conf"
+timeout 10 "$MTASTS" serve -n -c "$T/fifo.conf" >"$T/n.out" 2>&1
+is $? 1 "serve -n with a FIFO as a key: refused at once"
+timeout 10 "$MTASTS" serve -n -c "$T/fifo" >"$T/n.out" 2>&1
+is $? 1 "serve -n with a FIFO as the configuration: refused at once"
+grep -q "fifo: not a regular file" "$T/n.out"
+ok $? "serve -n with a FIFO as the configuration: says why"
+
+# ---- domains-dir names: one domain once, as in domain blocks ----
+# dirconf NAME...: a configuration whose domains-dir $T/dd holds NAME...
+dirconf() {
+	rm -rf "$T/dd"
+	mkdir "$T/dd"
+	for d in "$@"; do
+		mkdir "$T/dd/$d"
+		cp "$T/a.txt" "$T/dd/$d/mta-sts.txt"
+	done
+	sed "s|^metrics .*|domains-dir $T/dd\ncertificate $T/a.pem\nkey $T/a.key|" \
+	    "$T/mtasts.conf" >"$T/dd.conf"
+	"$MTASTS" serve -n -c "$T/dd.conf" >"$T/n.out" 2>&1
+}
+dirconf d00050.dd.test D00050.DD.TEST
+is $? 1 "domains-dir: two names that differ in case are refused"
+grep -q "$T/dd/d00050.dd.test: domain d00050.dd.test configured twice (also $T/dd/D00050.DD.TEST)" \
+    "$T/n.out"
+ok $? "domains-dir: the error names both directories"
+dirconf A.TEST
+is $? 1 "domains-dir: a directory named like a domain block is refused"
+grep -Eq "dd.conf:[0-9]+: domain a.test configured twice \(also $T/dd/A.TEST\)" \
+    "$T/n.out"
+ok $? "domains-dir: the error names the block's file:line and the directory"
+dirconf mta-sts.zz.test
+is $? 1 "domains-dir: the mta-sts host as a directory name is refused"
+grep -q "$T/dd/mta-sts.zz.test: name the policy domain (zz.test)" "$T/n.out"
+ok $? "domains-dir: and told to name the policy domain"
+dirconf zz.test. zz.test
+is $? 1 "domains-dir: a trailing dot is dropped, as in a block: a duplicate"
+dirconf Zz.Test.
+is $? 0 "domains-dir: 'Zz.Test.' is the domain zz.test"
+grep -q "3 domains" "$T/n.out"
+ok $? "domains-dir: 'Zz.Test.' counts"
+dirconf bad_name.test
+is $? 1 "domains-dir: a directory with a policy whose name is no domain is refused"
+grep -q "$T/dd/bad_name.test: " "$T/n.out"
+ok $? "domains-dir: the error names the directory"
+
 # ---- start ----
 "$MTASTS" serve -d -c "$T/mtasts.conf" 2>"$T/serve.log" &
 PID=$!
@@ -130,6 +191,13 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 ok $up "server is up"
+if command -v ss >/dev/null; then
+	is "$(ss -Hltn "sport = :$PORT" | awk '{ print $3 }')" 1024 \
+	    "the listener keeps the backlog of 1024 the parent gave it"
+else
+	echo "ok $((n + 1)) - # SKIP ss not installed"
+	n=$((n + 1))
+fi
 
 url() { echo "https://mta-sts.$1:$PORT${2:-/.well-known/mta-sts.txt}"; }
 fetch() { # fetch DOMAIN [curl args...]: body to $T/body, headers $T/hdr
@@ -287,5 +355,202 @@ kill -TERM "$PID"
 wait "$PID"
 is $? 0 "SIGTERM stops the server cleanly"
 PID=
+
+# ---- hostile conditions, each on a server of its own ----
+XPORT=$((PORT + 2))
+XMPORT=$((PORT + 3))
+# xconf FILE [LINES]: a one-domain configuration (a.test, from the
+# domains-dir $T/xd, under a name with capitals and a final dot).
+rm -rf "$T/xd"
+mkdir -p "$T/xd/A.Test."
+cp "$T/a.txt" "$T/xd/A.Test./mta-sts.txt"
+cp "$T/a.pem" "$T/xd/A.Test./cert.pem"
+cp "$T/a.key" "$T/xd/A.Test./key.pem"
+xconf() {
+	printf 'listen 127.0.0.1:%s\nmetrics 127.0.0.1:%s\nread-timeout %s\n%s\ndomains-dir %s\n' \
+	    "$XPORT" "$XMPORT" "${XREAD:-2}" "${2:-}" "$T/xd" >"$1"
+}
+# xstart CONF LOG: starts a server in $XPID; 0 once its metrics answer.
+xstart() {
+	"$MTASTS" serve -d -c "$1" 2>"$2" &
+	XPID=$!
+	xwait_up
+}
+xwait_up() {
+	for _ in $(seq 50); do
+		curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$XMPORT/metrics" &&
+		    return 0
+		sleep 0.1
+	done
+	return 1
+}
+# xstop: SIGTERM, then up to 5 s for the server to go; its status.
+xstop() {
+	local i
+	kill -TERM "$XPID" 2>/dev/null
+	for i in $(seq 50); do
+		kill -0 "$XPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$XPID" 2>/dev/null; then
+		kill -9 "$XPID"
+		wait "$XPID" 2>/dev/null
+		XPID=
+		return 124
+	fi
+	wait "$XPID"
+	local rc=$?
+	XPID=
+	return $rc
+}
+xfetch() {
+	curl -sS --max-time 5 --cacert "$T/ca.pem" \
+	    --resolve "mta-sts.a.test:$XPORT:127.0.0.1" -o "$T/xbody" \
+	    -w '%{http_code}' "https://mta-sts.a.test:$XPORT/.well-known/mta-sts.txt" \
+	    2>"$T/curl.err"
+}
+child_of() { pgrep -P "$1" | head -1; }
+# fds_to PID FILE: how many descriptors of PID point at FILE.
+fds_to() {
+	local f n=0
+	if [ ! -d "/proc/$1/fd" ]; then
+		echo "no process $1"
+		return
+	fi
+	for f in /proc/"$1"/fd/*; do
+		[ "$(readlink "$f")" = "$2" ] && n=$((n + 1))
+	done
+	echo $n
+}
+
+# Descriptors inherited from the shell are closed in both processes.
+xconf "$T/x.conf"
+: >"$T/inherited"
+xstart "$T/x.conf" "$T/x.log" 7>>"$T/inherited" 9<"$T/inherited"
+ok $? "a domains-dir entry 'A.Test.' is served as a.test (server up)"
+is "$(xfetch)" 200 "the domain of 'A.Test.' answers for mta-sts.a.test"
+xchild=$(child_of "$XPID")
+is "$(fds_to "$XPID" "$T/inherited")" 0 \
+    "the parent closed the descriptors it inherited"
+is "$(fds_to "${xchild:-0}" "$T/inherited")" 0 \
+    "the server process closed the descriptors it inherited"
+
+# A killed server process is restarted by the same parent.
+kill -9 "$xchild"
+up=1
+for _ in $(seq 20); do
+	sleep 0.1
+	if [ "$(xfetch)" = 200 ]; then
+		up=0
+		break
+	fi
+done
+ok $up "kill -9 of the server process: served again within 2 s"
+kill -0 "$XPID" 2>/dev/null
+ok $? "kill -9 of the server process: the parent is still running"
+nchild=$(child_of "$XPID")
+[ -n "$nchild" ] && [ "$nchild" != "$xchild" ]
+ok $? "kill -9 of the server process: a new server process"
+grep -q "server process $xchild killed by signal 9" "$T/x.log"
+ok $? "kill -9 of the server process: the parent logs why it ended"
+kill -9 "$nchild"
+sleep 0.3
+kill -9 "$(child_of "$XPID")" 2>/dev/null
+sleep 0.2
+grep -Eq "restarting in [1-9]" "$T/x.log"
+ok $? "a server process that keeps dying is restarted with a back-off"
+up=1
+for _ in $(seq 40); do
+	sleep 0.1
+	if [ "$(xfetch)" = 200 ]; then
+		up=0
+		break
+	fi
+done
+ok $up "served again after the back-off"
+
+# A FIFO in place of the policy on SIGHUP: refused, still serving.
+mv "$T/xd/A.Test./mta-sts.txt" "$T/x.txt"
+mkfifo "$T/xd/A.Test./mta-sts.txt"
+kill -HUP "$XPID"
+sleep 1
+grep -q "mta-sts.txt: not a regular file" "$T/x.log"
+ok $? "SIGHUP with a FIFO as the policy: refused, says why"
+is "$(xfetch)" 200 "SIGHUP with a FIFO as the policy: the old set serves"
+cmp -s "$T/xbody" "$T/a.txt"
+ok $? "SIGHUP with a FIFO as the policy: the old policy"
+xstop
+is $? 0 "SIGTERM after the FIFO reload stops the server"
+rm -f "$T/xd/A.Test./mta-sts.txt"
+mv "$T/x.txt" "$T/xd/A.Test./mta-sts.txt"
+
+# Too few descriptors for the clients: accept(2) fails with EMFILE.
+XREAD=10 xconf "$T/x.conf" "max-connections 2000"
+(
+	ulimit -n 64
+	exec "$MTASTS" serve -d -c "$T/x.conf"
+) 2>"$T/x.log" &
+XPID=$!
+xwait_up
+ok $? "a server with 64 descriptors is up"
+grep -Eq "open-file limit 64 is [0-9]+ short" "$T/x.log"
+ok $? "it says at start that the open-file limit is too low, and by how much"
+"$HOLD" 127.0.0.1 "$XPORT" 300 4 idle >"$T/hold.out" &
+hold=$!
+sleep 1
+xchild=$(child_of "$XPID")
+cpu() { # user + system CPU time of PID, in ticks
+	if [ -n "$1" ] && [ -r "/proc/$1/stat" ]; then
+		awk '{ print $14 + $15 }' "/proc/$1/stat"
+	else
+		echo 0
+	fi
+}
+c0=$(cpu "$xchild")
+sleep 2
+c1=$(cpu "$xchild")
+ticks=$(getconf CLK_TCK)
+[ -n "$xchild" ] && [ $((c1 - c0)) -lt $((ticks / 4)) ]
+ok $? "out of descriptors: the server process idles (CPU $((c1 - c0)) ticks in 2 s)"
+lines=$(wc -l <"$T/x.log")
+[ "$lines" -lt 50 ]
+ok $? "out of descriptors: the log stays short ($lines lines)"
+grep -q "Too many open files" "$T/x.log"
+ok $? "out of descriptors: logged"
+wait $hold
+grep -q "open 300" "$T/hold.out"
+ok $? "300 clients connected"
+sleep 0.5
+is "$(xfetch)" 200 "after the clients go, a new request is served"
+curl -s "http://127.0.0.1:$XMPORT/metrics" >"$T/metrics"
+grep -Eq '^mtasts_serve_connections_refused_total [1-9]' "$T/metrics"
+ok $? "out of descriptors: counted as refused"
+xstop
+is $? 0 "SIGTERM stops it"
+
+# libevent calls that fail (an LD_PRELOAD shim makes them).
+if [ -n "$FAILEVENT" ]; then
+	xconf "$T/x.conf"
+	timeout 10 env LD_PRELOAD="$FAILEVENT" MTS_FAIL_EVENT=signal \
+	    "$MTASTS" serve -d -c "$T/x.conf" 2>"$T/x.log"
+	is $? 1 "a signal event that cannot be added: start-up fails"
+	grep -q "cannot watch signal" "$T/x.log"
+	ok $? "a signal event that cannot be added: says so"
+	LD_PRELOAD=$FAILEVENT MTS_FAIL_EVENT=conn MTS_FAIL_PORT=$XPORT \
+	    "$MTASTS" serve -d -c "$T/x.conf" 2>"$T/x.log" &
+	XPID=$!
+	xwait_up
+	ok $? "a connection event that cannot be added: the server is up"
+	[ "$(xfetch)" != 200 ]
+	ok $? "a connection event that cannot be added: that connection is closed"
+	curl -s "http://127.0.0.1:$XMPORT/metrics" >"$T/metrics"
+	grep -Eq '^mtasts_serve_connections_refused_total [1-9]' "$T/metrics"
+	ok $? "a connection event that cannot be added: counted as refused"
+	xstop
+	is $? 0 "SIGTERM stops it"
+else
+	echo "ok $((n + 1)) - # SKIP no failevent shim"
+	n=$((n + 1))
+fi
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -607,9 +607,126 @@ check_many(void)
 	free(t);
 }
 
+/* conf_domain_name(): the rules of a block's name, for domains-dir entries. */
+static const struct name_case {
+	const char *in;
+	const char *want; /* the name, or a part of the reason */
+	bool ok;
+} names[] = {
+    {"example.com", "example.com", true},
+    {"Example.COM", "example.com", true},
+    {"D00050.DD.TEST", "d00050.dd.test", true},
+    {"a.test.", "a.test", true},
+    {"A.Test.", "a.test", true},
+    {"mta-sts.com", "mta-sts.com", true},
+    {"xn--bcher-kva.test", "xn--bcher-kva.test", true},
+    {"mta-sts.zz.test",
+     "name the policy domain (zz.test), not its mta-sts "
+     "host",
+     false},
+    {"MTA-STS.ZZ.TEST.", "name the policy domain (zz.test)", false},
+    {"a.test..", "", false},
+    {"localhost", "", false},
+    {"bad_name.test", "", false},
+    {"192.0.2.1", "an address, not a domain name", false},
+    {"", "", false},
+    {".", "", false},
+};
+
+static void
+check_domain_names(void)
+{
+	char why[CONF_ERR_SIZE], *name;
+	size_t i;
+	bool ok;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const struct name_case *k = &names[i];
+
+		name = NULL;
+		memset(why, 0, sizeof(why));
+		if (conf_domain_name(k->in, &name, why, sizeof(why)) == 0)
+			ok = k->ok && strcmp(name, k->want) == 0;
+		else
+			ok = !k->ok && name == NULL && why[0] != '\0' &&
+			    strstr(why, k->want) != NULL;
+		if (!tap_ok(ok, "domain name '%s'", k->in))
+			tap_diag("got \"%s\" / \"%s\"",
+			         name != NULL ? name : "(none)", why);
+		free(name);
+	}
+}
+
+/* conf_check_unique(): blocks and domains-dir entries, each name once. */
+static void
+check_unique(void)
+{
+	static const struct unique_case {
+		const char *name;
+		struct conf_domain d[3];
+		size_t n;
+		const char *want; /* NULL: no duplicate */
+	} cases[] = {
+	    {"block and entry",
+	     {{"a.test", NULL, NULL, NULL, 7, NULL},
+	      {"a.test", NULL, NULL, NULL, 0, "/srv/d/A.TEST"}},
+	     2,
+	     FILE_NAME ":7: domain a.test configured twice (also "
+	               "/srv/d/A.TEST)"},
+	    {"entry before block",
+	     {{"b.test", NULL, NULL, NULL, 0, "/srv/d/b.test"},
+	      {"a.test", NULL, NULL, NULL, 3, NULL},
+	      {"b.test", NULL, NULL, NULL, 9, NULL}},
+	     3,
+	     FILE_NAME ":9: domain b.test configured twice (also "
+	               "/srv/d/b.test)"},
+	    {"two entries",
+	     {{"d.test", NULL, NULL, NULL, 0, "/srv/d/d.test"},
+	      {"d.test", NULL, NULL, NULL, 0, "/srv/d/D.TEST"}},
+	     2,
+	     "/srv/d/d.test: domain d.test configured twice (also "
+	     "/srv/d/D.TEST)"},
+	    {"two blocks",
+	     {{"e.test", NULL, NULL, NULL, 4, NULL},
+	      {"e.test", NULL, NULL, NULL, 2, NULL}},
+	     2,
+	     FILE_NAME ":4: domain e.test configured twice (first at line 2)"},
+	    {"no duplicate",
+	     {{"a.test", NULL, NULL, NULL, 1, NULL},
+	      {"b.test", NULL, NULL, NULL, 0, "/srv/d/b.test"},
+	      {"c.test", NULL, NULL, NULL, 0, "/srv/d/c.test"}},
+	     3,
+	     NULL},
+	};
+	struct serve_conf conf;
+	char err[CONF_ERR_SIZE];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct unique_case *k = &cases[i];
+
+		memset(&conf, 0, sizeof(conf));
+		conf.domains = (struct conf_domain *)(uintptr_t)k->d;
+		conf.domain_count = k->n;
+		strcpy(err, "untouched");
+		rc = conf_check_unique(&conf, FILE_NAME, err);
+		if (k->want == NULL) {
+			tap_ok(rc == 0 && strcmp(err, "untouched") == 0,
+			       "unique: %s", k->name);
+			continue;
+		}
+		if (!tap_ok(rc == -1 && strcmp(err, k->want) == 0, "unique: %s",
+		            k->name))
+			tap_diag("got \"%s\"", err);
+	}
+}
+
 int
 main(void)
 {
+	check_domain_names();
+	check_unique();
 	check_full();
 	check_defaults();
 	check_oks();
