@@ -4,10 +4,12 @@
  *
  * Every finding has a stable code ("policy-mx-invalid"), a severity, a
  * message naming the offending text, the 1-based line it applies to (0
- * when the input has no lines) and advice.  Codes, severities and advice
- * come from one table (src/lib/codes_*.def) so that they stay stable
- * for scripts and are documented in one place; mts_diag_rule_at() walks
- * that table.
+ * when the input has no lines) and advice.  The library's codes,
+ * severities and advice come from one table (src/lib/codes_*.def) so
+ * that they stay stable for scripts and are documented in one place;
+ * mts_diag_rule_at() walks that table.  A program with findings of its
+ * own keeps its own table of struct mts_diag_rule and adds them with
+ * mts_diag_add_rule(), to the same lists.
  *
  * A struct mts_diag is caller-embedded: mts_diag_init() it, pass it to
  * parsers, read it, mts_diag_reset() it.  It holds at most MTS_DIAG_MAX
@@ -51,13 +53,14 @@ enum mts_severity {
 #define MTS_FINDING_MSG_SIZE 256
 
 struct mts_finding {
-	const char *code; /* stable code from the table; static storage */
+	const char *code; /* stable code from the rule; the rule's storage */
 	enum mts_severity severity;
 	unsigned line;       /* 1-based, 0 when not tied to a line */
-	const char *summary; /* what the code means; static storage */
+	const char *summary; /* what the code means; the rule's storage */
 	char message[MTS_FINDING_MSG_SIZE]; /* the specifics: the text
 					       at fault, its column */
-	const char *advice; /* static storage, may be "" but never NULL */
+	const char *advice; /* the rule's storage; may be "" but never
+			       NULL */
 	size_t count;       /* findings this one stands for: 1, more when
 			       later ones of its code were folded into it */
 };
@@ -73,7 +76,11 @@ struct mts_diag {
 				  findings */
 };
 
-/* One row of the code table. */
+/*
+ * One row of a code table: the library's, or a program's own (see
+ * mts_diag_add_rule()).  A code names one rule: findings are of one code
+ * when their code strings are equal.
+ */
 struct mts_diag_rule {
 	const char *code;
 	enum mts_severity severity;
@@ -100,19 +107,25 @@ MTS_API void mts_diag_sort(struct mts_diag *diag);
 MTS_API const char *mts_severity_name(enum mts_severity severity);
 
 /*
- * The code table, for documentation and `mtasts lint --list-codes`:
- * returns row i, or NULL past the end.
+ * The library's code table, for documentation and `mtasts lint
+ * --list-codes`: returns row i, or NULL past the end.
  */
 MTS_API const struct mts_diag_rule *mts_diag_rule_at(size_t i);
 
 /*
- * Adds a finding by its code string, for programs that report with the
- * library's table (mtasts check): severity and advice come from the
- * table, the message from fmt.  Returns 0, or -1 when the code is not in
- * the table (nothing added).  A NULL diag is a no-op returning 0.
+ * Adds a finding under a rule the caller owns, for a program with codes
+ * of its own (mtasts check has its table): code, severity, summary and
+ * advice come from *rule, the message from fmt; it is folded, pushed out
+ * or dropped as the library's findings are.  The finding keeps pointers
+ * to the rule's strings, not copies: they must outlive every list the
+ * finding is in (a static table does).  Returns 0, or -1 when rule is
+ * NULL, one of its strings is NULL or its severity is not one of enum
+ * mts_severity (nothing added).  A NULL diag is a no-op returning 0
+ * for a good rule: a checker can add findings unconditionally.
  */
-MTS_API int mts_diag_add_code(struct mts_diag *diag, const char *code,
-                              unsigned line, const char *fmt, ...)
+MTS_API int mts_diag_add_rule(struct mts_diag *diag,
+                              const struct mts_diag_rule *rule, unsigned line,
+                              const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
 #endif
@@ -120,13 +133,14 @@ MTS_API int mts_diag_add_code(struct mts_diag *diag, const char *code,
 
 /*
  * Adds every finding of `from` to `to` (folding, pushing out and dropping
- * as mts_diag_add_code() does), with their counts, and the findings
+ * as mts_diag_add_rule() does), with their counts, and the findings
  * `from` dropped to `to`'s counts and `dropped`: for a program that
- * collects a parser's findings into its own list.  NULL-safe.
+ * collects a parser's findings into its own list.  The findings of `to`
+ * point to the same rule strings as those of `from`.  NULL-safe.
  */
 MTS_API void mts_diag_merge(struct mts_diag *to, const struct mts_diag *from);
 
-/* The table row of a code string, or NULL. */
+/* The library's table row of a code string, or NULL. */
 MTS_API const struct mts_diag_rule *mts_diag_rule_find(const char *code);
 
 #ifdef __cplusplus

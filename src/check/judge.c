@@ -26,11 +26,17 @@
 #include <openssl/evp.h>
 #include <openssl/x509_vfy.h>
 
+#include "codes.h"
 #include "judge.h"
 
 #define EXPIRY_WARN (14 * 86400)
 
-#define F(j, code, ...) mts_diag_add_code(&(j)->diag, code, 0, __VA_ARGS__)
+/*
+ * A finding of the program's code `id` (codes.h): an id not in
+ * codes_check.def does not build.  The report of a domain has no lines.
+ */
+#define F(j, id, ...)                                                          \
+	mts_diag_add_rule(&(j)->diag, check_rule(id), 0, __VA_ARGS__)
 
 /*
  * Moves a lint's findings into the judgement, with the counts of folded
@@ -57,14 +63,14 @@ lookup_failed(struct check_judgement *j, const char *qname, uint16_t qtype,
               enum mts_dns_rcode rcode, enum mts_dnssec dnssec, const char *why)
 {
 	if (dnssec == MTS_DNSSEC_BOGUS) {
-		F(j, "check-dns-bogus", "%s %s: %s", qname,
+		F(j, CHECK_DNS_BOGUS, "%s %s: %s", qname,
 		  qtype == MTS_DNS_TYPE_TXT ? "TXT" : "query",
 		  why != NULL ? why : "bogus");
 		return true;
 	}
 	if (rcode == MTS_DNS_SERVFAIL || rcode == MTS_DNS_TIMEOUT ||
 	    rcode == MTS_DNS_ERROR) {
-		F(j, "check-dns-failed", "%s: %s%s%s", qname,
+		F(j, CHECK_DNS_FAILED, "%s: %s%s%s", qname,
 		  mts_dns_rcode_name(rcode), why != NULL ? ": " : "",
 		  why != NULL ? why : "");
 		return true;
@@ -79,13 +85,13 @@ fact_failed(struct check_judgement *j, const struct dns_fact *d)
 	if (!d->done)
 		return true;
 	if (d->not_started) {
-		F(j, "check-dns-failed", "%s: %s", d->qname, d->why);
+		F(j, CHECK_DNS_FAILED, "%s: %s", d->qname, d->why);
 		return true;
 	}
 	if (lookup_failed(j, d->qname, d->qtype, d->rcode, d->dnssec, d->why))
 		return true;
 	if (d->nomem) {
-		F(j, "check-internal", "%s: the answer could not be kept",
+		F(j, CHECK_INTERNAL, "%s: the answer could not be kept",
 		  d->qname);
 		return true;
 	}
@@ -110,7 +116,7 @@ judge_sts_record(struct check_judgement *j, const struct check_facts *f,
 	    mts_sts_record_select((const char *const *)d->txt, d->txt_len,
 	                          d->count, &idx, &err) != 0) {
 		if (d->rcode == MTS_DNS_ANSWER && err.code == MTS_ERR_MULTIPLE)
-			F(j, "check-sts-record-multiple", "_mta-sts.%s",
+			F(j, CHECK_STS_RECORD_MULTIPLE, "_mta-sts.%s",
 			  f->domain);
 		else
 			*missing = (int)d->rcode; /* judged with the rest */
@@ -121,10 +127,10 @@ judge_sts_record(struct check_judgement *j, const struct check_facts *f,
 	                         NULL) == 0) {
 		memcpy(j->sts_id, rec.id, sizeof(j->sts_id));
 		j->id = j->sts_id;
-		F(j, "check-sts-record-ok", "v=STSv1; id=%s (%s)", rec.id,
+		F(j, CHECK_STS_RECORD_OK, "v=STSv1; id=%s (%s)", rec.id,
 		  mts_dnssec_name(d->dnssec));
 	} else {
-		F(j, "check-sts-record-invalid", "\"%.200s\"", d->txt[idx]);
+		F(j, CHECK_STS_RECORD_INVALID, "\"%.200s\"", d->txt[idx]);
 	}
 	copy_findings(j, &lint);
 	mts_diag_reset(&lint);
@@ -145,21 +151,21 @@ judge_tlsrpt_record(struct check_judgement *j, const struct check_facts *f)
 	    mts_tlsrpt_record_select((const char *const *)d->txt, d->txt_len,
 	                             d->count, &idx, &err) != 0) {
 		if (d->rcode == MTS_DNS_ANSWER && err.code == MTS_ERR_MULTIPLE)
-			F(j, "check-tlsrpt-record-multiple", "_smtp._tls.%s",
+			F(j, CHECK_TLSRPT_RECORD_MULTIPLE, "_smtp._tls.%s",
 			  f->domain);
 		else
-			F(j, "check-tlsrpt-record-missing", "_smtp._tls.%s",
+			F(j, CHECK_TLSRPT_RECORD_MISSING, "_smtp._tls.%s",
 			  f->domain);
 		return;
 	}
 	mts_diag_init(&lint);
 	if (mts_tlsrpt_record_parse(d->txt[idx], d->txt_len[idx], &rec, &lint,
 	                            NULL) == 0) {
-		F(j, "check-tlsrpt-record-ok", "%zu destination%s",
-		  rec.rua_count, rec.rua_count == 1 ? "" : "s");
+		F(j, CHECK_TLSRPT_RECORD_OK, "%zu destination%s", rec.rua_count,
+		  rec.rua_count == 1 ? "" : "s");
 		mts_tlsrpt_record_reset(&rec);
 	} else {
-		F(j, "check-tlsrpt-record-invalid", "\"%.200s\"", d->txt[idx]);
+		F(j, CHECK_TLSRPT_RECORD_INVALID, "\"%.200s\"", d->txt[idx]);
 	}
 	copy_findings(j, &lint);
 	mts_diag_reset(&lint);
@@ -203,7 +209,7 @@ note_mx_capped(struct check_judgement *j, const struct check_facts *f)
 		}
 		off += (size_t)n;
 	}
-	F(j, "check-mx-probe-capped",
+	F(j, CHECK_MX_PROBE_CAPPED,
 	  "%zu MX hosts, the %d most preferred probed; %zu not: %s",
 	  f->host_count, CHECK_MAX_MX, f->host_count - CHECK_MAX_MX, list);
 }
@@ -227,12 +233,12 @@ judge_mx_list(struct check_judgement *j, const struct check_facts *f)
 		if (off >= sizeof(list))
 			off = sizeof(list) - 1;
 	}
-	F(j, "check-mx-ok", "%s (%s)", list, mts_dnssec_name(d->dnssec));
+	F(j, CHECK_MX_OK, "%s (%s)", list, mts_dnssec_name(d->dnssec));
 	/* RFC 7672 §2.2: an MX naming an address literal is no host. */
 	for (i = 0; i < n; i++)
 		if (mts_dname_is_address(order[i]->host,
 		                         strlen(order[i]->host)))
-			F(j, "check-mx-ip-literal", "MX %u %s",
+			F(j, CHECK_MX_IP_LITERAL, "MX %u %s",
 			  order[i]->preference, order[i]->host);
 }
 
@@ -245,20 +251,20 @@ judge_mx_records(struct check_judgement *j, const struct check_facts *f)
 		return;
 	if (facts_mx_implicit(f)) {
 		/* RFC 5321 §5.1: the domain itself (STS-MX-9). */
-		F(j, "check-mx-none", "%s: %s", f->domain,
+		F(j, CHECK_MX_NONE, "%s: %s", f->domain,
 		  mts_dns_rcode_name(d->rcode));
 		if (f->mx_nomem)
-			F(j, "check-internal", "%s: out of memory", f->domain);
+			F(j, CHECK_INTERNAL, "%s: out of memory", f->domain);
 		return;
 	}
 	if (facts_null_mx(f)) {
-		F(j, "check-mx-null", "%s: MX 0 .", f->domain);
+		F(j, CHECK_MX_NULL, "%s: MX 0 .", f->domain);
 		return;
 	}
 	judge_mx_list(j, f);
 	if (f->mx_nomem) {
 		/* Judging coverage from a part of the list would be wrong. */
-		F(j, "check-internal", "%s: the MX records could not be kept",
+		F(j, CHECK_INTERNAL, "%s: the MX records could not be kept",
 		  f->domain);
 		return;
 	}
@@ -274,7 +280,7 @@ rrset_failed(struct check_judgement *j, const char *qname, uint16_t qtype,
 	if (!r->done)
 		return false;
 	if (r->not_started) {
-		F(j, "check-dns-failed", "%s: %s", qname, r->why);
+		F(j, CHECK_DNS_FAILED, "%s: %s", qname, r->why);
 		return true;
 	}
 	return lookup_failed(j, qname, qtype, r->rcode, r->dnssec, r->why);
@@ -319,7 +325,7 @@ judge_policy_host(struct check_judgement *j, const struct check_facts *f,
 	if (!a->done || !aaaa->done || (a->not_started && aaaa->not_started))
 		return;
 	if (f->host_nomem) {
-		F(j, "check-internal",
+		F(j, CHECK_INTERNAL,
 		  "mta-sts.%s: its addresses could not be kept; no fetch",
 		  f->domain);
 		return;
@@ -329,20 +335,20 @@ judge_policy_host(struct check_judgement *j, const struct check_facts *f,
 		return;
 	}
 	if (alias != NULL)
-		F(j, "check-policy-host-cname", "mta-sts.%s is an alias of %s",
+		F(j, CHECK_POLICY_HOST_CNAME, "mta-sts.%s is an alias of %s",
 		  f->domain, alias);
-	F(j, "check-policy-host-ok", "mta-sts.%s: %zu IPv4, %zu IPv6 address%s",
+	F(j, CHECK_POLICY_HOST_OK, "mta-sts.%s: %zu IPv4, %zu IPv6 address%s",
 	  f->domain, a->count, aaaa->count,
 	  a->count + aaaa->count == 1 ? "" : "es");
 	for (i = 0; i < f->fetch_count; i++)
 		if (!f->fetches[i].started)
-			F(j, "check-fetch-connect", "%s: cannot start",
+			F(j, CHECK_FETCH_CONNECT, "%s: cannot start",
 			  f->fetches[i].address);
 	for (a = &f->host_a; a != NULL; a = a == &f->host_a ? aaaa : NULL) {
 		if (a->count <= CHECK_MAX_ADDRS)
 			continue;
 		skipped_list(a, skipped, sizeof(skipped));
-		F(j, "check-policy-host-addr-capped",
+		F(j, CHECK_POLICY_HOST_ADDR_CAPPED,
 		  "mta-sts.%s: %zu addresses, fetched from the first %d; not "
 		  "tried: %s",
 		  f->domain, a->count, CHECK_MAX_ADDRS, skipped);
@@ -363,25 +369,25 @@ judge_mx_host_lookups(struct check_judgement *j, const struct check_facts *f,
 	rrset_failed(j, m->name, MTS_DNS_TYPE_A, &m->dh.a);
 	rrset_failed(j, m->name, MTS_DNS_TYPE_AAAA, &m->dh.aaaa);
 	if (m->dh.nomem) {
-		F(j, "check-internal",
+		F(j, CHECK_INTERNAL,
 		  "%s: its DNS answers could not be kept; not judged", m->name);
 		return;
 	}
 	if (m->dh.a.count + m->dh.aaaa.count == 0) {
-		F(j, "check-mx-no-address", "%s", m->name);
+		F(j, CHECK_MX_NO_ADDRESS, "%s", m->name);
 		return;
 	}
 	if (f->no_smtp)
 		return;
 	for (i = 0; i < m->probe_count; i++)
 		if (!m->probes[i].started)
-			F(j, "check-smtp-connect", "%s [%s]: cannot start",
+			F(j, CHECK_SMTP_CONNECT, "%s [%s]: cannot start",
 			  m->name, m->probes[i].address);
 	for (r = &m->dh.a; r != NULL; r = r == &m->dh.a ? &m->dh.aaaa : NULL) {
 		if (r->count <= CHECK_MAX_ADDRS)
 			continue;
 		skipped_list(r, skipped, sizeof(skipped));
-		F(j, "check-mx-addr-capped",
+		F(j, CHECK_MX_ADDR_CAPPED,
 		  "%s: %zu addresses, probed the first %d; not probed: %s",
 		  m->name, r->count, CHECK_MAX_ADDRS, skipped);
 	}
@@ -407,13 +413,13 @@ judge_absent(struct check_judgement *j, const struct check_facts *f,
 	if (facts_null_mx(f))
 		return;
 	if (sts_missing >= 0)
-		F(j, "check-sts-record-missing", "_mta-sts.%s: %s", f->domain,
+		F(j, CHECK_STS_RECORD_MISSING, "_mta-sts.%s: %s", f->domain,
 		  mts_dns_rcode_name((enum mts_dns_rcode)sts_missing));
 	/* The A lookup's outcome, or the AAAA one's when A failed. */
 	if (r->not_started || dns_answer_failed(r->rcode, r->dnssec))
 		r = &f->host_aaaa;
 	if (host_missing)
-		F(j, "check-policy-host-missing", "mta-sts.%s: %s", f->domain,
+		F(j, CHECK_POLICY_HOST_MISSING, "mta-sts.%s: %s", f->domain,
 		  mts_dns_rcode_name(r->rcode));
 }
 
@@ -436,22 +442,43 @@ judge_fetch_cert(struct check_judgement *j, const struct check_facts *f,
 	if (!r->have_cert)
 		return true;
 	if (is_expired(r->verify_error)) {
-		F(j, "check-fetch-cert-expired", "[%s]: %s", a, r->verify_msg);
+		F(j, CHECK_FETCH_CERT_EXPIRED, "[%s]: %s", a, r->verify_msg);
 		good = false;
 	} else if (r->verify_error != 0) {
-		F(j, "check-fetch-cert-untrusted", "[%s]: %s", a,
-		  r->verify_msg);
+		F(j, CHECK_FETCH_CERT_UNTRUSTED, "[%s]: %s", a, r->verify_msg);
 		good = false;
 	}
 	if (!r->name_ok) {
-		F(j, "check-fetch-cert-name", "[%s]: mta-sts.%s not in {%s}", a,
+		F(j, CHECK_FETCH_CERT_NAME, "[%s]: mta-sts.%s not in {%s}", a,
 		  f->domain, r->subject_names);
 		good = false;
 	}
 	if (r->not_after - f->now < EXPIRY_WARN && r->not_after > f->now)
-		F(j, "check-fetch-cert-expiring", "[%s]: %lld days left", a,
+		F(j, CHECK_FETCH_CERT_EXPIRING, "[%s]: %lld days left", a,
 		  (long long)((r->not_after - f->now) / 86400));
 	return good;
+}
+
+/* The code of a fetch that failed at stage s. */
+static enum check_code
+fetch_code(enum fetch_stage s)
+{
+	switch (s) {
+	case FETCH_CONNECT:
+		return CHECK_FETCH_CONNECT;
+	case FETCH_TLS:
+		return CHECK_FETCH_TLS;
+	case FETCH_HTTP:
+		return CHECK_FETCH_MALFORMED;
+	case FETCH_TOO_LARGE:
+		return CHECK_FETCH_TOO_LARGE;
+	case FETCH_TIMEOUT:
+		return CHECK_FETCH_TIMEOUT;
+	case FETCH_DONE:
+		break;
+	}
+	/* Not a failure: a caller's bug, said rather than lost. */
+	return CHECK_INTERNAL;
 }
 
 /* Findings for one fetch; true when it gave a usable policy body. */
@@ -459,38 +486,31 @@ static bool
 judge_fetch(struct check_judgement *j, const struct check_facts *f,
             const struct fetch_result *r)
 {
-	static const char *const codes[] = {
-	    [FETCH_CONNECT] = "check-fetch-connect",
-	    [FETCH_TLS] = "check-fetch-tls",
-	    [FETCH_TIMEOUT] = "check-fetch-timeout",
-	    [FETCH_HTTP] = "check-fetch-malformed",
-	    [FETCH_TOO_LARGE] = "check-fetch-too-large",
-	};
 	const char *a = r->address;
 	bool good;
 
 	if (r->stage != FETCH_DONE) {
-		F(j, codes[r->stage], "[%s]: %s", a, r->why);
+		F(j, fetch_code(r->stage), "[%s]: %s", a, r->why);
 		return false;
 	}
 	good = judge_fetch_cert(j, f, r);
 	if (r->status >= 300 && r->status < 400) {
-		F(j, "check-fetch-redirect", "[%s]: %d to %s", a, r->status,
+		F(j, CHECK_FETCH_REDIRECT, "[%s]: %d to %s", a, r->status,
 		  r->location[0] != '\0' ? r->location : "(no Location)");
 		return false;
 	}
 	if (r->status != 200) {
-		F(j, "check-fetch-status", "[%s]: %d", a, r->status);
+		F(j, CHECK_FETCH_STATUS, "[%s]: %d", a, r->status);
 		return false;
 	}
 	if (!r->content_type_present ||
 	    strcmp(r->content_type, "text/plain") != 0) {
-		F(j, "check-fetch-content-type", "[%s]: %s", a,
+		F(j, CHECK_FETCH_CONTENT_TYPE, "[%s]: %s", a,
 		  r->content_type_present ? r->content_type : "none");
 		good = false;
 	}
 	if (good)
-		F(j, "check-fetch-ok", "[%s]: 200 text/plain, %zu bytes, %s", a,
+		F(j, CHECK_FETCH_OK, "[%s]: 200 text/plain, %zu bytes, %s", a,
 		  r->body_len, r->tls_version);
 	return good;
 }
@@ -513,11 +533,11 @@ judge_policy(struct check_judgement *j, const struct check_facts *f)
 	if (mts_sts_policy_parse(r->body, r->body_len, &j->policy, &lint,
 	                         NULL) == 0) {
 		j->have_policy = true;
-		F(j, "check-policy-ok", "mode %s, max_age %u, %zu mx",
+		F(j, CHECK_POLICY_OK, "mode %s, max_age %u, %zu mx",
 		  mts_sts_mode_name(j->policy.mode), j->policy.max_age,
 		  j->policy.mx_count);
 	} else {
-		F(j, "check-policy-invalid", "%s%s", "https://mta-sts.",
+		F(j, CHECK_POLICY_INVALID, "%s%s", "https://mta-sts.",
 		  f->domain);
 	}
 	copy_findings(j, &lint);
@@ -540,44 +560,46 @@ judge_coverage(struct check_judgement *j, const struct check_facts *f)
 			continue;
 		F(j,
 		  p->mode == MTS_STS_MODE_ENFORCE ?
-		      "check-mx-not-covered" :
-		      "check-mx-not-covered-testing",
+		      CHECK_MX_NOT_COVERED :
+		      CHECK_MX_NOT_COVERED_TESTING,
 		  "%s%s", f->hosts[i]->name, implicit ? " (implicit MX)" : "");
 	}
 	for (k = 0; k < p->mx_count && f->host_count > 0; k++) {
 		for (used = false, i = 0; i < f->host_count && !used; i++)
 			used = mts_sts_match(p->mx[k], f->hosts[i]->name);
 		if (!used)
-			F(j, "check-policy-pattern-stale", "mx: %s", p->mx[k]);
+			F(j, CHECK_POLICY_PATTERN_STALE, "mx: %s", p->mx[k]);
 	}
 }
 
 /* ---- the probes ---- */
 
-static const char *
+/* The code of a probe that failed at stage s. */
+static enum check_code
 probe_code(enum probe_stage s)
 {
 	switch (s) {
 	case PROBE_CONNECT:
-		return "check-smtp-connect";
+		return CHECK_SMTP_CONNECT;
 	case PROBE_TIMEOUT:
-		return "check-smtp-timeout";
+		return CHECK_SMTP_TIMEOUT;
 	case PROBE_BANNER:
-		return "check-smtp-banner";
+		return CHECK_SMTP_BANNER;
 	case PROBE_EHLO:
-		return "check-smtp-ehlo";
+		return CHECK_SMTP_EHLO;
 	case PROBE_PROTOCOL:
-		return "check-smtp-protocol";
+		return CHECK_SMTP_PROTOCOL;
 	case PROBE_NO_STARTTLS:
-		return "check-smtp-no-starttls";
+		return CHECK_SMTP_NO_STARTTLS;
 	case PROBE_STARTTLS_REFUSED:
-		return "check-smtp-starttls-refused";
+		return CHECK_SMTP_STARTTLS_REFUSED;
 	case PROBE_TLS:
-		return "check-smtp-tls";
+		return CHECK_SMTP_TLS;
 	case PROBE_DONE:
 		break;
 	}
-	return NULL;
+	/* Not a failure: a caller's bug, said rather than lost. */
+	return CHECK_INTERNAL;
 }
 
 /*
@@ -594,24 +616,24 @@ judge_cert(struct check_judgement *j, const struct check_facts *f,
 	int64_t left = r->not_after - f->now;
 
 	if (!pkix_ok && r->dane_ok && !sts) {
-		F(j, "check-smtp-pkix-ignored", "%s [%s]: %s", m->name,
+		F(j, CHECK_SMTP_PKIX_IGNORED, "%s [%s]: %s", m->name,
 		  r->address,
 		  r->verify_error != 0 ? r->verify_msg : "name mismatch");
 		return;
 	}
 	if (is_expired(r->verify_error))
-		F(j, "check-smtp-cert-expired", "%s [%s]", m->name, r->address);
+		F(j, CHECK_SMTP_CERT_EXPIRED, "%s [%s]", m->name, r->address);
 	else if (r->verify_error != 0)
-		F(j, "check-smtp-cert-untrusted", "%s [%s]: %s", m->name,
+		F(j, CHECK_SMTP_CERT_UNTRUSTED, "%s [%s]: %s", m->name,
 		  r->address, r->verify_msg);
 	if (!r->name_ok)
-		F(j, "check-smtp-cert-name", "%s [%s]: not in {%s}", m->name,
+		F(j, CHECK_SMTP_CERT_NAME, "%s [%s]: not in {%s}", m->name,
 		  r->address, r->subject_names);
 	if (left > 0 && left < EXPIRY_WARN)
-		F(j, "check-smtp-cert-expiring", "%s [%s]: %lld days left",
+		F(j, CHECK_SMTP_CERT_EXPIRING, "%s [%s]: %lld days left",
 		  m->name, r->address, (long long)(left / 86400));
 	if (pkix_ok)
-		F(j, "check-smtp-ok", "%s [%s]: %s, %s", m->name, r->address,
+		F(j, CHECK_SMTP_OK, "%s [%s]: %s, %s", m->name, r->address,
 		  r->tls_version, r->banner_host);
 }
 
@@ -627,12 +649,12 @@ judge_dane_failure(struct check_judgement *j, const struct mx_fact *m,
 	const struct tlsa_lookup *t = m->dh.dane_at;
 
 	if (p->have_fit && p->fit.fit == MTS_DANE_FIT_AGILITY)
-		F(j, "check-dane-digest-agility",
+		F(j, CHECK_DANE_DIGEST_AGILITY,
 		  "%s [%s]: a weaker digest of _25._tcp.%s matches", m->name,
 		  p->r->address, t->base);
 	else
-		F(j, "check-dane-mismatch", "%s [%s]: %s", m->name,
-		  p->r->address, p->r->dane_msg);
+		F(j, CHECK_DANE_MISMATCH, "%s [%s]: %s", m->name, p->r->address,
+		  p->r->dane_msg);
 }
 
 /* What a client without SNI gets from a DANE host (RFC 7672 §8.1). */
@@ -644,10 +666,10 @@ judge_dane_no_sni(struct check_judgement *j, const struct mx_fact *m)
 	if (r == NULL)
 		return;
 	if (r->stage != PROBE_DONE)
-		F(j, "check-dane-sni-required", "%s [%s]: without SNI: %s",
+		F(j, CHECK_DANE_SNI_REQUIRED, "%s [%s]: without SNI: %s",
 		  m->name, r->address, r->why);
 	else if (!r->dane_ok)
-		F(j, "check-dane-sni-required",
+		F(j, CHECK_DANE_SNI_REQUIRED,
 		  "%s [%s]: without SNI the server presents a chain no TLSA "
 		  "record matches (%s)",
 		  m->name, r->address, r->dane_msg);
@@ -666,11 +688,11 @@ judge_dane_success(struct check_judgement *j, const struct mx_fact *m,
 
 	judge_dane_no_sni(j, m);
 	if (p->have_fit && p->fit.combo_unmatched)
-		F(j, "check-dane-combination",
+		F(j, CHECK_DANE_COMBINATION,
 		  "_25._tcp.%s: %u %u %u matches nothing %s presents", t->base,
 		  p->fit.combo_usage, p->fit.combo_selector, p->fit.combo_mtype,
 		  m->name);
-	F(j, "check-dane-ok", "%s: usage %d%s%s", m->name, p->r->dane_usage,
+	F(j, CHECK_DANE_OK, "%s: usage %d%s%s", m->name, p->r->dane_usage,
 	  t == &m->dh.tlsa[1] ? ", TLSA base domain " : "",
 	  t == &m->dh.tlsa[1] ? t->base : "");
 }
@@ -707,17 +729,17 @@ judge_dane_secure(struct check_judgement *j, const struct check_facts *f,
 	copy_findings(j, &lint);
 	mts_diag_reset(&lint);
 	if (f->mx.dnssec != MTS_DNSSEC_SECURE && !facts_mx_implicit(f))
-		F(j, "check-dane-mx-insecure", "%s (MX records %s)", m->name,
+		F(j, CHECK_DANE_MX_INSECURE, "%s (MX records %s)", m->name,
 		  mts_dnssec_name(f->mx.dnssec));
 	for (i = 0; i < m->probe_count; i++)
 		if ((p = &m->probes[i])->r != NULL &&
 		    offers_no_tls(p->r->stage))
-			F(j, "check-dane-tls-required",
+			F(j, CHECK_DANE_TLS_REQUIRED,
 			  "%s [%s]: %s, with %zu TLSA record%s at %s", m->name,
 			  p->r->address, probe_stage_name(p->r->stage),
 			  t->records, t->records == 1 ? "" : "s", t->base);
 	if (dane_host_usable(t) == 0) {
-		F(j, "check-dane-unusable", "_25._tcp.%s", t->base);
+		F(j, CHECK_DANE_UNUSABLE, "_25._tcp.%s", t->base);
 		return;
 	}
 	for (i = 0; i < m->probe_count; i++) {
@@ -744,21 +766,21 @@ judge_dane(struct check_judgement *j, const struct check_facts *f,
 
 	switch (m->dh.dane) {
 	case DANE_NONE:
-		F(j, "check-dane-none", "_25._tcp.%s", m->name);
+		F(j, CHECK_DANE_NONE, "_25._tcp.%s", m->name);
 		break;
 	case DANE_INSECURE:
-		F(j, "check-dane-insecure", "_25._tcp.%s: %zu record%s",
-		  t->base, t->records, t->records == 1 ? "" : "s");
+		F(j, CHECK_DANE_INSECURE, "_25._tcp.%s: %zu record%s", t->base,
+		  t->records, t->records == 1 ? "" : "s");
 		break;
 	case DANE_IGNORED:
-		F(j, "check-dane-ignored", "_25._tcp.%s: %s", t->base,
+		F(j, CHECK_DANE_IGNORED, "_25._tcp.%s: %s", t->base,
 		  dane_host_why_not(&m->dh, why, sizeof(why)));
 		break;
 	case DANE_BOGUS:
-		F(j, "check-dane-bogus", "_25._tcp.%s", t->base);
+		F(j, CHECK_DANE_BOGUS, "_25._tcp.%s", t->base);
 		break;
 	case DANE_LOOKUP_FAILED:
-		F(j, "check-dane-lookup-failed", "_25._tcp.%s: %s", t->base,
+		F(j, CHECK_DANE_LOOKUP_FAILED, "_25._tcp.%s: %s", t->base,
 		  mts_dns_rcode_name(t->rcode));
 		break;
 	case DANE_SECURE:
@@ -819,8 +841,8 @@ judge_state(struct check_judgement *j, const struct check_facts *f,
 	if (!s->enabled || !j->have_policy || j->id == NULL)
 		return;
 	if (digest_hex(policy->body, policy->body_len, j->digest) != 0) {
-		F(j, "check-internal",
-		  "%s: no SHA-256 of the policy for --state", f->domain);
+		F(j, CHECK_INTERNAL, "%s: no SHA-256 of the policy for --state",
+		  f->domain);
 		return;
 	}
 	j->save_state = true;
@@ -828,10 +850,10 @@ judge_state(struct check_judgement *j, const struct check_facts *f,
 		return;
 	if (strcmp(s->old_id, j->id) == 0 &&
 	    strcmp(s->old_digest, j->digest) != 0)
-		F(j, "check-policy-same-id",
+		F(j, CHECK_POLICY_SAME_ID,
 		  "id %s: the body changed since the last check", j->id);
 	else if (strcmp(s->old_id, j->id) != 0)
-		F(j, "check-policy-id-changed", "%s -> %s", s->old_id, j->id);
+		F(j, CHECK_POLICY_ID_CHANGED, "%s -> %s", s->old_id, j->id);
 }
 
 static void
@@ -840,9 +862,9 @@ judge_dnssec(struct check_judgement *j, const struct check_facts *f)
 	if (!f->zone_dnssec_known || f->zone_dnssec == MTS_DNSSEC_BOGUS)
 		return;
 	if (f->zone_dnssec == MTS_DNSSEC_SECURE)
-		F(j, "check-dnssec-secure", "%s", f->domain);
+		F(j, CHECK_DNSSEC_SECURE, "%s", f->domain);
 	else
-		F(j, "check-dnssec-insecure", "%s", f->domain);
+		F(j, CHECK_DNSSEC_INSECURE, "%s", f->domain);
 }
 
 /* Errors and warnings decide; notes alone leave a domain ok. */

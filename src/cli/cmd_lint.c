@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "codes.h"
 
 struct lint_opts {
 	bool json;
@@ -192,6 +193,27 @@ get_input(const struct lint_kind *kind, const char *arg, char **buf,
 	return 0;
 }
 
+/* One row of a code table, as text or into the JSON list. */
+static void
+list_rule(const struct mts_diag_rule *r, bool json, json_t *list)
+{
+	if (!json) {
+		printf("%-34s %-8s %s\n", r->code,
+		       mts_severity_name(r->severity), r->summary);
+		return;
+	}
+	json_array_append_new(list,
+	                      json_pack("{s:s, s:s, s:s, s:s}", "code", r->code,
+	                                "severity",
+	                                mts_severity_name(r->severity),
+	                                "summary", r->summary, "advice",
+	                                r->advice));
+}
+
+/*
+ * Every finding code: the library's (those of lint), then those of
+ * `mtasts check`, which reports both.
+ */
 static int
 list_codes(bool json)
 {
@@ -199,19 +221,10 @@ list_codes(bool json)
 	json_t *list = json_array();
 	size_t i;
 
-	for (i = 0; (r = mts_diag_rule_at(i)) != NULL; i++) {
-		if (!json) {
-			printf("%-34s %-8s %s\n", r->code,
-			       mts_severity_name(r->severity), r->summary);
-			continue;
-		}
-		json_array_append_new(list,
-		                      json_pack("{s:s, s:s, s:s, s:s}", "code",
-		                                r->code, "severity",
-		                                mts_severity_name(r->severity),
-		                                "summary", r->summary, "advice",
-		                                r->advice));
-	}
+	for (i = 0; (r = mts_diag_rule_at(i)) != NULL; i++)
+		list_rule(r, json, list);
+	for (i = 0; (r = check_rule_at(i)) != NULL; i++)
+		list_rule(r, json, list);
 	if (json) {
 		json_dumpf(list, stdout, JSON_INDENT(2));
 		putchar('\n');

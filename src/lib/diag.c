@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Diagnostics: a bounded list of findings, and the table of finding codes
- * built from the per-module codes_*.def files.  The table is the single
- * source of each code's severity and advice, so that `mtasts lint`,
- * `mtasts check` and the documentation never disagree.
+ * Diagnostics: a bounded list of findings, and the table of the
+ * library's finding codes built from the per-module codes_*.def files.
+ * The table is the single source of each code's severity and advice, so
+ * that `mtasts lint` and the documentation never disagree.  A program
+ * with codes of its own (mtasts check, src/check/codes_check.def) keeps
+ * its own table and adds its findings with mts_diag_add_rule().
  */
 #include <limits.h>
 #include <stdio.h>
@@ -19,7 +21,6 @@ static const struct mts_diag_rule rules[MTS_D__COUNT] = {
 #include "codes_sts_policy.def"
 #include "codes_tlsrpt_record.def"
 #include "codes_dane_tlsa.def"
-#include "codes_check.def"
 #undef MTS_DIAG
 };
 
@@ -151,6 +152,13 @@ diag_victim(const struct mts_diag *diag, enum mts_severity sev)
 	return victim;
 }
 
+/* Findings are of one code when their code strings are equal. */
+static bool
+same_code(const char *a, const char *b)
+{
+	return a == b || strcmp(a, b) == 0;
+}
+
 /*
  * Stores `n` findings of table row `rule` with one message: folded into
  * a held finding of the code, line and message, or into the last
@@ -169,7 +177,7 @@ diag_put(struct mts_diag *diag, const struct mts_diag_rule *rule, unsigned line,
 
 	diag->by_severity[rule->severity] += n;
 	for (i = 0; i < diag->count; i++) {
-		if (diag->items[i].code != rule->code)
+		if (!same_code(diag->items[i].code, rule->code))
 			continue;
 		if (diag->items[i].line == line &&
 		    strcmp(diag->items[i].message, message) == 0) {
@@ -207,18 +215,19 @@ diag_put(struct mts_diag *diag, const struct mts_diag_rule *rule, unsigned line,
 	snprintf(f->message, sizeof(f->message), "%s", message);
 }
 
-static void diag_vadd(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
-                      const char *fmt, va_list ap) MTS_PRINTF(4, 0);
+static void diag_vadd(struct mts_diag *diag, const struct mts_diag_rule *rule,
+                      unsigned line, const char *fmt, va_list ap)
+    MTS_PRINTF(4, 0);
 
-/* Stores one finding of table row `id` with a formatted message. */
+/* Stores one finding of `rule` with a formatted message. */
 static void
-diag_vadd(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
-          const char *fmt, va_list ap)
+diag_vadd(struct mts_diag *diag, const struct mts_diag_rule *rule,
+          unsigned line, const char *fmt, va_list ap)
 {
 	char message[MTS_FINDING_MSG_SIZE];
 
 	vsnprintf(message, sizeof(message), fmt, ap);
-	diag_put(diag, &rules[id], line, message, 1);
+	diag_put(diag, rule, line, message, 1);
 }
 
 void
@@ -230,23 +239,33 @@ mts_diag_add(struct mts_diag *diag, enum mts_diag_id id, unsigned line,
 	if (diag == NULL)
 		return;
 	va_start(ap, fmt);
-	diag_vadd(diag, id, line, fmt, ap);
+	diag_vadd(diag, &rules[id], line, fmt, ap);
 	va_end(ap);
 }
 
-int
-mts_diag_add_code(struct mts_diag *diag, const char *code, unsigned line,
-                  const char *fmt, ...)
+/*
+ * A rule a finding can be made of: every string set (a finding's advice
+ * may be "" but never NULL) and a severity that has a count.
+ */
+static bool
+rule_valid(const struct mts_diag_rule *rule)
 {
-	const struct mts_diag_rule *rule;
+	return rule != NULL && rule->code != NULL && rule->summary != NULL &&
+	    rule->advice != NULL && (unsigned)rule->severity <= MTS_SEV_ERROR;
+}
+
+int
+mts_diag_add_rule(struct mts_diag *diag, const struct mts_diag_rule *rule,
+                  unsigned line, const char *fmt, ...)
+{
 	va_list ap;
 
+	if (!rule_valid(rule))
+		return -1;
 	if (diag == NULL)
 		return 0;
-	if ((rule = mts_diag_rule_find(code)) == NULL)
-		return -1;
 	va_start(ap, fmt);
-	diag_vadd(diag, (enum mts_diag_id)(rule - rules), line, fmt, ap);
+	diag_vadd(diag, rule, line, fmt, ap);
 	va_end(ap);
 	return 0;
 }
@@ -254,7 +273,7 @@ mts_diag_add_code(struct mts_diag *diag, const char *code, unsigned line,
 void
 mts_diag_merge(struct mts_diag *to, const struct mts_diag *from)
 {
-	const struct mts_diag_rule *rule;
+	struct mts_diag_rule rule;
 	const struct mts_finding *f;
 	size_t held[4] = {0, 0, 0, 0};
 	size_t i;
@@ -264,8 +283,13 @@ mts_diag_merge(struct mts_diag *to, const struct mts_diag *from)
 	for (i = 0; i < from->count; i++) {
 		f = &from->items[i];
 		held[f->severity] += f->count;
-		if ((rule = mts_diag_rule_find(f->code)) != NULL)
-			diag_put(to, rule, f->line, f->message, f->count);
+		/* A finding carries all of its rule: a program's own codes
+		   merge as the library's do, with no table to look in. */
+		rule.code = f->code;
+		rule.severity = f->severity;
+		rule.summary = f->summary;
+		rule.advice = f->advice;
+		diag_put(to, &rule, f->line, f->message, f->count);
 	}
 	/* What `from` dropped is in its counts, not in its items. */
 	for (i = 0; i < 4; i++)

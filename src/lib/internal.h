@@ -19,14 +19,13 @@
 #define MTS_PRINTF(f, a)
 #endif
 
-/* Every finding code, from the per-module tables. */
+/* Every finding code of the library, from the per-module tables. */
 enum mts_diag_id {
 #define MTS_DIAG(id, code, sev, summary, advice) MTS_D_##id,
 #include "codes_sts_record.def"
 #include "codes_sts_policy.def"
 #include "codes_tlsrpt_record.def"
 #include "codes_dane_tlsa.def"
-#include "codes_check.def"
 #undef MTS_DIAG
 	MTS_D__COUNT
 };

@@ -3,7 +3,9 @@
  * Tests of diag.c and err.c: the finding-code table that every parser
  * shares (codes are a stable interface for scripts, so each must be
  * unique and well-formed and carry a summary and advice), the bounded
- * list of findings, and the error-code names.
+ * list of findings, findings under a program's own rules
+ * (mts_diag_add_rule(); mtasts check has its table, tested in
+ * test_check_codes.c), and the error-code names.
  */
 #include <stdint.h>
 
@@ -12,6 +14,23 @@
 
 #include "internal.h"
 #include "tap.h"
+
+/*
+ * A program's own rules, as mtasts check has its table: codes the
+ * library's table does not hold, a pass among them.
+ */
+static const struct mts_diag_rule prog_rules[] = {
+    {"prog-pattern-stale", MTS_SEV_WARNING, "a pattern covers no MX host",
+     "Remove the pattern."},
+    {"prog-connect", MTS_SEV_ERROR, "an MX host refused the connection",
+     "Open port 25."},
+    {"prog-dns-failed", MTS_SEV_ERROR, "a DNS lookup failed", "Fix the DNS."},
+    {"prog-policy-ok", MTS_SEV_OK, "the policy is valid", ""},
+};
+#define STALE (&prog_rules[0])
+#define CONN  (&prog_rules[1])
+#define DNSF  (&prog_rules[2])
+#define PASS  (&prog_rules[3])
 
 /* Lower-case kebab-case: [a-z0-9]+ joined by single hyphens. */
 static bool
@@ -37,6 +56,7 @@ test_table(void)
 {
 	const struct mts_diag_rule *r, *s;
 	size_t i, j, n, dup = 0, bad = 0, empty = 0, sev = 0, unfound = 0;
+	size_t foreign = 0;
 
 	for (n = 0; mts_diag_rule_at(n) != NULL; n++)
 		;
@@ -48,21 +68,23 @@ test_table(void)
 			tap_diag("row %zu: bad code", i);
 			continue;
 		}
-		/* A passed check (severity ok) needs no advice; every
-		   problem does. */
+		/* Every problem needs advice. */
 		if (r->summary == NULL || r->summary[0] == '\0' ||
-		    r->advice == NULL ||
-		    (r->severity != MTS_SEV_OK && r->advice[0] == '\0')) {
+		    r->advice == NULL || r->advice[0] == '\0') {
 			empty++;
 			tap_diag("%s: empty summary or advice", r->code);
 		}
-		/* Only mtasts check reports passes: its codes end in -ok
-		   or -secure. */
-		if (r->severity > MTS_SEV_ERROR ||
-		    (r->severity == MTS_SEV_OK &&
-		     (strncmp(r->code, "check-", 6) != 0 ||
-		      r->advice[0] != '\0')))
+		/* Only mtasts check reports passes (severity ok), from its
+		   own table. */
+		if (r->severity > MTS_SEV_ERROR || r->severity == MTS_SEV_OK) {
 			sev++;
+			tap_diag("%s: severity %d", r->code, (int)r->severity);
+		}
+		/* The codes of mtasts check are the program's (issue 9). */
+		if (strncmp(r->code, "check-", 6) == 0) {
+			foreign++;
+			tap_diag("%s: a code of mtasts check", r->code);
+		}
 		for (j = 0; j < i; j++) {
 			s = mts_diag_rule_at(j);
 			if (s->code != NULL && strcmp(s->code, r->code) == 0) {
@@ -78,7 +100,9 @@ test_table(void)
 	tap_ok(empty == 0,
 	       "DIAG T4: every row has a summary, every problem advice");
 	tap_ok(sev == 0,
-	       "DIAG T5: severities in range; ok only for passed checks");
+	       "DIAG T5: severities in range; no pass (ok) in the library");
+	tap_ok(foreign == 0,
+	       "DIAG T5a: no code of mtasts check in the library's table");
 	tap_ok(unfound == 0, "DIAG T6: mts_diag_rule_find finds every row");
 	tap_ok(mts_diag_rule_at(n) == NULL &&
 	           mts_diag_rule_at(SIZE_MAX) == NULL,
@@ -120,7 +144,7 @@ add_distinct(struct mts_diag *d, enum mts_severity sev, size_t k0, size_t codes,
 
 	for (c = 0; c < codes; c++)
 		for (m = 0; m < msgs; m++)
-			mts_diag_add_code(d, rule_of(sev, k0 + c)->code,
+			mts_diag_add_rule(d, rule_of(sev, k0 + c),
 			                  (unsigned)(c * msgs + m + 1),
 			                  "%s %zu", mts_severity_name(sev),
 			                  c * msgs + m);
@@ -204,7 +228,8 @@ test_bounded(void)
 	mts_diag_add(NULL, MTS_D_TLSA_SYNTAX, 1, "ignored %d", 1);
 	mts_diag_merge(NULL, &d);
 	mts_diag_merge(&d, NULL);
-	tap_ok(mts_diag_add_code(NULL, "tlsa-syntax", 1, "x") == 0 &&
+	tap_ok(mts_diag_add_rule(NULL, mts_diag_rule_at(MTS_D_TLSA_SYNTAX), 1,
+	                         "x") == 0 &&
 	           d.count == 0 && d.dropped == 0,
 	       "DIAG T21: NULL diag is a no-op for add, merge and reset");
 }
@@ -219,28 +244,28 @@ test_bounded(void)
 static void
 test_fold(void)
 {
-	const char *stale = "check-policy-pattern-stale";
-	const char *conn = "check-smtp-connect";
+	const char *stale = STALE->code;
+	const char *conn = CONN->code;
 	struct mts_diag d;
 	size_t i, n, sum;
 	bool ok;
 
 	mts_diag_init(&d);
 	for (i = 0; i < 10000; i++)
-		mts_diag_add_code(&d, stale, 0, "mx: a");
+		mts_diag_add_rule(&d, STALE, 0, "mx: a");
 	tap_ok(d.count == 1 && d.items[0].count == 10000 && d.dropped == 0 &&
 	           mts_diag_count(&d, MTS_SEV_WARNING) == 10000,
 	       "DIAG-FOLD T1: 10,000 equal findings are one, count 10000 "
 	       "(%zu entries)",
 	       d.count);
-	mts_diag_add_code(&d, conn, 0, "mx1 [192.0.2.1]: refused");
+	mts_diag_add_rule(&d, CONN, 0, "mx1 [192.0.2.1]: refused");
 	tap_ok(d.count == 2 && tap_streq(d.items[1].code, conn) &&
 	           mts_diag_count(&d, MTS_SEV_ERROR) == 1,
 	       "DIAG-FOLD T2: the error after them is listed");
 	mts_diag_reset(&d);
 
 	for (i = 0; i < 25; i++)
-		mts_diag_add_code(&d, stale, 0, "mx: a%zu", i);
+		mts_diag_add_rule(&d, STALE, 0, "mx: a%zu", i);
 	n = held(&d, stale, &sum);
 	tap_ok(n == MTS_DIAG_FOLD && sum == 25 &&
 	           d.items[MTS_DIAG_FOLD - 1].count == 25 - MTS_DIAG_FOLD + 1 &&
@@ -248,7 +273,7 @@ test_fold(void)
 	       "DIAG-FOLD T3: 25 different messages of a code: %d entries, "
 	       "the last standing for 16 (%zu, %zu)",
 	       MTS_DIAG_FOLD, n, sum);
-	mts_diag_add_code(&d, stale, 0, "mx: a3");
+	mts_diag_add_rule(&d, STALE, 0, "mx: a3");
 	tap_ok(d.items[3].count == 2 && d.count == MTS_DIAG_FOLD,
 	       "DIAG-FOLD T4: a repeated message folds into its own entry");
 	mts_diag_reset(&d);
@@ -266,7 +291,7 @@ test_fold(void)
 	tap_ok(d.count == MTS_DIAG_MAX && d.dropped == 5,
 	       "DIAG-FOLD T5: a full list of warnings drops infos (%zu, %zu)",
 	       d.count, d.dropped);
-	mts_diag_add_code(&d, conn, 0, "mx1 [192.0.2.1]: refused");
+	mts_diag_add_rule(&d, CONN, 0, "mx1 [192.0.2.1]: refused");
 	n = held(&d, conn, &sum);
 	tap_ok(d.count == MTS_DIAG_MAX && n == 1 &&
 	           tap_streq(d.items[MTS_DIAG_MAX - 1].code, conn) &&
@@ -278,8 +303,8 @@ test_fold(void)
 	    d.items[0].line == 1;
 	tap_ok(ok, "DIAG-FOLD T7: the last warning went, the order stays");
 	for (i = 0; i < 200; i++)
-		mts_diag_add_code(&d, "check-dns-failed", 0, "q%zu", i);
-	n = held(&d, "check-dns-failed", &sum);
+		mts_diag_add_rule(&d, DNSF, 0, "q%zu", i);
+	n = held(&d, DNSF->code, &sum);
 	tap_ok(n == MTS_DIAG_FOLD && sum == 200 && d.count == MTS_DIAG_MAX &&
 	           mts_diag_count(&d, MTS_SEV_WARNING) == 100 &&
 	           mts_diag_count(&d, MTS_SEV_ERROR) == 201,
@@ -290,12 +315,12 @@ test_fold(void)
 
 	/* Full of errors: a warning is dropped, and said. */
 	add_distinct(&d, MTS_SEV_ERROR, 0, 10, MTS_DIAG_FOLD);
-	mts_diag_add_code(&d, stale, 0, "mx: a");
+	mts_diag_add_rule(&d, STALE, 0, "mx: a");
 	tap_ok(d.count == MTS_DIAG_MAX && held(&d, stale, &sum) == 0 &&
 	           d.dropped == 1 && mts_diag_count(&d, MTS_SEV_WARNING) == 1,
 	       "DIAG-FOLD T9: a warning never pushes out an error; it is "
 	       "counted as dropped");
-	mts_diag_add_code(&d, rule_of(MTS_SEV_ERROR, 3)->code, 0, "new");
+	mts_diag_add_rule(&d, rule_of(MTS_SEV_ERROR, 3), 0, "new");
 	tap_ok(d.count == MTS_DIAG_MAX && d.dropped == 1 &&
 	           d.items[4 * MTS_DIAG_FOLD - 1].count == 2,
 	       "DIAG-FOLD T10: a full list folds a finding of a code it "
@@ -318,7 +343,7 @@ test_merge(void)
 	for (i = 0; i < 10000; i++)
 		mts_diag_add(&lint, MTS_D_TLSA_FULL_MATCH, 7, "same");
 	mts_diag_add(&lint, MTS_D_TLSA_SYNTAX, 0, "bad");
-	mts_diag_add_code(&d, "check-policy-ok", 0, "policy");
+	mts_diag_add_rule(&d, PASS, 0, "policy");
 	mts_diag_merge(&d, &lint);
 	tap_ok(d.count == 3 && held(&d, "tlsa-full-match", &sum) == 1 &&
 	           sum == 10000 && d.items[1].line == 7 &&
@@ -332,7 +357,7 @@ test_merge(void)
 	/* lint: full of errors, one warning dropped */
 	add_distinct(&lint, MTS_SEV_ERROR, 0, 10, MTS_DIAG_FOLD);
 	mts_diag_add(&lint, MTS_D_TLSA_FULL_MATCH, 1, "dropped");
-	mts_diag_add_code(&d, "check-policy-ok", 0, "policy");
+	mts_diag_add_rule(&d, PASS, 0, "policy");
 	mts_diag_merge(&d, &lint);
 	tap_ok(lint.dropped == 1 && d.count == MTS_DIAG_MAX &&
 	           mts_diag_count(&d, MTS_SEV_WARNING) == 1 &&
@@ -341,10 +366,93 @@ test_merge(void)
 	       "DIAG-MERGE T2: counts add up, the dropped ones too (dropped "
 	       "%zu)",
 	       d.dropped);
-	tap_ok(!tap_streq(d.items[0].code, "check-policy-ok"),
+	tap_ok(!tap_streq(d.items[0].code, PASS->code),
 	       "DIAG-MERGE T3: the pass made way for an error");
 	tap_ok(sums_up(&d), "DIAG-MERGE T4: the counts add up after a merge");
 	mts_diag_reset(&lint);
+	mts_diag_reset(&d);
+}
+
+/*
+ * mts_diag_add_rule(): a finding under a rule the caller owns (issue 9:
+ * the codes of mtasts check are the program's, not the library's).
+ */
+static void
+test_rule(void)
+{
+	static const struct mts_diag_rule bad[] = {
+	    {NULL, MTS_SEV_ERROR, "summary", "advice"},
+	    {"prog-bad", MTS_SEV_ERROR, NULL, "advice"},
+	    {"prog-bad", MTS_SEV_ERROR, "summary", NULL},
+	    {"prog-bad", (enum mts_severity)4, "summary", "advice"},
+	    {"prog-bad", (enum mts_severity) - 1, "summary", "advice"},
+	};
+	/* Equal codes in storage of their own: one code all the same. */
+	static char code_a[] = "prog-twice", code_b[] = "prog-twice";
+	const struct mts_diag_rule twice_a = {code_a, MTS_SEV_INFO, "a", "b"};
+	const struct mts_diag_rule twice_b = {code_b, MTS_SEV_INFO, "a", "b"};
+	struct mts_diag d, from;
+	size_t i, refused = 0, total = 0;
+	int rc;
+
+	mts_diag_init(&d);
+	rc = mts_diag_add_rule(&d, CONN, 12, "mx%d [%s]: %s", 1, "192.0.2.1",
+	                       "refused");
+	tap_ok(rc == 0 && d.count == 1 && d.items[0].code == CONN->code &&
+	           d.items[0].summary == CONN->summary &&
+	           d.items[0].advice == CONN->advice &&
+	           d.items[0].severity == MTS_SEV_ERROR &&
+	           d.items[0].line == 12 && d.items[0].count == 1 &&
+	           tap_streq(d.items[0].message, "mx1 [192.0.2.1]: refused") &&
+	           mts_diag_count(&d, MTS_SEV_ERROR) == 1,
+	       "DIAG-RULE T1: a finding carries its rule's strings, the "
+	       "line and the formatted message");
+	tap_ok(mts_diag_rule_find(CONN->code) == NULL,
+	       "DIAG-RULE T2: the rule needs no row in the library's table");
+	tap_ok(mts_diag_add_rule(&d, PASS, 0, "policy") == 0 && d.count == 2 &&
+	           mts_diag_count(&d, MTS_SEV_OK) == 1 &&
+	           tap_streq(d.items[1].advice, ""),
+	       "DIAG-RULE T3: a pass (ok, no advice) is a finding too");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (mts_diag_add_rule(&d, &bad[i], 1, "x") == -1)
+			refused++;
+		if (mts_diag_add_rule(NULL, &bad[i], 1, "x") == -1)
+			refused++;
+	}
+	if (mts_diag_add_rule(&d, NULL, 1, "x") == -1)
+		refused++;
+	for (i = MTS_SEV_OK; i <= MTS_SEV_ERROR; i++)
+		total += mts_diag_count(&d, (enum mts_severity)i);
+	tap_ok(refused == 2 * (sizeof(bad) / sizeof(bad[0])) + 1 &&
+	           d.count == 2 && total == 2 && d.dropped == 0,
+	       "DIAG-RULE T4: a NULL rule, a NULL string or a severity out "
+	       "of range is refused (-1), nothing added (%zu)",
+	       refused);
+	mts_diag_reset(&d);
+
+	mts_diag_add_rule(&d, &twice_a, 0, "same");
+	mts_diag_add_rule(&d, &twice_b, 0, "same");
+	tap_ok(d.count == 1 && d.items[0].count == 2,
+	       "DIAG-RULE T5: findings are of one code when their code "
+	       "strings are equal");
+	mts_diag_reset(&d);
+
+	/* What a program found, merged: no table is looked in. */
+	mts_diag_init(&from);
+	for (i = 0; i < 3; i++)
+		mts_diag_add_rule(&from, CONN, 0, "refused");
+	mts_diag_add_rule(&from, PASS, 0, "policy");
+	mts_diag_add_rule(&d, CONN, 0, "refused");
+	mts_diag_merge(&d, &from);
+	tap_ok(d.count == 2 && d.items[0].code == CONN->code &&
+	           d.items[0].count == 4 && d.items[1].code == PASS->code &&
+	           d.items[1].summary == PASS->summary &&
+	           d.items[1].severity == MTS_SEV_OK &&
+	           mts_diag_count(&d, MTS_SEV_ERROR) == 4 &&
+	           mts_diag_count(&d, MTS_SEV_OK) == 1 && d.dropped == 0,
+	       "DIAG-RULE T6: a program's findings merge, fold and keep "
+	       "their rule");
+	mts_diag_reset(&from);
 	mts_diag_reset(&d);
 }
 
@@ -464,6 +572,7 @@ main(void)
 	test_bounded();
 	test_fold();
 	test_merge();
+	test_rule();
 	test_message();
 	test_sort();
 	test_names();
