@@ -51,7 +51,8 @@ put(struct wbuf *w, const void *data, size_t n)
 		w->p = p;
 		w->cap = cap;
 	}
-	memcpy(w->p + w->len, data, n);
+	if (n != 0) /* a key left out is (NULL, 0) */
+		memcpy(w->p + w->len, data, n);
 	w->len += n;
 }
 

@@ -564,6 +564,20 @@ kw_cache_control(struct parser *p, const struct stmt *st)
 	return string(p, st, &p->conf->cache_control);
 }
 
+/* "key-process no" keeps the keys in the server process. */
+static int
+kw_key_process(struct parser *p, const struct stmt *st)
+{
+	if (strcmp(st->argv[0], "yes") == 0)
+		p->conf->key_process = true;
+	else if (strcmp(st->argv[0], "no") == 0)
+		p->conf->key_process = false;
+	else
+		return fail(p, st->line, "key-process: yes or no, not '%s'",
+		            st->argv[0]);
+	return 0;
+}
+
 static int
 kw_max_connections(struct parser *p, const struct stmt *st)
 {
@@ -887,6 +901,7 @@ static const struct keyword top_keywords[] = {
     {"domains-dir", true, false, kw_domains_dir},
     {"idle-timeout", false, false, kw_idle_timeout},
     {"key", false, false, kw_key},
+    {"key-process", false, false, kw_key_process},
     {"listen", true, false, kw_listen},
     {"max-connections", false, false, kw_max_connections},
     {"metrics", false, false, kw_metrics},
@@ -1004,6 +1019,7 @@ conf_parse(const char *buf, size_t len, const char *file,
 
 	memset(&c, 0, sizeof(c));
 	c.max_connections = 10000;
+	c.key_process = true;
 	c.idle_timeout = 60;
 	c.read_timeout = 10;
 	memset(&p, 0, sizeof(p));

@@ -55,8 +55,9 @@ struct conf_domain {
 struct serve_conf {
 	struct conf_listen listen[CONF_LISTEN_MAX];
 	size_t listen_count;
-	char *user;          /* NULL: stay as started (tests, -d as user) */
-	char *cache_control; /* default "max-age=300" */
+	char *user;                 /* NULL: mtasts, else nobody, when root */
+	bool key_process;           /* keys in a key process (default true) */
+	char *cache_control;        /* default "max-age=300" */
 	unsigned max_connections;   /* default 10000 */
 	unsigned idle_timeout;      /* seconds, default 60 */
 	unsigned read_timeout;      /* seconds, default 10 */

@@ -39,7 +39,7 @@
  */
 static char *
 read_file(const char *path, size_t cap, size_t *lenp, bool *too_big,
-          const char **why)
+          bool secret, const char **why)
 {
 	size_t len = 0;
 	struct stat st;
@@ -59,6 +59,12 @@ read_file(const char *path, size_t cap, size_t *lenp, bool *too_big,
 	}
 	if (!S_ISREG(st.st_mode)) {
 		*why = "not a regular file";
+		goto fail;
+	}
+	/* A private key that others can read is no longer private: refused,
+	   as OpenBSD's httpd refuses it, rather than served. */
+	if (secret && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		*why = "readable or writable by group or others (chmod 600 it)";
 		goto fail;
 	}
 	if ((buf = malloc(cap + 2)) == NULL) {
@@ -137,7 +143,7 @@ entry_cmp_pair(const void *a, const void *b)
 /* Loads and checks one certificate chain and key; the leaf in *leaf. */
 static int
 load_pair(const char *cert_path, const char *key_path, struct bundle_pair *p,
-          X509 **leaf)
+          X509 **leaf, bool key_process)
 {
 	EVP_PKEY *pkey = NULL;
 	const char *why = "larger than 1 MiB";
@@ -146,12 +152,12 @@ load_pair(const char *cert_path, const char *key_path, struct bundle_pair *p,
 	int rc = -1;
 
 	if ((p->cert_pem = read_file(cert_path, PEM_MAX, &p->cert_len, &big,
-	                             &why)) == NULL ||
+	                             false, &why)) == NULL ||
 	    big) {
 		log_warnx("certificate %s: %s", cert_path, why);
 		return -1;
 	}
-	if ((p->key_pem = read_file(key_path, PEM_MAX, &p->key_len, &big,
+	if ((p->key_pem = read_file(key_path, PEM_MAX, &p->key_len, &big, true,
 	                            &why)) == NULL ||
 	    big) {
 		log_warnx("key %s: %s", key_path, why);
@@ -171,6 +177,11 @@ load_pair(const char *cert_path, const char *key_path, struct bundle_pair *p,
 	else if (X509_check_private_key(*leaf, pkey) != 1)
 		log_warnx("key %s does not match certificate %s", key_path,
 		          cert_path);
+	else if (key_process && EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA &&
+	         EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC)
+		log_warnx("key %s: the key process signs with RSA and ECDSA "
+		          "keys only (or set key-process no)",
+		          key_path);
 	else
 		rc = 0;
 	EVP_PKEY_free(pkey);
@@ -200,7 +211,7 @@ check_cert_for(const char *domain, const char *cert_path, X509 *leaf)
 
 /* Gives every entry a pair index; one pair per distinct cert+key. */
 static int
-load_pairs(struct entry *entries, size_t n, struct bundle *b)
+load_pairs(struct entry *entries, size_t n, struct bundle *b, bool key_process)
 {
 	struct entry **order;
 	X509 *leaf = NULL;
@@ -218,7 +229,7 @@ load_pairs(struct entry *entries, size_t n, struct bundle *b)
 			X509_free(leaf);
 			leaf = NULL;
 			if (load_pair(order[i]->cert, order[i]->key,
-			              &b->pairs[k], &leaf) != 0) {
+			              &b->pairs[k], &leaf, key_process) != 0) {
 				b->pair_count = k + 1;
 				goto fail;
 			}
@@ -245,7 +256,7 @@ load_domain(const struct entry *e, struct bundle_domain *d)
 	if ((d->name = strdup(e->name)) == NULL)
 		return -1;
 	d->policy = read_file(e->policy, MTS_STS_POLICY_MAX, &d->policy_len,
-	                      &big, &why);
+	                      &big, false, &why);
 	if (d->policy == NULL) {
 		log_warnx("domain %s: policy %s: %s", e->name, e->policy, why);
 		return -1;
@@ -425,7 +436,7 @@ load_all(const char *path, struct serve_conf *conf, struct bundle *b)
 	for (i = 0; i < conf->domain_count; i++)
 		if (load_domain(&entries[i], &b->domains[i]) != 0)
 			goto fail;
-	if (load_pairs(entries, conf->domain_count, b) != 0)
+	if (load_pairs(entries, conf->domain_count, b, conf->key_process) != 0)
 		goto fail;
 	if ((b->cache_control = strdup(conf->cache_control)) == NULL)
 		goto fail;
@@ -448,7 +459,8 @@ loader_load(const char *path, struct serve_conf *conf, struct bundle *b)
 	char *text;
 
 	memset(b, 0, sizeof(*b));
-	if ((text = read_file(path, CONF_MAX_SIZE, &len, &big, &why)) == NULL) {
+	if ((text = read_file(path, CONF_MAX_SIZE, &len, &big, false, &why)) ==
+	    NULL) {
 		log_warnx("%s: %s", path, why);
 		return -1;
 	}

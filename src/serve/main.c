@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,6 +35,7 @@
 
 #include <event2/event.h>
 
+#include "proc.h"
 #include "serve.h"
 #include "serve_main.h"
 
@@ -56,7 +58,10 @@ struct parent {
 	int fds[CONF_LISTEN_MAX];
 	size_t nfds;
 	int metrics_fd, log_fd;
-	pid_t child; /* -1: none */
+	pid_t child;      /* -1: none */
+	pid_t keys;       /* the key process; -1: none */
+	int keys_fd;      /* its control channel; -1: none */
+	bool key_process; /* of the configuration at start, like user */
 	time_t child_started;
 	bool served;      /* a server process has taken a set */
 	unsigned backoff; /* seconds before the next restart */
@@ -117,16 +122,38 @@ bind_listener(const struct conf_listen *l)
 	return fd;
 }
 
-/* Writes a whole frame: 8-byte big-endian length, then the bundle. */
+/*
+ * Writes a whole frame: 8-byte big-endian length, then the bundle;
+ * without its private keys unless with_keys (the server's copy when a
+ * key process holds them).
+ */
 static int
-send_bundle(int fd, const struct bundle *b)
+send_bundle(int fd, const struct bundle *b, bool with_keys)
 {
+	struct bundle_pair *pairs = NULL;
+	struct bundle copy;
 	uint8_t hdr[8], *buf;
 	size_t len, off = 0;
 	ssize_t n;
 	int i, rc = 0;
 
-	if (bundle_encode(b, &buf, &len) != 0) {
+	if (!with_keys) {
+		copy = *b;
+		if (b->pair_count != 0 &&
+		    (pairs = calloc(b->pair_count, sizeof(*pairs))) == NULL) {
+			log_warnx("out of memory");
+			return -1;
+		}
+		for (len = 0; len < b->pair_count; len++) {
+			pairs[len].cert_pem = b->pairs[len].cert_pem;
+			pairs[len].cert_len = b->pairs[len].cert_len;
+		}
+		copy.pairs = pairs;
+		b = &copy;
+	}
+	rc = bundle_encode(b, &buf, &len);
+	free(pairs);
+	if (rc != 0) {
 		log_warnx("cannot encode the configuration set");
 		return -1;
 	}
@@ -143,11 +170,49 @@ send_bundle(int fd, const struct bundle *b)
 		else
 			off += (size_t)n;
 	}
-	explicit_bzero(buf, len); /* it holds private keys */
+	explicit_bzero(buf, len); /* it may hold private keys */
 	free(buf);
 	if (rc != 0)
-		log_warn("cannot send the configuration set to the server");
+		log_warn("cannot send the configuration set to the %s process",
+		         with_keys ? "key" : "server");
 	return rc;
+}
+
+/*
+ * The key process gets the set (its keys) first and says it has them,
+ * so that the server never asks for a key of a set the key process does
+ * not yet hold.  0, or -1 when it did not take it.
+ */
+static int
+send_keys(struct parent *p)
+{
+	struct pollfd pfd = {p->keys_fd, POLLIN, 0};
+	uint8_t ack = 0;
+
+	if (p->keys_fd < 0)
+		return 0;
+	if (send_bundle(p->keys_fd, &p->bundle, true) != 0)
+		return -1;
+	/* Decoding thousands of keys takes a while; a minute is plenty. */
+	if (poll(&pfd, 1, 60000) != 1 || read(p->keys_fd, &ack, 1) != 1 ||
+	    ack != 1) {
+		log_warnx("the key process did not take set %u",
+		          p->bundle.generation);
+		return -1;
+	}
+	return 0;
+}
+
+/* Stops the key process (its end of the socketpairs goes with it). */
+static void
+keys_stop(struct parent *p)
+{
+	if (p->keys_fd >= 0)
+		close(p->keys_fd);
+	p->keys_fd = -1;
+	if (p->keys > 0)
+		kill(p->keys, SIGKILL); /* its SIGCHLD matches no pid then */
+	p->keys = -1;
 }
 
 /* An empty frame: the server counts the refused reload in its metrics. */
@@ -203,7 +268,9 @@ reload(struct parent *p)
 	/* Without a server process (between restarts), the next one gets
 	   it.  One that did not get all of it would wait for the rest: it
 	   is replaced by one that starts with it. */
-	if (p->ctl_fd >= 0 && send_bundle(p->ctl_fd, &p->bundle) != 0)
+	if (p->ctl_fd >= 0 &&
+	    (send_keys(p) != 0 ||
+	     send_bundle(p->ctl_fd, &p->bundle, p->keys_fd < 0) != 0))
 		kill(p->child, SIGKILL);
 }
 
@@ -296,6 +363,7 @@ child_ended(struct parent *p, int status)
 	while (p->ctl_fd >= 0 && ctl_read(p, MSG_DONTWAIT) > 0)
 		continue;
 	ctl_close(p);
+	keys_stop(p); /* a new server gets a new key process */
 	describe_status(status, why, sizeof(why));
 	if (!p->served)
 		fatalx("server process %ld %s before it served; stopping",
@@ -311,6 +379,23 @@ child_ended(struct parent *p, int status)
 	p->backoff = p->backoff == 0 ? 1 : p->backoff * 2;
 	if (p->backoff > BACKOFF_MAX)
 		p->backoff = BACKOFF_MAX;
+}
+
+/*
+ * The key process has ended: its server can sign nothing more, so it
+ * goes too, and child_ended() starts the two anew.
+ */
+static void
+keys_ended(struct parent *p, int status)
+{
+	char why[128];
+
+	describe_status(status, why, sizeof(why));
+	log_warnx("key process %ld %s", (long)p->keys, why);
+	p->keys = -1;
+	keys_stop(p);
+	if (p->child > 0)
+		kill(p->child, SIGKILL);
 }
 
 static void
@@ -337,9 +422,12 @@ parent_signal(evutil_socket_t sig, short what, void *arg)
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 			if (pid == p->child)
 				child_ended(p, status);
+			else if (pid == p->keys)
+				keys_ended(p, status);
 		break;
 	default:
 		log_info("signal %d; stopping", (int)sig);
+		keys_stop(p);
 		if (p->child > 0) {
 			kill(p->child, SIGTERM);
 			waitpid(p->child, &status, 0);
@@ -433,68 +521,74 @@ open_sockets(struct parent *p)
 }
 
 /*
- * In the new server process: the parent's loop goes, with its signal
- * handlers (they would write into the parent's loop) and its epoll set
- * (shared with the parent until event_reinit()), and so does every
- * descriptor but the listeners, the access log and its end of the
- * control channel.  Signals are blocked until then.
+ * Starts the key process with its two channels: to the parent (sets of
+ * keys) and to the server (signatures).  The server's end in *sign_fd.
+ * 0, or -1 (logged).
  */
-static void
-child_setup(struct parent *p, int ctl, const sigset_t *mask)
+static int
+start_keys(struct parent *p, int *sign_fd)
 {
-	int keep[CONF_LISTEN_MAX + 3];
-	size_t i, n = 0;
+	struct proc_fds f = {-1, -1, -1, -1, NULL, 0};
+	int ctl[2], sign[2];
 
-	if (event_reinit(p->base) == 0) {
-		for (i = 0; i < PARENT_SIGNALS; i++)
-			event_free(p->sig_ev[i]);
-		event_free(p->restart_ev);
-		event_base_free(p->base);
+	*sign_fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) != 0) {
+		log_warn("socketpair");
+		return -1;
 	}
-	p->base = NULL;
-	for (i = 0; i < PARENT_SIGNALS; i++)
-		signal(parent_signals[i], SIG_DFL);
-	sigprocmask(SIG_SETMASK, mask, NULL);
-	closelog();
-	for (i = 0; i < p->nfds; i++)
-		keep[n++] = p->fds[i];
-	keep[n++] = p->metrics_fd;
-	keep[n++] = p->log_fd;
-	keep[n++] = ctl;
-	close_fds_except(keep, n);
-	log_init(p->foreground, p->verbose, "serve");
-	privdrop(p->user);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sign) != 0) {
+		log_warn("socketpair");
+		close(ctl[0]);
+		close(ctl[1]);
+		return -1;
+	}
+	f.ctl = ctl[1];
+	f.sign = sign[1];
+	p->keys = proc_spawn("keys", &f, p->user, p->foreground, p->verbose);
+	close(ctl[1]);
+	close(sign[1]);
+	p->keys_fd = ctl[0];
+	if (p->keys < 0 || send_keys(p) != 0) {
+		close(sign[0]);
+		keys_stop(p);
+		return -1;
+	}
+	*sign_fd = sign[0];
+	return 0;
 }
 
 /*
- * Forks a server process and sends it the current set.  A failure here
- * after start-up (out of processes or descriptors) is retried like a
- * server that died.
+ * Starts the key process (unless `key-process no`) and a server process,
+ * and sends them the current set.  A failure here after start-up (out of
+ * processes or descriptors) is retried like a server that died.
  */
 static void
 start_child(struct parent *p)
 {
 	static const struct timeval second = {1, 0};
-	sigset_t all, old;
-	int sp[2];
+	struct proc_fds f;
+	int sp[2], sign_fd = -1;
 	pid_t pid;
 
+	p->bundle.generation = p->generation;
+	if (p->key_process && start_keys(p, &sign_fd) != 0)
+		goto retry;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
 		log_warn("socketpair");
 		goto retry;
 	}
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	if ((pid = fork()) == 0) {
-		close(sp[0]);
-		child_setup(p, sp[1], &old);
-		exit(server_run(p->fds, p->nfds, p->metrics_fd, p->log_fd,
-		                sp[1]));
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	f.ctl = sp[1];
+	f.sign = sign_fd;
+	f.log = p->log_fd;
+	f.metrics = p->metrics_fd;
+	f.listen = p->fds;
+	f.nlisten = p->nfds;
+	pid = proc_spawn("server", &f, p->user, p->foreground, p->verbose);
 	close(sp[1]);
+	if (sign_fd >= 0)
+		close(sign_fd);
+	sign_fd = -1;
 	if (pid < 0) {
-		log_warn("fork");
 		close(sp[0]);
 		goto retry;
 	}
@@ -508,12 +602,14 @@ start_child(struct parent *p)
 		log_warnx("cannot watch the control channel of server %ld",
 		          (long)pid);
 	}
-	p->bundle.generation = p->generation;
-	if (send_bundle(p->ctl_fd, &p->bundle) != 0)
+	if (send_bundle(p->ctl_fd, &p->bundle, !p->key_process) != 0)
 		kill(pid,
 		     SIGKILL); /* it would wait for ever; SIGCHLD follows */
 	return;
 retry:
+	if (sign_fd >= 0)
+		close(sign_fd);
+	keys_stop(p);
 	if (!p->served)
 		fatalx("cannot start the server process");
 	if (event_add(p->restart_ev, &second) != 0)
@@ -523,10 +619,16 @@ retry:
 int
 serve_main(int argc, char **argv)
 {
+	/* --process, --layout and --user are the parent's, for the
+	   processes it starts (proc.c); not for people. */
 	static const struct option longopts[] = {
 	    {"help", no_argument, NULL, 'h'},
+	    {"process", required_argument, NULL, 'P'},
+	    {"layout", required_argument, NULL, 'L'},
+	    {"user", required_argument, NULL, 'U'},
 	    {NULL, 0, NULL, 0},
 	};
+	const char *role = NULL, *layout = NULL, *user = NULL;
 	bool test_only = false;
 	struct parent p;
 	int ch;
@@ -534,6 +636,8 @@ serve_main(int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	p.conf_path = DEFAULT_CONF;
 	p.child = -1;
+	p.keys = -1;
+	p.keys_fd = -1;
 	p.ctl_fd = -1;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:dhnv", longopts, NULL)) != -1) {
@@ -553,6 +657,15 @@ serve_main(int argc, char **argv)
 		case 'v':
 			p.verbose++;
 			break;
+		case 'P':
+			role = optarg;
+			break;
+		case 'L':
+			layout = optarg;
+			break;
+		case 'U':
+			user = optarg;
+			break;
 		default:
 			usage(stderr);
 			return 2;
@@ -562,6 +675,8 @@ serve_main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (role != NULL)
+		return proc_main(role, layout, user, p.foreground, p.verbose);
 	/* What the shell or supervisor left open is not ours to keep. */
 	close_fds_except(NULL, 0);
 	log_init(true, p.verbose, "serve");
@@ -583,6 +698,7 @@ serve_main(int argc, char **argv)
 	/* Like the listeners, the user changes only on restart. */
 	if (p.conf.user != NULL && (p.user = strdup(p.conf.user)) == NULL)
 		fatalx("out of memory");
+	p.key_process = p.conf.key_process;
 	open_sockets(&p);
 	parent_events(&p);
 	p.generation = 1;

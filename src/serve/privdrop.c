@@ -16,36 +16,74 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "sandbox.h"
 #include "serve.h"
+
+#define DEFAULT_USER  "mtasts"
+#define FALLBACK_USER "nobody"
 
 /* Descriptors beside the connections: listeners, logs, control, loop. */
 #define FD_RESERVE 64
 
-void
-privdrop(const char *user)
+/*
+ * The user a process started as root runs as: the configured one, else
+ * the dedicated user mtasts (quickstart and `make install`'s documented
+ * step make it), else nobody.  Never root.
+ */
+static struct passwd *
+pick_user(const char *user, const char **name)
 {
 	struct passwd *pw;
 
-	if (user == NULL)
-		return;
+	if (user != NULL) {
+		*name = user;
+		if ((pw = getpwnam(user)) == NULL)
+			fatalx("unknown user %s", user);
+		return pw;
+	}
+	*name = DEFAULT_USER;
+	if ((pw = getpwnam(DEFAULT_USER)) != NULL)
+		return pw;
+	*name = FALLBACK_USER;
+	if ((pw = getpwnam(FALLBACK_USER)) == NULL)
+		fatalx("neither %s nor %s is a user; name one with `user`",
+		       DEFAULT_USER, FALLBACK_USER);
+	return pw;
+}
+
+void
+privdrop(const char *user, const char *role)
+{
+	struct passwd *pw;
+	const char *name;
+
 	if (geteuid() != 0) {
-		log_warnx("not started as root: running as uid %ld, not %s",
-		          (long)geteuid(), user);
+		if (user != NULL)
+			log_warnx("not started as root: the %s process runs as "
+			          "uid %ld, not %s",
+			          role, (long)geteuid(), user);
 		return;
 	}
-	if ((pw = getpwnam(user)) == NULL)
-		fatalx("unknown user %s", user);
+	pw = pick_user(user, &name);
 	if (pw->pw_uid == 0)
-		fatalx("user %s is root; name an unprivileged user", user);
+		fatalx("user %s is root; name an unprivileged user", name);
+	/* What the chroot hides must be read before: the time zone for
+	   the access log's dates (getpwnam has read its files above). */
+	tzset();
+	if (sandbox_chroot_empty() != 0)
+		fatalx("the %s process cannot leave the file system", role);
 	if (setgroups(1, &pw->pw_gid) != 0 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
-		fatal("cannot switch to user %s", user);
+		fatal("cannot switch to user %s", name);
 	if (setuid(0) != -1 || seteuid(0) != -1)
-		fatalx("could regain root after switching to %s", user);
-	log_debug("running as %s (uid %ld)", user, (long)pw->pw_uid);
+		fatalx("could regain root after switching to %s", name);
+	log_info("%s process runs as %s (uid %ld)%s", role, name,
+	         (long)pw->pw_uid,
+	         sandbox_sanitized() ? "" : ", in an empty chroot");
 }
 
 /* Closes the descriptors lo..hi; close_range(2) where the kernel has it. */

@@ -100,7 +100,13 @@ struct ssl_st; /* OpenSSL's SSL */
 
 /* A certificate chain and its key, decoded once; NULL with a log line. */
 struct tls_cert;
-struct tls_cert *tls_cert_new(const struct bundle_pair *pair, const char *what);
+/*
+ * A pair without its key (key_len 0) signs through the key process, as
+ * key `index` of set `generation` (keyproc.h).
+ */
+struct tls_cert *tls_cert_new(const struct bundle_pair *pair,
+                              uint32_t generation, uint32_t index,
+                              const char *what);
 void tls_cert_free(struct tls_cert *cert);
 
 /*
@@ -125,16 +131,23 @@ bool tls_release_buffers(struct ssl_st *ssl);
 /*
  * Runs the server: listeners are open sockets (fds) for TLS, metrics_fd
  * is the metrics listener or -1, log_fd the access log or -1, ctl_fd the
- * socketpair to the parent, over which bundles arrive.  Returns when told
- * to stop; exit status.
+ * socketpair to the parent, over which bundles arrive, key_fd the
+ * socket to the key process or -1 (the keys come in the bundles).  Once
+ * set up it enters its seccomp sandbox.  Returns when told to stop; exit
+ * status.
  */
 int server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd,
-               int ctl_fd);
+               int ctl_fd, int key_fd);
 
 /* ---- process set-up (privdrop.c) ---- */
 
-/* Switches to `user` (setgroups, setresgid, setresuid); fatal on error. */
-void privdrop(const char *user);
+/*
+ * Run as root, the process of `role` ("server", "key") leaves the file
+ * system (an empty chroot, sandbox_linux.c) and switches to `user`, or
+ * without one to the user mtasts, else nobody (setgroups, setresgid,
+ * setresuid), and says which; fatal on error.  Not root: nothing changes.
+ */
+void privdrop(const char *user, const char *role);
 
 /*
  * Closes every descriptor above standard error but the n in keep[] (at

@@ -51,6 +51,8 @@
 #include <mtasts/mtasts.h>
 
 #include "http.h"
+#include "keyproc.h"
+#include "sandbox.h"
 #include "serve.h"
 
 #define POLICY_PATH       "/.well-known/mta-sts.txt"
@@ -281,7 +283,8 @@ set_new(struct bundle *b)
 		goto fail;
 	for (i = 0; i < b->pair_count; i++, set->cert_count++) {
 		snprintf(what, sizeof(what), "certificate %zu", i);
-		if ((set->certs[i] = tls_cert_new(&b->pairs[i], what)) == NULL)
+		if ((set->certs[i] = tls_cert_new(&b->pairs[i], b->generation,
+		                                  (uint32_t)i, what)) == NULL)
 			goto fail;
 	}
 	if ((set->ctx = tls_ctx_new(set->cert_count > 0 ? set->certs[0] : NULL,
@@ -1447,7 +1450,8 @@ event_start(struct server *srv, evutil_socket_t fd, short what,
 }
 
 int
-server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd)
+server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd,
+           int key_fd)
 {
 	struct event *sigs[2], *tick;
 	struct timeval second = {1, 0};
@@ -1464,6 +1468,8 @@ server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd)
 	srv.ctl_fd = ctl_fd;
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN); /* the parent reloads */
+	if (key_fd >= 0)
+		keyproc_client_init(key_fd);
 	if ((srv.base = event_base_new()) == NULL ||
 	    (srv.logbuf = malloc(LOGBUF_SIZE)) == NULL)
 		fatalx("out of memory");
@@ -1488,6 +1494,10 @@ server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd)
 	if (metrics_fd >= 0)
 		srv.metrics = listener_new(&srv, metrics_fd);
 	tick = event_start(&srv, -1, EV_PERSIST, tick_cb, &second, "the clock");
+	/* Set up, with a set built (OpenSSL has loaded what it loads):
+	   from here on only the system calls of serving. */
+	if (sandbox_seccomp() != 0)
+		fatalx("cannot enter the sandbox");
 	if (event_base_dispatch(srv.base) != 0)
 		fatalx("the event loop failed");
 

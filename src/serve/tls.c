@@ -21,6 +21,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 
+#include "keyproc.h"
 #include "serve.h"
 
 /* TLS 1.2 suites: forward secret AEAD only (RFC 7525 §4.2). */
@@ -133,7 +134,8 @@ read_key(struct tls_cert *c, const struct bundle_pair *pair)
 }
 
 struct tls_cert *
-tls_cert_new(const struct bundle_pair *pair, const char *what)
+tls_cert_new(const struct bundle_pair *pair, uint32_t generation,
+             uint32_t index, const char *what)
 {
 	struct tls_cert *c;
 
@@ -141,7 +143,11 @@ tls_cert_new(const struct bundle_pair *pair, const char *what)
 		log_warnx("%s: out of memory", what);
 		return NULL;
 	}
-	if (read_chain(c, pair) != 0 || read_key(c, pair) != 0) {
+	if (read_chain(c, pair) != 0 ||
+	    (pair->key_len == 0 ?
+	         (c->key = keyproc_remote_key(c->leaf, generation, index)) ==
+	             NULL :
+	         read_key(c, pair) != 0)) {
 		log_warnx("%s: cannot load the certificate and key", what);
 		tls_cert_free(c);
 		ERR_clear_error();

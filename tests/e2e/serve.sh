@@ -341,9 +341,74 @@ sleep 1.2 # the access log is flushed every second
 grep -q '"GET /.well-known/mta-sts.txt" 200' "$T/access.log"
 ok $? "access log has the requests"
 if [ -n "$USER_LINE" ]; then
-	child=$(pgrep -P "$PID" | head -1)
+	child=$(pgrep -P "$PID" -f 'serve --process server' | head -1)
 	is "$(ps -o user= -p "$child" | tr -d ' ')" nobody \
 	    "the server process runs as the configured user"
+	keys=$(pgrep -P "$PID" -f 'serve --process keys' | head -1)
+	is "$(ps -o user= -p "$keys" | tr -d ' ')" nobody \
+	    "the key process runs as the configured user"
+	# The sandbox (mtasts-serve(8) SECURITY), as the kernel reports it.
+	# A sanitizer build has no filter and no chroot (LeakSanitizer
+	# ptraces at exit and reads /proc; sandbox_linux.c): skipped there.
+	for role in server keys; do
+		if [ "${MTS_SANITIZED:-0}" = 1 ]; then
+			for what in NoNewPrivs Seccomp uid root; do
+				n=$((n + 1))
+				echo "ok $n - $role process: $what # SKIP sanitizer build"
+			done
+			continue
+		fi
+		pid=$child
+		[ "$role" = keys ] && pid=$keys
+		st=/proc/${pid:-0}/status
+		grep -Eq '^NoNewPrivs:[[:space:]]+1$' "$st" 2>/dev/null
+		ok $? "the $role process has NoNewPrivs: 1"
+		grep -Eq '^Seccomp:[[:space:]]+2$' "$st" 2>/dev/null
+		ok $? "the $role process has Seccomp: 2 (a filter)"
+		grep -Eq '^Uid:[[:space:]]+[1-9]' "$st" 2>/dev/null
+		ok $? "the $role process's uid is not 0"
+		[ -z "$(ls -A "/proc/${pid:-0}/root/" 2>&1)" ]
+		ok $? "the $role process sees an empty root"
+	done
+	# The private key of a.test: its scalar in the key process's
+	# memory (the scan can find it), never in the server process's.
+	openssl pkey -in "$T/a.key" -outform DER -out "$T/a.der" 2>/dev/null
+	scan() { # scan PID FILE: 0 when the key's scalar is in PID's memory
+		python3 - "$1" "$2" <<'PY'
+import re, subprocess, sys
+pid, der = sys.argv[1], open(sys.argv[2], 'rb').read()
+# SEC 1 ECPrivateKey inside PKCS#8: OCTET STRING of 32 octets after
+# INTEGER 1.
+m = re.search(rb'\x02\x01\x01\x04\x20(.{32})', der, re.S)
+needle = m.group(1)
+found = False
+with open(f'/proc/{pid}/maps') as maps, open(f'/proc/{pid}/mem', 'rb') as mem:
+    for line in maps:
+        addr, perms = line.split()[:2]
+        if 'r' not in perms:
+            continue
+        lo, hi = (int(x, 16) for x in addr.split('-'))
+        try:
+            mem.seek(lo)
+            if needle in mem.read(hi - lo):
+                found = True
+                break
+        except (OSError, ValueError, OverflowError):
+            pass
+sys.exit(0 if found else 1)
+PY
+	}
+	if [ "${MTS_SANITIZED:-0}" = 1 ]; then
+		# ASan's shadow mappings are terabytes of address space.
+		n=$((n + 2))
+		echo "ok $((n - 1)) - the key process holds the key # SKIP sanitizer build"
+		echo "ok $n - the server process does not # SKIP sanitizer build"
+	else
+		scan "$keys" "$T/a.der"
+		ok $? "the key process holds the private key (the scan finds it)"
+		scan "$child" "$T/a.der"
+		ok $((1 - $?)) "the server process does not hold the private key"
+	fi
 	is "$(ps -o user= -p "$PID" | tr -d ' ')" root \
 	    "the parent keeps root to read keys on reload"
 else
@@ -409,7 +474,8 @@ xfetch() {
 	    -w '%{http_code}' "https://mta-sts.a.test:$XPORT/.well-known/mta-sts.txt" \
 	    2>"$T/curl.err"
 }
-child_of() { pgrep -P "$1" | head -1; }
+# child_of PID: the server process of parent PID (not its key process).
+child_of() { pgrep -P "$1" -f 'serve --process server' | head -1; }
 # fds_to PID FILE: how many descriptors of PID point at FILE.
 fds_to() {
 	local f n=0
@@ -552,5 +618,76 @@ else
 	echo "ok $((n + 1)) - # SKIP no failevent shim"
 	n=$((n + 1))
 fi
+# ---- keys: their mode, their type, the key process ----
+# kconf FILE KEY [LINE]: one domain, a.test's certificate with KEY.
+kconf() {
+	printf 'listen 127.0.0.1:%s\nmetrics 127.0.0.1:%s\n%s\ndomain a.test {\n\tpolicy %s\n\tcertificate %s\n\tkey %s\n}\n' \
+	    "$XPORT" "$XMPORT" "${3:-}" "$T/a.txt" "${4:-$T/a.pem}" "$2" >"$1"
+}
+cp "$T/a.key" "$T/k640.key"
+chmod 640 "$T/k640.key"
+kconf "$T/k.conf" "$T/k640.key"
+"$MTASTS" serve -n -c "$T/k.conf" >"$T/k.out" 2>&1
+is $? 1 "a key file the group can read is refused"
+grep -q "k640.key: readable or writable by group or others" "$T/k.out"
+ok $? "a key file the group can read: says why and what to do"
+openssl req -x509 -newkey ed25519 -nodes -keyout "$T/ed.key" \
+    -out "$T/ed.pem" -days 2 -subj "/CN=mta-sts.a.test" \
+    -addext "subjectAltName=DNS:mta-sts.a.test" 2>/dev/null
+chmod 600 "$T/ed.key"
+kconf "$T/k.conf" "$T/ed.key" "" "$T/ed.pem"
+"$MTASTS" serve -n -c "$T/k.conf" >"$T/k.out" 2>&1
+is $? 1 "an Ed25519 key with the key process: refused"
+grep -q "RSA and ECDSA keys only (or set key-process no)" "$T/k.out"
+ok $? "an Ed25519 key: says why and what to do"
+kconf "$T/k.conf" "$T/ed.key" "key-process no" "$T/ed.pem"
+"$MTASTS" serve -n -c "$T/k.conf" >/dev/null 2>&1
+is $? 0 "an Ed25519 key with key-process no: accepted"
+kconf "$T/k.conf" "$T/a.key" "key-process no"
+xstart "$T/k.conf" "$T/k.log"
+ok $? "key-process no: the server is up"
+is "$(xfetch)" 200 "key-process no: it serves"
+[ -z "$(pgrep -P "$XPID" -f 'serve --process keys')" ]
+ok $? "key-process no: no key process"
+xstop
+# A system call outside the filter kills the server process with SIGSYS
+# (test_serve_sandbox proves the filter does); the parent says so and
+# starts a new server and key process.
+kconf "$T/k.conf" "$T/a.key"
+xstart "$T/k.conf" "$T/k.log"
+xchild=$(child_of "$XPID")
+xkeys=$(pgrep -P "$XPID" -f 'serve --process keys' | head -1)
+kill -SYS "${xchild:-0}"
+up=1
+for _ in $(seq 20); do
+	sleep 0.1
+	if [ "$(xfetch)" = 200 ]; then
+		up=0
+		break
+	fi
+done
+ok $up "SIGSYS of the server process: served again within 2 s"
+grep -q "server process $xchild killed by signal 31 (Bad system call)" \
+    "$T/k.log"
+ok $? "SIGSYS of the server process: the parent logs it"
+nkeys=$(pgrep -P "$XPID" -f 'serve --process keys' | head -1)
+[ -n "$nkeys" ] && [ "$nkeys" != "$xkeys" ]
+ok $? "and a new key process goes with the new server"
+kill -9 "${nkeys:-0}"
+up=1
+for _ in $(seq 40); do
+	sleep 0.1
+	if [ "$(xfetch)" = 200 ] &&
+	    [ -n "$(pgrep -P "$XPID" -f 'serve --process keys')" ]; then
+		up=0
+		break
+	fi
+done
+ok $up "kill -9 of the key process: both are started anew and serve"
+grep -q "key process $nkeys killed by signal 9" "$T/k.log"
+ok $? "kill -9 of the key process: the parent logs it"
+xstop
+is $? 0 "SIGTERM stops it"
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

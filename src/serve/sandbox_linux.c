@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The server process's sandbox on Linux, as OpenBSD's httpd and relayd
+ * have pledge(2) and unveil(2): once its listeners, its log socket and
+ * OpenSSL are set up, the process that speaks to the internet
+ *
+ *   - sees no file system: it is chrooted into an empty directory that
+ *     is removed before it enters it, so nothing can be created there
+ *     either (sandbox_chroot_empty(), root only, before the uid changes);
+ *   - cannot gain privileges again, through set-id programs or file
+ *     capabilities (PR_SET_NO_NEW_PRIVS);
+ *   - may make only the system calls it is seen to make (a seccomp
+ *     filter built with libseccomp): any other call kills it with
+ *     SIGSYS, which the parent logs before it starts a new one.
+ *
+ * What the allowlist holds and why: epoll and accept4 for the event
+ * loop; read/write/recv/send on sockets; malloc's brk, mmap, munmap,
+ * mremap, madvise and mprotect; the clocks; signal handling; getrandom
+ * for OpenSSL's DRBG.
+ *
+ * Sanitizer builds (the tests' ASan+UBSan stage) keep the file system
+ * and load no filter, only PR_SET_NO_NEW_PRIVS: LeakSanitizer checks at
+ * exit from a tracer that reads /proc and ptraces the process, which is
+ * what the sandbox exists to forbid.  The plain build's tests check the
+ * sandbox of the running server; test_serve_sandbox checks the filter
+ * itself in both builds (sandbox_filter_load()).
+ */
+#define _GNU_SOURCE
+#include <sys/prctl.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "serve.h"
+#include "sandbox.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) ||                                        \
+    __has_feature(undefined_behavior_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
+bool
+sandbox_sanitized(void)
+{
+	return SANITIZED != 0;
+}
+
+int
+sandbox_chroot_empty(void)
+{
+	char dir[] = "/tmp/mtasts-empty.XXXXXX";
+	int fd, saved;
+
+	if (SANITIZED) {
+		log_debug("sanitizer build: no chroot (LSan reads /proc)");
+		return 0;
+	}
+	if (mkdtemp(dir) == NULL) {
+		log_warn("sandbox: mkdtemp %s", dir);
+		return -1;
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		saved = errno;
+		(void)rmdir(dir);
+		errno = saved;
+		log_warn("sandbox: open %s", dir);
+		return -1;
+	}
+	/*
+	 * Removed before it is entered: a deleted directory can hold no
+	 * new entry, so the root stays empty whatever the process does.
+	 */
+	if (rmdir(dir) != 0 || fchdir(fd) != 0 || chroot(".") != 0 ||
+	    chdir("/") != 0) {
+		log_warn("sandbox: chroot into an empty directory");
+		(void)close(fd);
+		return -1;
+	}
+	(void)close(fd);
+	return 0;
+}
+
+/* The system calls of the server process after start-up (strace -f). */
+static const int allowed[] = {
+    /* the event loop and its sockets */
+    SCMP_SYS(epoll_wait),
+    SCMP_SYS(epoll_pwait),
+    SCMP_SYS(epoll_ctl),
+    SCMP_SYS(accept4),
+    SCMP_SYS(accept),
+    SCMP_SYS(read),
+    SCMP_SYS(readv),
+    SCMP_SYS(write),
+    SCMP_SYS(writev),
+    SCMP_SYS(recvfrom),
+    SCMP_SYS(recvmsg),
+    SCMP_SYS(sendto),
+    SCMP_SYS(sendmsg),
+    SCMP_SYS(close),
+    SCMP_SYS(shutdown),
+    SCMP_SYS(setsockopt),
+    SCMP_SYS(getsockopt),
+    SCMP_SYS(getsockname),
+    SCMP_SYS(getpeername),
+    SCMP_SYS(fcntl),
+    SCMP_SYS(poll),
+    SCMP_SYS(ppoll),
+    /* syslog(3) reconnects when syslogd restarts; in the chroot the
+     * connect fails with ENOENT and the line is lost, not the process */
+    SCMP_SYS(socket),
+    SCMP_SYS(connect),
+    /* memory */
+    SCMP_SYS(brk),
+    SCMP_SYS(mmap),
+    SCMP_SYS(munmap),
+    SCMP_SYS(mremap),
+    SCMP_SYS(madvise),
+    SCMP_SYS(mprotect),
+    /* time, randomness, identity (OpenSSL asks for getuid and friends) */
+    SCMP_SYS(clock_gettime),
+    SCMP_SYS(gettimeofday),
+    SCMP_SYS(time),
+    SCMP_SYS(clock_nanosleep),
+    SCMP_SYS(nanosleep),
+    SCMP_SYS(getrandom),
+    SCMP_SYS(getpid),
+    SCMP_SYS(gettid),
+    SCMP_SYS(getuid),
+    SCMP_SYS(geteuid),
+    SCMP_SYS(getgid),
+    SCMP_SYS(getegid),
+    SCMP_SYS(sysinfo),
+    SCMP_SYS(fstat),
+    SCMP_SYS(newfstatat),
+    SCMP_SYS(lseek),
+    /* threads' locks, signals, and the way out (abort() included) */
+    SCMP_SYS(futex),
+    SCMP_SYS(rt_sigaction),
+    SCMP_SYS(rt_sigprocmask),
+    SCMP_SYS(rt_sigreturn),
+    SCMP_SYS(sigaltstack),
+    SCMP_SYS(tgkill),
+    SCMP_SYS(restart_syscall),
+    SCMP_SYS(exit),
+    SCMP_SYS(exit_group),
+    SCMP_SYS(sched_yield),
+};
+
+static int
+add_rules(scmp_filter_ctx ctx, const int *calls, size_t n)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		/* A call this architecture lacks (negative pseudo number)
+		 * is skipped: libseccomp cannot match it anyway. */
+		if (calls[i] < 0)
+			continue;
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0)) !=
+		    0) {
+			errno = -rc;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+sandbox_filter_load(void)
+{
+	scmp_filter_ctx ctx;
+	int rc;
+
+	/* SCMP_ACT_KILL_PROCESS: the whole process, not one thread. */
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL) {
+		log_warnx("sandbox: seccomp_init failed");
+		return -1;
+	}
+	if (add_rules(ctx, allowed, sizeof(allowed) / sizeof(allowed[0])) !=
+	    0) {
+		log_warn("sandbox: seccomp_rule_add");
+		seccomp_release(ctx);
+		return -1;
+	}
+	if ((rc = seccomp_load(ctx)) != 0) {
+		errno = -rc;
+		log_warn("sandbox: seccomp_load");
+		seccomp_release(ctx);
+		return -1;
+	}
+	seccomp_release(ctx);
+	return 0;
+}
+
+int
+sandbox_seccomp(void)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		log_warn("sandbox: PR_SET_NO_NEW_PRIVS");
+		return -1;
+	}
+	if (SANITIZED) {
+		log_debug("sanitizer build: no seccomp filter (LSan ptraces)");
+		return 0;
+	}
+	return sandbox_filter_load();
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The seccomp sandbox of mtasts serve (src/serve/sandbox_linux.c), for
+ * real, in forked children: once in, a process keeps the calls of
+ * serving (write to a pipe, getpid, the clock, malloc) and no new
+ * privileges; any other call (chdir, mkdir, a setuid) kills it with
+ * SIGSYS, the whole process and at once.  The empty chroot needs root:
+ * skipped otherwise.  Prints TAP.
+ */
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+#include "serve.h"
+#include "tap.h"
+
+/* Runs fn in a sandboxed child; its wait status. */
+static int
+in_sandbox(int (*fn)(int), int fd)
+{
+	int status = -1;
+	pid_t pid;
+
+	if ((pid = fork()) == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+		    sandbox_filter_load() != 0)
+			_exit(90);
+		_exit(fn(fd));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+static bool
+exited(int status, int code)
+{
+	return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == code;
+}
+
+static bool
+killed_by_sigsys(int status)
+{
+	return status != -1 && WIFSIGNALED(status) &&
+	    WTERMSIG(status) == SIGSYS;
+}
+
+/* What serving does: these must go on working. */
+static int
+serving(int fd)
+{
+	struct timespec t;
+	char *p;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &t) != 0 || getpid() <= 0)
+		return 1;
+	if ((p = malloc(1 << 20)) == NULL) /* mmap */
+		return 2;
+	memset(p, 1, 1 << 20);
+	free(p);
+	if (write(fd, "ok", 2) != 2)
+		return 3;
+	return 0;
+}
+
+static int
+no_new_privs(int fd)
+{
+	char line[256];
+	FILE *fp;
+	int nnp = -1, seccomp = -1;
+
+	/* Read before: /proc is a file system, and opening it is not a
+	   call of serving (fd is the status file, opened by the parent). */
+	if ((fp = fdopen(fd, "r")) == NULL)
+		return 1;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		sscanf(line, "NoNewPrivs: %d", &nnp);
+		sscanf(line, "Seccomp: %d", &seccomp);
+	}
+	return nnp == 1 && seccomp == 2 ? 0 : 2;
+}
+
+static int
+call_chdir(int fd)
+{
+	(void)fd;
+	return chdir("/") == 0 ? 10 : 11;
+}
+
+static int
+call_mkdir(int fd)
+{
+	(void)fd;
+	return mkdir("/tmp/mtasts-sandbox-test", 0700) == 0 ? 10 : 11;
+}
+
+static int
+call_setuid(int fd)
+{
+	(void)fd;
+	return setuid(0) == 0 ? 10 : 11;
+}
+
+/* Status of a child that checks its own /proc/self/status from inside. */
+static int
+status_in_sandbox(void)
+{
+	int status = -1, fd;
+	pid_t pid;
+
+	if ((pid = fork()) == 0) {
+		/* The file of this very process, opened before entering. */
+		if ((fd = open("/proc/self/status", O_RDONLY)) < 0 ||
+		    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+		    sandbox_filter_load() != 0)
+			_exit(90);
+		_exit(no_new_privs(fd));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+static int
+chroot_child(int fd)
+{
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+
+	(void)fd;
+	if (sandbox_chroot_empty() != 0)
+		return 1;
+	if ((d = opendir("/")) == NULL)
+		return 2;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	if (n != 0)
+		return 3;
+	if (access("/etc/passwd", F_OK) == 0 || access("/proc", F_OK) == 0)
+		return 4;
+	/* Nothing can be made in a directory that is gone. */
+	if (mkdir("/x", 0700) == 0 || open("/y", O_CREAT | O_WRONLY, 0600) >= 0)
+		return 5;
+	return 0;
+}
+
+int
+main(void)
+{
+	int p[2], status;
+	char buf[4] = "";
+	pid_t pid;
+
+	log_init(true, 0, "test");
+	if (pipe(p) != 0) {
+		printf("Bail out! pipe\n");
+		return 1;
+	}
+	status = in_sandbox(serving, p[1]);
+	tap_ok(exited(status, 0) && read(p[0], buf, 2) == 2 &&
+	           memcmp(buf, "ok", 2) == 0,
+	       "in the sandbox: the clock, getpid, malloc and write work");
+	tap_ok(exited(status_in_sandbox(), 0),
+	       "in the sandbox: NoNewPrivs 1 and Seccomp 2 (filter)");
+	tap_ok(killed_by_sigsys(in_sandbox(call_chdir, -1)),
+	       "chdir(2), not a call of serving: killed by SIGSYS");
+	tap_ok(killed_by_sigsys(in_sandbox(call_mkdir, -1)),
+	       "mkdir(2): killed by SIGSYS, nothing made");
+	rmdir("/tmp/mtasts-sandbox-test");
+	tap_ok(killed_by_sigsys(in_sandbox(call_setuid, -1)),
+	       "setuid(2): killed by SIGSYS");
+	if (geteuid() != 0 || sandbox_sanitized()) {
+		tap_skip("the empty chroot",
+		         geteuid() != 0 ? "needs root" :
+		                          "a sanitizer build keeps the "
+		                          "file system");
+	} else {
+		if ((pid = fork()) == 0)
+			_exit(chroot_child(-1));
+		status = -1;
+		if (pid > 0)
+			waitpid(pid, &status, 0);
+		tap_ok(exited(status, 0),
+		       "the chroot: an empty root, no /etc, no /proc, "
+		       "nothing can be made (status %d)",
+		       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	}
+	return tap_done();
+}
