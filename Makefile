@@ -52,6 +52,10 @@ bench: all
 
 install: all
 	$(MESON) install -C $(BUILD)
+	@getent passwd mtasts >/dev/null 2>&1 || echo "make install:" \
+	    "mtasts serve runs as the user mtasts: make it with useradd" \
+	    "--system --user-group --no-create-home --home-dir /nonexistent" \
+	    "--shell /usr/sbin/nologin mtasts (mtasts-serve(8), FILES)"
 
 # The files tests/run-all.sh checks: those git tracks or would track in
 # a git checkout, else every C file outside the build directories.

@@ -28,6 +28,9 @@
 #   DOMAINS    domains of the memory test (default 10000)
 #   PERDOMAIN  1: also the memory test with one certificate per domain
 #              (needs python3 with cryptography; default 1 when available)
+#   KEYPROC    no: mtasts keeps the key in its server process (its
+#              `key-process no`), to measure what the key process costs
+#              (default yes, as mtasts serve runs by default)
 #   NGINX_SUITES  TLS 1.3 suites nginx prefers (ssl_conf_command
 #              Ciphersuites + ssl_prefer_server_ciphers on), to compare
 #              with the suite mtasts picks; default: nginx's defaults
@@ -215,6 +218,7 @@ mkdir -p "$WORK"/{pki,policy,nginx/tmp,probe/tmp,big}
 	    "$HOST") 2>/dev/null
 ) || die "cannot make the certificates"
 CERT=$WORK/pki/leaf.pem KEY=$WORK/pki/leaf.key
+chmod 600 "$KEY" # mtasts serve refuses a key others can read
 
 POLICY_NL='version: STSv1\r\nmode: enforce\r\nmx: mx1.bench.test\r\nmax_age: 604800\r\n'
 printf "$POLICY_NL" >"$WORK/policy/mta-sts.txt"
@@ -230,6 +234,7 @@ cache-control max-age=300
 max-connections 100000
 idle-timeout 60
 read-timeout 10
+key-process ${KEYPROC:-yes}
 certificate $CERT
 key $KEY
 domain bench.test {
@@ -603,7 +608,7 @@ if [ "$PERDOMAIN" = 1 ]; then
 	t0=$(date +%s.%N)
 	cat >"$WORK/gencerts.py" <<'EOF'
 
-import datetime, sys
+import datetime, os, sys
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -628,6 +633,7 @@ for i in range(1, n + 1):
     open(p + "cert.pem", "wb").write(c.public_bytes(serialization.Encoding.PEM))
     open(p + "key.pem", "wb").write(k.private_bytes(serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    os.chmod(p + "key.pem", 0o600)
 EOF
 	longrun python3 "$WORK/gencerts.py" "$WORK/big/perdomain/domains" "$DOMAINS" \
 	    "$WORK/pki/ca.pem" "$WORK/pki/ca.key" || die "cannot make the per-domain certificates"

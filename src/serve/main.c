@@ -259,6 +259,8 @@ reload(struct parent *p)
 	if (!same_listeners(&p->conf, &conf))
 		log_warnx(
 		    "listen and metrics addresses change only on restart");
+	if (conf.key_process != p->key_process)
+		log_warnx("key-process changes only on restart");
 	fd_limit_fit(conf.max_connections, false);
 	b.generation = ++p->generation;
 	bundle_free(&p->bundle);
