@@ -9,45 +9,10 @@
 #include <string.h>
 
 #include "text.h"
+#include "utf8.h"
 
 /* The longest rendering of one character: "\xHH" or 4 UTF-8 octets. */
 #define CHAR_MAX_LEN 4
-
-/*
- * Length of the well-formed UTF-8 sequence at s[0..n), or 0.  The ranges
- * of the second octet are those of RFC 3629 §4: they exclude overlong
- * forms (C0, C1, E0 80..9F, F0 80..8F), UTF-16 surrogates (ED A0..BF)
- * and code points above U+10FFFF (F4 90.., F5..FF).
- */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t len, i;
-
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		len = 2;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		len = 3;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (s[0] == 0xE0)
-		lo = 0xA0;
-	else if (s[0] == 0xED)
-		hi = 0x9F;
-	else if (s[0] == 0xF0)
-		lo = 0x90;
-	else if (s[0] == 0xF4)
-		hi = 0x8F;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
 
 /*
  * Renders the character at s[0..n) (n > 0) into out (CHAR_MAX_LEN
@@ -71,7 +36,7 @@ render(char *out, const unsigned char *s, size_t n, size_t *step)
 		return 2;
 	}
 	/* U+0080..U+009F (C2 80..C2 9F) are the C1 controls. */
-	if (s[0] >= 0x80 && (len = utf8_len(s, n)) != 0 &&
+	if (s[0] >= 0x80 && (len = mts_utf8_len(s, n)) != 0 &&
 	    !(s[0] == 0xC2 && s[1] < 0xA0)) {
 		memcpy(out, s, len);
 		*step = len;

@@ -48,6 +48,7 @@
 #include <mtasts/sts.h>
 
 #include "internal.h"
+#include "utf8.h"
 
 #define MAX_AGE_DIGITS 10 /* sts-policy-max-age-value = 1*10(DIGIT) */
 #define EXT_NAME_MAX   32 /* sts-policy-ext-name: 1 + *31 characters */
@@ -171,42 +172,6 @@ report(struct parser *p, enum mts_diag_id id, unsigned line, unsigned column,
 	mts_diag_add(p->diag, id, line, "%s", msg);
 }
 
-/*
- * Length of the well-formed UTF-8 sequence at s[0..n), or 0.  The ranges
- * of the second byte are those of RFC 3629 §4: they exclude overlong
- * forms (E0 80..9F, F0 80..8F), UTF-16 surrogates (ED A0..BF) and code
- * points above U+10FFFF (F4 90.., F5..FF); C0 and C1 are never leads.
- */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xBF;
-	size_t len, i;
-
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		len = 2;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		len = 3;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		len = 4;
-	else
-		return 0;
-	if (s[0] == 0xE0)
-		lo = 0xA0;
-	else if (s[0] == 0xED)
-		hi = 0x9F;
-	else if (s[0] == 0xF0)
-		lo = 0x90;
-	else if (s[0] == 0xF4)
-		hi = 0x8F;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
-
 /* The letter of the C escape that stands for c in a message, or NUL. */
 static char
 escape_letter(unsigned char c)
@@ -248,7 +213,7 @@ render_char(char *out, const unsigned char *s, size_t n, size_t *step)
 		out[0] = (char)s[0];
 		return 1;
 	}
-	if (s[0] >= 0x80 && (len = utf8_len(s, n)) != 0 &&
+	if (s[0] >= 0x80 && (len = mts_utf8_len(s, n)) != 0 &&
 	    !(s[0] == 0xC2 && s[1] < 0xA0)) {
 		memcpy(out, s, len);
 		*step = len;
@@ -586,7 +551,7 @@ ext_value_error(const char *v, size_t n)
 		if (u[i] < 0x80)
 			return "a control character (tabs included) in the "
 			       "value";
-		if ((len = utf8_len(u + i, n - i)) == 0)
+		if ((len = mts_utf8_len(u + i, n - i)) == 0)
 			return "a value that is not well-formed UTF-8";
 		i += len;
 	}
