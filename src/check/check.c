@@ -366,23 +366,6 @@ start_mxhosts(struct dom *d)
 }
 
 /*
- * RFC 5321 §5.1: the most preferred host is the one of the lowest
- * preference value.  Ties are broken by name, so that the hosts chosen
- * for probing (and the order they are reported in) do not change with
- * the order of the DNS answer.
- */
-static int
-mx_cmp(const void *x, const void *y)
-{
-	const struct mts_dns_mx *a = *(const struct mts_dns_mx *const *)x;
-	const struct mts_dns_mx *b = *(const struct mts_dns_mx *const *)y;
-
-	if (a->preference != b->preference)
-		return a->preference < b->preference ? -1 : 1;
-	return strcasecmp(a->host, b->host);
-}
-
-/*
  * Every MX host in preference order (all count for policy coverage),
  * address literals aside (RFC 7672 §2.2: no host); -1: out of memory.
  */
@@ -398,7 +381,7 @@ add_mxhosts(struct dom *d)
 		return -1;
 	for (i = 0; i < mx->count; i++)
 		order[i] = &mx->mx[i];
-	qsort(order, mx->count, sizeof(*order), mx_cmp);
+	qsort(order, mx->count, sizeof(*order), facts_mx_cmp);
 	for (i = 0; i < mx->count && rc == 0; i++)
 		if (!mts_dname_is_address(order[i]->host,
 		                          strlen(order[i]->host)))

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "facts.h"
 
@@ -191,4 +192,15 @@ facts_reset(struct check_facts *f)
 	free(f->hosts);
 	free(f->domain);
 	memset(f, 0, sizeof(*f));
+}
+
+int
+facts_mx_cmp(const void *x, const void *y)
+{
+	const struct mts_dns_mx *a = *(const struct mts_dns_mx *const *)x;
+	const struct mts_dns_mx *b = *(const struct mts_dns_mx *const *)y;
+
+	if (a->preference != b->preference)
+		return a->preference < b->preference ? -1 : 1;
+	return strcasecmp(a->host, b->host);
 }

@@ -131,6 +131,14 @@ bool facts_mx_implicit(const struct check_facts *f);
 /* A null MX, "MX 0 ." (RFC 7505). */
 bool facts_null_mx(const struct check_facts *f);
 
+/*
+ * qsort(3) order of pointers to MX records: RFC 5321 §5.1, the most
+ * preferred (lowest preference value) first; ties by name, so that the
+ * hosts chosen for probing, and the order they are reported in, do not
+ * change with the order of the DNS answer.
+ */
+int facts_mx_cmp(const void *x, const void *y);
+
 /* Adds an MX host (not started) to the list; -1: out of memory. */
 int facts_add_host(struct check_facts *f, const char *name, uint16_t pref);
 

@@ -173,21 +173,6 @@ judge_tlsrpt_record(struct check_judgement *j, const struct check_facts *f)
 
 /* ---- the MX records ---- */
 
-/*
- * RFC 5321 §5.1: the most preferred host is the one of the lowest
- * preference value; ties are broken by name, as the engine orders them.
- */
-static int
-mx_cmp(const void *x, const void *y)
-{
-	const struct mts_dns_mx *a = *(const struct mts_dns_mx *const *)x;
-	const struct mts_dns_mx *b = *(const struct mts_dns_mx *const *)y;
-
-	if (a->preference != b->preference)
-		return a->preference < b->preference ? -1 : 1;
-	return strcasecmp(a->host, b->host);
-}
-
 /* Says which MX hosts the cap left out: the least preferred ones. */
 static void
 note_mx_capped(struct check_judgement *j, const struct check_facts *f)
@@ -225,7 +210,7 @@ judge_mx_list(struct check_judgement *j, const struct check_facts *f)
 
 	for (i = 0; i < n; i++)
 		order[i] = &d->mx[i];
-	qsort(order, n, sizeof(*order), mx_cmp);
+	qsort(order, n, sizeof(*order), facts_mx_cmp);
 	for (i = 0; i < n; i++) {
 		off += (size_t)snprintf(list + off, sizeof(list) - off,
 		                        "%s%u %s", i == 0 ? "" : ", ",

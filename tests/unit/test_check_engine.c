@@ -112,7 +112,7 @@ test_mx_order(void)
 
 	for (i = 0; i < 5; i++)
 		order[i] = &mx[i];
-	qsort(order, 5, sizeof(order[0]), mx_cmp);
+	qsort(order, 5, sizeof(order[0]), facts_mx_cmp);
 	for (i = 0; i < 5; i++) {
 		strcat(got, order[i]->host);
 		strcat(got, " ");
