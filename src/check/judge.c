@@ -20,7 +20,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 #include <stdlib.h>
 
 #include <openssl/evp.h>
