@@ -702,6 +702,7 @@ serve_main(int argc, char **argv)
 		fatalx("out of memory");
 	p.key_process = p.conf.key_process;
 	open_sockets(&p);
+	parent_limit();
 	parent_events(&p);
 	p.generation = 1;
 	start_child(&p);

@@ -7,8 +7,11 @@
  * us stays open, and the open-file limit fits max-connections.
  */
 #define _GNU_SOURCE /* setresuid(2), setresgid(2) */
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+
+#include <linux/capability.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,6 +19,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -170,4 +174,44 @@ fd_limit_fit(unsigned max_connections, bool quiet)
 	          (unsigned long long)rl.rlim_cur,
 	          (unsigned long long)(want - rl.rlim_cur),
 	          (unsigned long long)want, max_connections, FD_RESERVE);
+}
+
+/*
+ * The parent's capabilities once the listeners are bound: it reads
+ * files as root on SIGHUP (CAP_DAC_READ_SEARCH) and signals its
+ * children, which run as another user (CAP_KILL).  Its children, exec'd
+ * as root, still need to chroot and switch users: those three stay
+ * permitted, not effective, since with PR_SET_NO_NEW_PRIVS an exec
+ * gains no capability its parent does not hold.  Every other one leaves
+ * the bounding set (where CAP_SETPCAP allows; a systemd unit has done it
+ * already otherwise) and the permitted set.
+ */
+#define CAP_BIT(c)       (1u << (c))
+#define PARENT_EFFECTIVE (CAP_BIT(CAP_DAC_READ_SEARCH) | CAP_BIT(CAP_KILL))
+#define PARENT_PERMITTED                                                       \
+	(PARENT_EFFECTIVE | CAP_BIT(CAP_SETUID) | CAP_BIT(CAP_SETGID) |        \
+	 CAP_BIT(CAP_SYS_CHROOT))
+
+void
+parent_limit(void)
+{
+	struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	int cap;
+
+	if (geteuid() != 0)
+		return;
+	for (cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0;
+	     cap++)
+		if (cap >= 32 || (PARENT_PERMITTED & CAP_BIT(cap)) == 0)
+			(void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	memset(data, 0, sizeof(data));
+	data[0].permitted = PARENT_PERMITTED;
+	data[0].effective = PARENT_EFFECTIVE;
+	if (syscall(SYS_capset, &hdr, data) != 0)
+		fatal("cannot give up the parent's capabilities");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		fatal("PR_SET_NO_NEW_PRIVS");
+	log_debug("parent: capabilities DAC_READ_SEARCH and KILL, no new "
+	          "privileges");
 }

@@ -150,6 +150,14 @@ int server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd,
 void privdrop(const char *user, const char *role);
 
 /*
+ * The parent, started as root, once its listeners are bound: keeps
+ * CAP_DAC_READ_SEARCH and CAP_KILL, lets its children have CAP_SETUID,
+ * CAP_SETGID and CAP_SYS_CHROOT, drops every other capability, and sets
+ * PR_SET_NO_NEW_PRIVS.  Fatal on error; nothing when not root.
+ */
+void parent_limit(void);
+
+/*
  * Closes every descriptor above standard error but the n in keep[] (at
  * most CONF_LISTEN_MAX + 8 of them): what a shell or a supervisor left
  * open, and in a new server process what the parent holds.

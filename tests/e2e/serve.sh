@@ -411,6 +411,12 @@ PY
 	fi
 	is "$(ps -o user= -p "$PID" | tr -d ' ')" root \
 	    "the parent keeps root to read keys on reload"
+	# ... and of root's capabilities only what it needs (privdrop.c).
+	grep -Eq '^CapEff:[[:space:]]+0000000000000024$' "/proc/$PID/status"
+	ok $? "the parent keeps CAP_DAC_READ_SEARCH and CAP_KILL, no more" \
+	    "($(awk '/^CapEff/ { print $2 }' "/proc/$PID/status"))"
+	grep -Eq '^NoNewPrivs:[[:space:]]+1$' "/proc/$PID/status"
+	ok $? "the parent has NoNewPrivs: 1"
 else
 	echo "ok $((n + 1)) - # SKIP privilege drop needs root"
 	n=$((n + 1))
