@@ -110,10 +110,20 @@ lint_policy(const char *domain, const char *path, const char *body, size_t len)
 		f = &diag.items[i];
 		if (f->severity == MTS_SEV_INFO)
 			continue;
-		log_warnx("domain %s: %s:%u: %s: %s (%s) [%s]", domain, path,
-		          f->line, mts_severity_name(f->severity), f->summary,
-		          f->message, f->code);
+		if (f->count > 1)
+			log_warnx("domain %s: %s:%u: %s: %s (%s) [%s] (and "
+			          "%zu more like it)",
+			          domain, path, f->line,
+			          mts_severity_name(f->severity), f->summary,
+			          f->message, f->code, f->count - 1);
+		else
+			log_warnx("domain %s: %s:%u: %s: %s (%s) [%s]", domain,
+			          path, f->line, mts_severity_name(f->severity),
+			          f->summary, f->message, f->code);
 	}
+	if (diag.dropped != 0)
+		log_warnx("domain %s: %s: %zu more findings not shown", domain,
+		          path, diag.dropped);
 	mts_diag_reset(&diag);
 	if (rc != 0)
 		log_warnx("domain %s: %s does not lint; refusing the "

@@ -624,6 +624,17 @@ else
 	echo "ok $((n + 1)) - # SKIP no failevent shim"
 	n=$((n + 1))
 fi
+# A policy with many findings of one code: serve -n folds them, as lint.
+{
+	printf 'version: STSv1\nmode: testing\nmx: a.test\nmax_age: 86400\n'
+	for _ in $(seq 15); do printf 'mx: a.test\n'; done
+} >"$T/dup.txt"
+printf 'listen 127.0.0.1:%s\ndomain a.test {\n\tpolicy %s\n\tcertificate %s\n\tkey %s\n}\n' \
+    "$XPORT" "$T/dup.txt" "$T/a.pem" "$T/a.key" >"$T/dup.conf"
+"$MTASTS" serve -n -c "$T/dup.conf" >"$T/dup.out" 2>&1
+grep -q "policy-mx-duplicate\] (and 5 more like it)" "$T/dup.out"
+ok $? "serve -n says how many findings of a code it folded"
+
 # ---- keys: their mode, their type, the key process ----
 # kconf FILE KEY [LINE]: one domain, a.test's certificate with KEY.
 kconf() {
