@@ -481,6 +481,16 @@ on_lookups(void *arg, struct dane_host *h)
 {
 	struct tlsa_check *tc = arg;
 
+	/* An answer that could not be kept whole judges nothing: a record
+	   left out would turn into a false mismatch. */
+	if (h->nomem) {
+		warnx_cli("tlsa: %s: out of memory while keeping the DNS "
+		          "answers; nothing judged",
+		          tc->host);
+		tc->failed++;
+		tlsa_check_release(tc);
+		return;
+	}
 	tc->shown = h->dane_at != NULL && h->dane_at->count > 0 ? h->dane_at :
 	    h->tlsa[0].count > 0                                ? &h->tlsa[0] :
 								  NULL;
