@@ -65,9 +65,10 @@ enum ctl_result ctl_frame_decode(const uint8_t *buf, size_t len, size_t max,
 size_t ctl_reply_encode(bool ok, const char *why, uint8_t out[CTL_REPLY_FRAME]);
 
 /*
- * Reads the body of a reply: 0 with *ok, and for a FAIL its reason as a
- * C string in why[0..size) (cut to fit; control bytes shown as '?'),
- * or -1 when the body is neither (nothing written).
+ * Reads the body of a reply: 0 with *ok and, as a C string in
+ * why[0..size), a FAIL's reason (cut to fit; control bytes shown as
+ * '?') or "" for OK; -1 when the body is neither or size is 0 (nothing
+ * written).
  */
 int ctl_reply_parse(const uint8_t *body, size_t len, bool *ok, char *why,
                     size_t size);
