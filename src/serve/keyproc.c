@@ -36,6 +36,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "ctl.h"
 #include "keyproc.h"
 #include "serve.h"
 
@@ -147,34 +148,31 @@ read_full(int fd, uint8_t *buf, size_t len)
 }
 
 /*
- * One frame from the parent: a set to keep (answered 1) or not (0).
- * Returns 1 after a frame, 0 when the parent is gone, -1 on error.
+ * One frame (ctl.h) from the parent: a set to keep (answered 1) or not
+ * (0); the parent sends the key process no empty frames.  Returns 1
+ * after a frame, 0 when the parent is gone, -1 on error.
  */
 static int
 read_set(struct keyproc *kp, int ctl_fd)
 {
-	uint8_t hdr[8], ack = 0, *buf = NULL;
-	uint64_t need = 0;
+	uint8_t hdr[CTL_FRAME_HDR], ack = 0, *buf = NULL;
 	struct bundle b;
 	struct keyset s;
-	size_t i;
+	size_t need;
 	int rc;
 
 	if ((rc = read_full(ctl_fd, hdr, sizeof(hdr))) <= 0)
 		return rc;
-	for (i = 0; i < sizeof(hdr); i++)
-		need = need << 8 | hdr[i];
-	if (need == 0 || need > BUNDLE_MAX)
+	if (ctl_header_decode(hdr, BUNDLE_MAX, &need) != 0 || need == 0)
 		return -1;
-	if ((buf = malloc((size_t)need)) == NULL)
+	if ((buf = malloc(need)) == NULL)
 		return -1;
-	if (read_full(ctl_fd, buf, (size_t)need) != 1) {
+	if (read_full(ctl_fd, buf, need) != 1) {
 		free(buf);
 		return -1;
 	}
 	memset(&b, 0, sizeof(b));
-	if (bundle_decode(buf, (size_t)need, &b) == 0 &&
-	    keyset_build(&s, &b) == 0) {
+	if (bundle_decode(buf, need, &b) == 0 && keyset_build(&s, &b) == 0) {
 		keyset_free(&kp->sets[1]);
 		kp->sets[1] = kp->sets[0];
 		kp->sets[0] = s;
@@ -183,7 +181,7 @@ read_set(struct keyproc *kp, int ctl_fd)
 		          s.count);
 	}
 	bundle_free(&b);
-	explicit_bzero(buf, (size_t)need); /* it held private keys */
+	explicit_bzero(buf, need); /* it held private keys */
 	free(buf);
 	return write(ctl_fd, &ack, 1) == 1 ? 1 : -1;
 }

@@ -35,6 +35,7 @@
 
 #include <event2/event.h>
 
+#include "ctl.h"
 #include "proc.h"
 #include "serve.h"
 #include "serve_main.h"
@@ -67,6 +68,8 @@ struct parent {
 	unsigned backoff; /* seconds before the next restart */
 	int ctl_fd;       /* -1: none */
 	struct event *ctl_ev;
+	uint8_t ctl_in[CTL_REPLY_FRAME]; /* replies read, not yet whole */
+	size_t ctl_in_len;
 	struct event *restart_ev;
 	struct event *sig_ev[PARENT_SIGNALS];
 	struct event_base *base;
@@ -123,8 +126,7 @@ bind_listener(const struct conf_listen *l)
 }
 
 /*
- * Writes a whole frame: 8-byte big-endian length, then the bundle;
- * without its private keys unless with_keys (the server's copy when a
+ * Writes a whole frame (ctl.h) of the bundle; without its private keys unless with_keys (the server's copy when a
  * key process holds them).
  */
 static int
@@ -132,10 +134,10 @@ send_bundle(int fd, const struct bundle *b, bool with_keys)
 {
 	struct bundle_pair *pairs = NULL;
 	struct bundle copy;
-	uint8_t hdr[8], *buf;
+	uint8_t hdr[CTL_FRAME_HDR], *buf;
 	size_t len, off = 0;
 	ssize_t n;
-	int i, rc = 0;
+	int rc = 0;
 
 	if (!with_keys) {
 		copy = *b;
@@ -157,8 +159,7 @@ send_bundle(int fd, const struct bundle *b, bool with_keys)
 		log_warnx("cannot encode the configuration set");
 		return -1;
 	}
-	for (i = 0; i < 8; i++)
-		hdr[i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+	ctl_header_encode(len, hdr);
 	if (write(fd, hdr, sizeof(hdr)) != (ssize_t)sizeof(hdr))
 		rc = -1;
 	while (rc == 0 && off < len) {
@@ -219,8 +220,9 @@ keys_stop(struct parent *p)
 static void
 notify_refused(int fd)
 {
-	static const uint8_t empty[8];
+	uint8_t empty[CTL_FRAME_HDR];
 
+	ctl_header_encode(0, empty);
 	if (write(fd, empty, sizeof(empty)) != (ssize_t)sizeof(empty))
 		log_warn("control channel");
 }
@@ -295,31 +297,61 @@ ctl_close(struct parent *p)
 	if (p->ctl_fd >= 0)
 		close(p->ctl_fd);
 	p->ctl_fd = -1;
+	p->ctl_in_len = 0;
+}
+
+/* One reply of the server to a set; -1 when it is neither kind. */
+static int
+ctl_reply(struct parent *p, const struct ctl_frame *f)
+{
+	char why[CTL_REPLY_MAX + 1];
+	bool ok;
+
+	if (ctl_reply_parse(f->body, f->len, &ok, why, sizeof(why)) != 0)
+		return -1;
+	if (ok) {
+		p->served = true;
+		log_info("server runs generation %u", p->generation);
+	} else {
+		log_warnx("server kept its old set: %s", why);
+	}
+	return 0;
 }
 
 /*
- * Reads the server's replies to each set: "OK" or "FAIL why".  1 when it
- * read some, 0 when there are none yet, -1 when the channel is closed.
+ * Reads the server's replies to each set, frames (ctl.h) of "OK" or
+ * "FAIL why", and acts on the whole ones.  1 when it read some, 0 when
+ * there are none yet, -1 when the channel is closed or broken.
  */
 static int
 ctl_read(struct parent *p, int flags)
 {
-	char buf[512];
+	struct ctl_frame f;
+	enum ctl_result r;
+	size_t off = 0;
 	ssize_t n;
 
-	if ((n = recv(p->ctl_fd, buf, sizeof(buf) - 1, flags)) <= 0) {
+	/* A partial reply is shorter than a whole one: there is room. */
+	n = recv(p->ctl_fd, p->ctl_in + p->ctl_in_len,
+	         sizeof(p->ctl_in) - p->ctl_in_len, flags);
+	if (n <= 0) {
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			return 0;
 		return -1;
 	}
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	if (strncmp(buf, "OK", 2) == 0) {
-		p->served = true;
-		log_info("server runs generation %u", p->generation);
-	} else {
-		log_warnx("server kept its old set: %s", buf);
+	p->ctl_in_len += (size_t)n;
+	while ((r = ctl_frame_decode(p->ctl_in + off, p->ctl_in_len - off,
+	                             CTL_REPLY_MAX, &f)) == CTL_FRAME) {
+		if (ctl_reply(p, &f) != 0)
+			break;
+		off += f.size;
 	}
+	if (r != CTL_NEED_MORE) {
+		log_warnx("malformed reply from the server process");
+		return -1;
+	}
+	memmove(p->ctl_in, p->ctl_in + off, p->ctl_in_len - off);
+	p->ctl_in_len -= off;
 	return 1;
 }
 

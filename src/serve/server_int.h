@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The parts of the server process (server.c says what it does) and what
+ * they share: the configuration set and its domains (set.c), the
+ * responses and the access log (respond.c), the connections with their
+ * socket BIO and deadline queues (conn.c), the control channel from the
+ * parent (server_ctl.c), and the loop with its listeners (server.c).
+ * Private to them.
+ */
+#ifndef MTS_SERVE_SERVER_INT_H
+#define MTS_SERVE_SERVER_INT_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+
+#include "serve.h"
+
+#define MAX_HEAD    8192 /* request line and fields (431 beyond) */
+#define MAX_HEADERS 64
+#define INLINE_IN   1024
+#define INLINE_OUT  1024
+#define LOGBUF_SIZE 65536
+
+/* ---- the configuration set (set.c) ---- */
+
+struct domain {
+	char *name; /* policy domain */
+	size_t name_len;
+	const struct tls_cert *cert; /* borrowed from the set's certs */
+	char *head; /* status line and fixed fields of the 200 */
+	size_t head_len;
+	char *body;
+	size_t body_len;
+};
+
+struct set {
+	unsigned refs;
+	uint32_t generation;
+	char *cache_control;
+	unsigned max_connections, idle_timeout, read_timeout;
+	SSL_CTX *ctx; /* presents certs[0]; SNI switches (set.c) */
+	struct tls_cert **certs;
+	size_t cert_count;
+	struct domain *domains;
+	size_t domain_count;
+	struct domain **table; /* open addressing on the name */
+	size_t table_mask;
+};
+
+/* ---- counters for the metrics listener ---- */
+
+struct stats {
+	uint64_t connections;
+	uint64_t handshake_failures;
+	uint64_t timeouts;
+	uint64_t requests;
+	uint64_t by_status[6]; /* 2xx .. 5xx by first digit; [0] other */
+	uint64_t reloads;
+	uint64_t reload_failures;
+	uint64_t refused; /* over max-connections, out of fds or memory */
+};
+
+/* ---- connections (conn.c) ---- */
+
+enum conn_state { C_HANDSHAKE, C_READ, C_WRITE, C_CLOSE };
+
+struct server;
+struct conn;
+TAILQ_HEAD(conn_list, conn);
+
+struct conn {
+	TAILQ_ENTRY(conn) entry;
+	TAILQ_ENTRY(conn) queue_entry; /* on its deadline queue */
+	TAILQ_ENTRY(conn) busy_entry;  /* on srv->busy */
+	struct server *srv;
+	struct set *set;          /* held reference */
+	const struct domain *sni; /* chosen at the handshake */
+	int fd;
+	SSL *ssl; /* NULL on the metrics listener */
+	bool metrics;
+	struct event *ev; /* edge-triggered, read and write, always added */
+	short want;       /* EV_READ or EV_WRITE: what it waits for */
+	bool drained;     /* no bytes in the socket since the last read */
+	bool busy;        /* on srv->busy: may hold record buffers */
+	enum conn_state state;
+	struct conn_list *queue; /* srv->read_q or srv->idle_q */
+	time_t deadline;         /* closed once the clock is past it */
+	char *in;
+	size_t in_len, in_cap;
+	char *out;
+	size_t out_len, out_off;
+	bool close_after;
+	bool nodelay; /* TCP_NODELAY set */
+	char peer[INET6_ADDRSTRLEN];
+	char in_inline[INLINE_IN];
+	char out_inline[INLINE_OUT];
+};
+
+/* ---- the server (server.c) ---- */
+
+struct server {
+	struct event_base *base;
+	struct evconnlistener **listeners;
+	size_t listener_count;
+	struct evconnlistener *metrics;
+	bool paused;         /* the TLS listeners are disabled */
+	bool metrics_paused; /* the metrics listener is */
+	bool accept_backoff; /* accept(2) failed: wait for accept_ev */
+	struct event *accept_ev;
+	time_t accept_logged;     /* when an accept failure was last logged */
+	uint64_t accept_errors;   /* since then */
+	unsigned fit_connections; /* max-connections RLIMIT_NOFILE fits */
+	struct set *set;
+	struct conn_list conns;
+	size_t conn_count;
+	/* Deadline queues, each sorted by deadline (conn.c). */
+	struct conn_list read_q; /* handshakes and request heads */
+	struct conn_list idle_q; /* keep-alive connections between requests */
+	struct conn_list busy;   /* TLS connections active since the tick */
+	time_t now;              /* the loop's cached clock, in seconds */
+	BIO_METHOD *sock_method; /* the BIO under every SSL (conn.c) */
+	struct stats stats;
+	int log_fd;
+	char *logbuf;
+	size_t log_len;
+	int ctl_fd;
+	struct event *ctl_ev;
+	uint8_t *ctl_buf;
+	size_t ctl_len, ctl_cap;
+	time_t date_sec;
+	char date[64]; /* "Date: ...\r\n" of date_sec */
+};
+
+/* Reads the loop's cached clock (no syscall) into srv->now. */
+static inline void
+clock_update(struct server *srv)
+{
+	struct timeval tv;
+
+	event_base_gettimeofday_cached(srv->base, &tv);
+	srv->now = tv.tv_sec;
+}
+
+/*
+ * Accepts on the TLS listeners only under max-connections, and on none
+ * while backing off after accept(2) failed.  Call it when either changes.
+ */
+void listeners_update(struct server *srv);
+
+/* ---- set.c ---- */
+
+/*
+ * Builds a set, with one reference, from a decoded bundle whose strings
+ * it takes (b is still bundle_free()d by the caller); NULL when a
+ * certificate or memory fails (logged by tls.c).
+ */
+struct set *set_new(struct bundle *b);
+
+/* Drops a reference; the last frees the set.  NULL-safe. */
+void set_unref(struct set *set);
+
+/*
+ * The domain of the host name mta-sts.<domain> in host[0..n), or NULL.
+ * The port, a trailing dot and case are ignored.
+ */
+const struct domain *set_find_host(const struct set *set, const char *host,
+                                   size_t n);
+
+/* ---- respond.c ---- */
+
+/*
+ * Parses what c has buffered: on a whole request head, prepares the
+ * answer in c->out (state C_WRITE, or C_CLOSE when it cannot) and logs
+ * it.  False when the head is not whole yet.
+ */
+bool respond_input(struct conn *c);
+
+/* Frees c's response, if it was not inline (once per request: inline). */
+static inline void
+respond_release(struct conn *c)
+{
+	if (c->out != NULL && c->out != c->out_inline)
+		free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+}
+
+/* Writes the buffered access log lines out. */
+void respond_log_flush(struct server *srv);
+
+/* ---- conn.c ---- */
+
+/* The BIO_METHOD under every SSL (conn.c says why); fatal on failure. */
+BIO_METHOD *conn_sock_method_new(void);
+
+/*
+ * A new connection on fd, with a reference to the current set, its
+ * event added; NULL with fd closed.
+ */
+struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa,
+                      bool metrics);
+
+/* Runs c's state machine until it must wait; frees it once closed. */
+void conn_drive(struct conn *c);
+
+/* Frees c and closes its socket (no close_notify). */
+void conn_free(struct conn *c);
+
+/* Frees every connection, at the end. */
+void conn_free_all(struct server *srv);
+
+/* Closes the connections of q whose deadline has passed. */
+void conn_expire(struct server *srv, struct conn_list *q);
+
+/* Releases the record buffers of the connections waiting for clients. */
+void conn_release_buffers(struct server *srv);
+
+/* ---- server_ctl.c ---- */
+
+/* The control channel is readable: sets (or refusals) from the parent. */
+void server_ctl_event(evutil_socket_t fd, short what, void *arg);
+
+#endif /* MTS_SERVE_SERVER_INT_H */
