@@ -116,16 +116,34 @@ proc_spawn(const char *role, const struct proc_fds *f, const char *user,
 	return pid;
 }
 
+/* One number of the layout, up to max, then `end`; -1 if not. */
+static int
+layout_field(const char **s, unsigned max, char end, unsigned *out)
+{
+	char *stop;
+	unsigned long v;
+
+	if (**s < '0' || **s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(*s, &stop, 10);
+	if (errno != 0 || v > max || *stop != end)
+		return -1;
+	*out = (unsigned)v;
+	*s = stop + (end != '\0');
+	return 0;
+}
+
 static int
 parse_layout(const char *s, size_t *nlisten, bool *metrics, bool *log,
              bool *sign)
 {
 	unsigned l, m, g, k;
-	char tail;
 
-	if (s == NULL ||
-	    sscanf(s, "%u,%u,%u,%u%c", &l, &m, &g, &k, &tail) != 4 ||
-	    l > CONF_LISTEN_MAX || m > 1 || g > 1 || k > 1)
+	if (s == NULL || layout_field(&s, CONF_LISTEN_MAX, ',', &l) != 0 ||
+	    layout_field(&s, 1, ',', &m) != 0 ||
+	    layout_field(&s, 1, ',', &g) != 0 ||
+	    layout_field(&s, 1, '\0', &k) != 0)
 		return -1;
 	*nlisten = l;
 	*metrics = m == 1;
