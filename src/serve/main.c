@@ -135,20 +135,21 @@ send_bundle(int fd, const struct bundle *b, bool with_keys)
 	struct bundle_pair *pairs = NULL;
 	struct bundle copy;
 	uint8_t hdr[CTL_FRAME_HDR], *buf;
-	size_t len, off = 0;
+	size_t len, off = 0, i;
 	ssize_t n;
 	int rc = 0;
 
 	if (!with_keys) {
+		/* The same set with each pair's key left out (NULL, 0). */
 		copy = *b;
 		if (b->pair_count != 0 &&
 		    (pairs = calloc(b->pair_count, sizeof(*pairs))) == NULL) {
 			log_warnx("out of memory");
 			return -1;
 		}
-		for (len = 0; len < b->pair_count; len++) {
-			pairs[len].cert_pem = b->pairs[len].cert_pem;
-			pairs[len].cert_len = b->pairs[len].cert_len;
+		for (i = 0; i < b->pair_count; i++) {
+			pairs[i].cert_pem = b->pairs[i].cert_pem;
+			pairs[i].cert_len = b->pairs[i].cert_len;
 		}
 		copy.pairs = pairs;
 		b = &copy;

@@ -480,6 +480,16 @@ xfetch() {
 	    -w '%{http_code}' "https://mta-sts.a.test:$XPORT/.well-known/mta-sts.txt" \
 	    2>"$T/curl.err"
 }
+# xwait_served TENTHS: 0 once mta-sts.a.test answers 200, within
+# TENTHS tenths of a second; else 1.
+xwait_served() {
+	local i
+	for i in $(seq "$1"); do
+		sleep 0.1
+		[ "$(xfetch)" = 200 ] && return 0
+	done
+	return 1
+}
 # child_of PID: the server process of parent PID (not its key process).
 child_of() { pgrep -P "$1" -f 'serve --process server' | head -1; }
 # fds_to PID FILE: how many descriptors of PID point at FILE.
@@ -509,14 +519,8 @@ is "$(fds_to "${xchild:-0}" "$T/inherited")" 0 \
 
 # A killed server process is restarted by the same parent.
 kill -9 "$xchild"
-up=1
-for _ in $(seq 20); do
-	sleep 0.1
-	if [ "$(xfetch)" = 200 ]; then
-		up=0
-		break
-	fi
-done
+xwait_served 20
+up=$?
 ok $up "kill -9 of the server process: served again within 2 s"
 kill -0 "$XPID" 2>/dev/null
 ok $? "kill -9 of the server process: the parent is still running"
@@ -531,14 +535,8 @@ kill -9 "$(child_of "$XPID")" 2>/dev/null
 sleep 0.2
 grep -Eq "restarting in [1-9]" "$T/x.log"
 ok $? "a server process that keeps dying is restarted with a back-off"
-up=1
-for _ in $(seq 40); do
-	sleep 0.1
-	if [ "$(xfetch)" = 200 ]; then
-		up=0
-		break
-	fi
-done
+xwait_served 40
+up=$?
 ok $up "served again after the back-off"
 
 # A FIFO in place of the policy on SIGHUP: refused, still serving.
@@ -675,14 +673,8 @@ xstart "$T/k.conf" "$T/k.log"
 xchild=$(child_of "$XPID")
 xkeys=$(pgrep -P "$XPID" -f 'serve --process keys' | head -1)
 kill -SYS "${xchild:-0}"
-up=1
-for _ in $(seq 20); do
-	sleep 0.1
-	if [ "$(xfetch)" = 200 ]; then
-		up=0
-		break
-	fi
-done
+xwait_served 20
+up=$?
 ok $up "SIGSYS of the server process: served again within 2 s"
 grep -q "server process $xchild killed by signal 31 (Bad system call)" \
     "$T/k.log"
