@@ -15,6 +15,7 @@
  *   the first is a keyword of a 250 reply; the banner host is the first
  *   word of the first line.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,15 +62,20 @@ same_reply(const struct smtp_reply *a, const struct smtp_reply *b)
 	}
 }
 
+/*
+ * A line's text and what framed it fit SMTP_REPLY_LINE_MAX: the code,
+ * the separator and CRLF, or a bare LF (accepted and flagged), which
+ * leaves the text one octet more.
+ */
 static void
-check_line(const char *l)
+check_line(const char *l, bool bare_lf)
 {
 	size_t n = 0;
 
 	for (; *l != '\0'; l++, n++)
 		CHECK(*l == '\t' ||
 		      ((unsigned char)*l >= 0x20 && (unsigned char)*l != 0x7F));
-	CHECK(n + 6 <= SMTP_REPLY_LINE_MAX);
+	CHECK(n + (bare_lf ? 5 : 6) <= SMTP_REPLY_LINE_MAX);
 }
 
 static void
@@ -85,7 +91,7 @@ check_done(const struct smtp_reply *r)
 	CHECK(strlen(r->enhanced) <= SMTP_ENHANCED_MAX);
 	for (i = 0; i < r->nlines; i++) {
 		CHECK((l = smtp_reply_line(r, i)) != NULL);
-		check_line(l);
+		check_line(l, (r->flags & SMTP_REPLY_BARE_LF) != 0);
 		n = strcspn(l, " \t");
 		if (i == 0 || n == 0)
 			continue;
