@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"init", cmd_init, "write a policy and its DNS records for a domain"},
     {"lint", cmd_lint, "check a policy, TXT record or TLSA record"},
     {"match", cmd_match, "test whether an mx pattern covers a host name"},
+    {"report", cmd_report, "receive, store and summarise TLS-RPT reports"},
     {"serve", serve_main, "publish MTA-STS policies over HTTPS"},
     {"tlsa", cmd_tlsa, "make the TLSA record of a certificate or key"},
 };

@@ -34,8 +34,7 @@ struct store;
 int store_default_url(char *buf, size_t size);
 
 /* Opens (creating, migrating) the store at `url`.  0, or -1 with why. */
-int store_open(const char *url, struct store **out, char *why,
-               size_t why_size);
+int store_open(const char *url, struct store **out, char *why, size_t why_size);
 void store_close(struct store *store);
 
 enum store_result {

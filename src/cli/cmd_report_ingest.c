@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * mtasts report ingest: reports from files, directories, mailboxes or
+ * stdin (an MTA's pipe) into the store, idempotent by (organization,
+ * report-id) (RFC 8460 §5.3).  Exit 0 when every report was stored or
+ * known, 1 when some input went to the quarantine, 75 (EX_TEMPFAIL) when
+ * the store failed, so that an MTA keeps the mail and retries later.
+ */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "cmd_report.h"
+#include "ingest.h"
+#include "source.h"
+#include "store.h"
+
+enum verbosity { QUIET, NORMAL, VERBOSE };
+
+struct ingest_cli {
+	enum verbosity verbosity;
+	bool json;
+};
+
+static void
+ingest_usage(FILE *fp)
+{
+	fprintf(
+	    fp,
+	    "usage: %s report ingest [-jqv] [--db URL] [--strict] "
+	    "FILE...|DIR|-\n\n"
+	    "  -d, --db URL   the store: sqlite:PATH (the default is\n"
+	    "                 $MTASTS_REPORT_DB, else a file under\n"
+	    "                 /var/lib/mtasts or ~/.local/share/mtasts)\n"
+	    "                 or postgresql://...\n"
+	    "  -j, --json     print the counts as one JSON object\n"
+	    "  -q, --quiet    print nothing but errors\n"
+	    "  -v, --verbose  print one line per report\n"
+	    "      --strict   quarantine reports with deviations\n\n"
+	    "Each FILE is a report (.json, .json.gz), a report mail, an\n"
+	    "mbox or a maildir; a DIR's files are read in name order; \"-\"\n"
+	    "reads one mail or report from stdin (for an MTA's pipe).  A\n"
+	    "report already stored is not stored again; what is not a\n"
+	    "report is kept in the quarantine with its reason.\n"
+	    "Exit status: 0 all stored or known, 1 some quarantined,\n"
+	    "2 usage or a file unreadable, 75 the store failed (retry).\n",
+	    progname);
+}
+
+static void
+note_item(const struct source_item *item, enum ingest_outcome outcome,
+          const char *detail, void *ctx)
+{
+	const struct ingest_cli *cli = ctx;
+
+	if (outcome == INGEST_FAILED || outcome == INGEST_QUARANTINED) {
+		if (cli->verbosity != QUIET)
+			warnx_cli("%s: %s: %s", item->origin,
+			          ingest_outcome_name(outcome), detail);
+		return;
+	}
+	if (cli->verbosity == VERBOSE)
+		fprintf(stderr, "%s: %s: %s\n", item->origin,
+		        ingest_outcome_name(outcome), detail);
+}
+
+static void
+print_counts(const struct ingest_cli *cli, const struct ingest_stats *s)
+{
+	if (cli->json) {
+		printf("{\"added\": %zu, \"known\": %zu, \"quarantined\": %zu, "
+		       "\"failed\": %zu}\n",
+		       s->added, s->known, s->quarantined, s->failed);
+		return;
+	}
+	if (cli->verbosity != QUIET)
+		fprintf(stderr,
+		        "%s: report ingest: %zu added, %zu known, "
+		        "%zu quarantined%s\n",
+		        progname, s->added, s->known, s->quarantined,
+		        s->failed > 0 ? ", store failed" : "");
+}
+
+int
+report_ingest_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"strict", no_argument, NULL, 'S'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct ingest_cli cli = {.verbosity = NORMAL};
+	struct ingest in;
+	struct source_limits lim;
+	struct store *store = NULL;
+	const char *url = NULL;
+	char default_url[4096], why[STORE_WHY_SIZE];
+	int ch, i, rc, status = EXIT_VALID;
+
+	memset(&in, 0, sizeof(in));
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "d:hjqv", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'd':
+			url = optarg;
+			break;
+		case 'h':
+			ingest_usage(stdout);
+			return EXIT_VALID;
+		case 'j':
+			cli.json = true;
+			break;
+		case 'q':
+			cli.verbosity = QUIET;
+			break;
+		case 'S':
+			in.parse_flags |= MTS_TLSRPT_STRICT;
+			break;
+		case 'v':
+			cli.verbosity = VERBOSE;
+			break;
+		default:
+			ingest_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		ingest_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (url == NULL) {
+		if (store_default_url(default_url, sizeof(default_url)) != 0) {
+			warnx_cli("report ingest: no default store: give --db");
+			return EXIT_USAGE;
+		}
+		url = default_url;
+	}
+	if (store_open(url, &store, why, sizeof(why)) != 0) {
+		/* The store may be back later: the MTA retries. */
+		warnx_cli("report ingest: %s", why);
+		return EXIT_TEMPFAIL;
+	}
+	in.store = store;
+	in.received = (int64_t)time(NULL);
+	in.note = note_item;
+	in.note_ctx = &cli;
+	source_limits_default(&lim);
+	for (i = optind; i < argc; i++) {
+		rc = source_read_path(argv[i], &lim, ingest_source_fn, &in, why,
+		                      sizeof(why));
+		if (rc == 1)
+			break; /* the store failed: the rest waits */
+		if (rc < 0) {
+			warnx_cli("report ingest: %s", why);
+			/* An MTA's pipe that broke: let the MTA retry. */
+			status = strcmp(argv[i], "-") == 0 ? EXIT_TEMPFAIL :
+							     EXIT_USAGE;
+		}
+	}
+	store_close(store);
+	print_counts(&cli, &in.stats);
+	switch (ingest_worst(&in.stats)) {
+	case INGEST_FAILED:
+		return EXIT_TEMPFAIL;
+	case INGEST_QUARANTINED:
+		return status != EXIT_VALID ? status : EXIT_INVALID;
+	case INGEST_ADDED:
+	case INGEST_KNOWN:
+		break;
+	}
+	return status;
+}

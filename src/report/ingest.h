@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The one path from an input to the store, shared by `mtasts report
+ * ingest` (files, mailboxes, stdin from an MTA), its --imap mode and the
+ * HTTPS POST receiver of `mtasts serve` (RFC 8460 §5.3, §5.4): an item
+ * of a source is parsed and stored, or put in the quarantine with the
+ * reason it is not a report, so nothing received is silently lost.
+ */
+#ifndef MTS_REPORT_INGEST_H
+#define MTS_REPORT_INGEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "source.h"
+#include "store.h"
+
+enum ingest_outcome {
+	INGEST_ADDED = 0,   /* a report stored now */
+	INGEST_KNOWN,       /* a report stored before (RFC 8460 §5.3) */
+	INGEST_QUARANTINED, /* not a report: kept in the quarantine */
+	INGEST_FAILED       /* the store failed: nothing kept; retry */
+};
+
+struct ingest_stats {
+	size_t added;
+	size_t known;
+	size_t quarantined;
+	size_t failed;
+};
+
+/* Called once per item, for the log or the terminal; may be NULL. */
+typedef void (*ingest_note_fn)(const struct source_item *item,
+                               enum ingest_outcome outcome, const char *detail,
+                               void *ctx);
+
+struct ingest {
+	struct store *store;  /* borrowed */
+	unsigned parse_flags; /* MTS_TLSRPT_STRICT */
+	int64_t received;     /* seconds since the epoch: the caller's clock */
+	ingest_note_fn note;
+	void *note_ctx;
+	struct ingest_stats stats;
+	char why[STORE_WHY_SIZE]; /* the store's last failure */
+};
+
+/* Parses and stores one item (or quarantines it); counts it. */
+enum ingest_outcome ingest_item(struct ingest *in,
+                                const struct source_item *item);
+
+/*
+ * ingest_item() as a source_item_fn: `ctx` is the struct ingest.  The
+ * walk stops at the first store failure, so that the caller can exit
+ * EX_TEMPFAIL and the sender (or the MTA) retries the rest.
+ */
+enum source_verdict ingest_source_fn(const struct source_item *item, void *ctx);
+
+/* The worst outcome so far: FAILED, then QUARANTINED, then ADDED. */
+enum ingest_outcome ingest_worst(const struct ingest_stats *stats);
+
+/* "added", "known", "quarantined" or "failed". */
+const char *ingest_outcome_name(enum ingest_outcome outcome);
+
+#endif /* MTS_REPORT_INGEST_H */
