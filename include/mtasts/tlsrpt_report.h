@@ -136,7 +136,9 @@ struct mts_tlsrpt_report {
  * `out` is written only on success; release it with
  * mts_tlsrpt_report_reset().  `json` need not be NUL-terminated; a NUL
  * inside it is a syntax error.  `diag` may be NULL.  Every count of
- * `out` (totals included) is at most INT64_MAX.
+ * `out` (totals included) is at most INT64_MAX.  jansson does not tell
+ * every failed allocation of its own apart: a string it could not
+ * allocate reads as MTS_ERR_SYNTAX.
  */
 MTS_API int mts_tlsrpt_report_parse(const char *json, size_t len,
                                     unsigned flags,

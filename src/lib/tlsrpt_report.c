@@ -703,9 +703,13 @@ tlsa_unpack(struct parse *p, const char *path, struct mts_tlsrpt_policy *pol)
 		s++;
 	if (*s != '[')
 		return;
+	memset(&jerr, 0, sizeof(jerr));
 	arr = json_loads(s, JSON_REJECT_DUPLICATES, &jerr);
 	if (arr == NULL) {
-		if (json_error_code(&jerr) == json_error_out_of_memory)
+		/* An empty text is an allocation of jansson's that failed
+		 * (see load_failed()). */
+		if (jerr.text[0] == '\0' ||
+		    json_error_code(&jerr) == json_error_out_of_memory)
 			no_memory(p);
 		return;
 	}
@@ -1031,6 +1035,11 @@ load_failed(const json_error_t *jerr, struct mts_diag *diag,
 	/* jansson's text may quote the input: made ASCII by quote(). */
 	quote(q, sizeof(q), jerr->text,
 	      strnlen(jerr->text, sizeof(jerr->text)));
+	/* jansson returns NULL without a message when an allocation of
+	 * its own fails (lex_init(), json_object(), ...): jerr was zeroed
+	 * before the call, so an empty text is out of memory. */
+	if (jerr->text[0] == '\0')
+		return mts_err_set(err, MTS_ERR_NOMEM, 0, 0, NULL);
 	switch (json_error_code(jerr)) {
 	case json_error_out_of_memory:
 		return mts_err_set(err, MTS_ERR_NOMEM, 0, 0, NULL);
@@ -1094,6 +1103,7 @@ mts_tlsrpt_report_parse(const char *json, size_t len, unsigned flags,
 	}
 	/* RPT-JSON-1: I-JSON.  jansson checks UTF-8 and refuses \u0000
 	 * on its own; repeated members only when asked. */
+	memset(&jerr, 0, sizeof(jerr));
 	root = json_loadb(json == NULL ? "" : json, len, JSON_REJECT_DUPLICATES,
 	                  &jerr);
 	if (root == NULL)
@@ -1153,6 +1163,7 @@ mts_tlsrpt_report_parse_cb(mts_tlsrpt_read_fn read, void *ctx, unsigned flags,
 	memset(&rd, 0, sizeof(rd));
 	rd.read = read;
 	rd.ctx = ctx;
+	memset(&jerr, 0, sizeof(jerr));
 	root =
 	    json_load_callback(reader_cb, &rd, JSON_REJECT_DUPLICATES, &jerr);
 	if (rd.toobig || rd.io) {
