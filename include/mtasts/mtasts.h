@@ -13,6 +13,7 @@
 #include <mtasts/dname.h>
 #include <mtasts/sts.h>
 #include <mtasts/tlsrpt.h>
+#include <mtasts/tlsrpt_report.h>
 #include <mtasts/dane.h>
 #include <mtasts/dns.h>
 

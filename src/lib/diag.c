@@ -20,6 +20,7 @@ static const struct mts_diag_rule rules[MTS_D__COUNT] = {
 #include "codes_sts_record.def"
 #include "codes_sts_policy.def"
 #include "codes_tlsrpt_record.def"
+#include "codes_tlsrpt_report.def"
 #include "codes_dane_tlsa.def"
 #undef MTS_DIAG
 };

@@ -25,6 +25,7 @@ enum mts_diag_id {
 #include "codes_sts_record.def"
 #include "codes_sts_policy.def"
 #include "codes_tlsrpt_record.def"
+#include "codes_tlsrpt_report.def"
 #include "codes_dane_tlsa.def"
 #undef MTS_DIAG
 	MTS_D__COUNT
