@@ -48,9 +48,24 @@ struct source_item {
 	const char *json; /* the report's JSON text, or NULL */
 	size_t json_len;
 	const char *error; /* why json is NULL; NULL otherwise */
-	const char *raw;
+	const char *raw;   /* NULL (raw_len 0) only for an input over
+	                    input_max, which is never read whole */
 	size_t raw_len;
 	unsigned part; /* 1-based report part in a mail; 0 otherwise */
+	/*
+	 * Optional, NULL when unknown; added with the sources.  `note` is a
+	 * leniency applied to get `json` (a gzip part labelled +json), for
+	 * the caller to log.  The rest come from a report mail (RFC 8460
+	 * §5.3): its TLS-Report-Domain and TLS-Report-Submitter header
+	 * fields, the Report-ID of its Subject without the angle brackets,
+	 * and the report part's file name (§5.1).  They are the sender's
+	 * word only: the report body wins where they differ (§5.6).
+	 */
+	const char *note;
+	const char *report_domain;
+	const char *report_submitter;
+	const char *report_id;
+	const char *filename;
 };
 
 /*
@@ -69,8 +84,7 @@ typedef enum source_verdict (*source_item_fn)(const struct source_item *item,
  * which; items already given stay given).
  */
 int source_read_path(const char *path, const struct source_limits *lim,
-                     source_item_fn fn, void *ctx, char *why,
-                     size_t why_size);
+                     source_item_fn fn, void *ctx, char *why, size_t why_size);
 
 /*
  * Reads the bytes of one input already in memory (a message fetched
