@@ -174,8 +174,10 @@ inflate_reader_read(void *buf, size_t size, void *ctx)
 	    got == 0 &&
 	    (zrc == Z_OK ||
 	     (zrc == Z_BUF_ERROR && r->zs.avail_in == 0 && r->in_left != 0)));
-	if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR)
+	if (zrc != Z_OK && zrc != Z_STREAM_END && zrc != Z_BUF_ERROR) {
+		r->total += got; /* at most one past the cap: for the message */
 		return zfail(r, zrc);
+	}
 	if (r->max - r->total < got)
 		return fail(r,
 		            "the inflated report passes the cap of %zu octets",

@@ -32,15 +32,17 @@ static bool gmime_ready;
 enum label { LABEL_JSON = 1, LABEL_GZIP };
 
 struct found {
-	GMimePart *part; /* borrowed from the message */
+	GMimePart *part;   /* borrowed from the message */
+	GMimeMessage *msg; /* the innermost message holding it */
 	enum label label;
 };
 
 struct walk {
 	const struct source_limits *lim;
-	size_t seen;  /* MIME objects looked at */
-	bool over;    /* more than lim->parts_max of them */
-	GArray *hits; /* struct found */
+	size_t seen;       /* MIME objects looked at */
+	bool over;         /* more than lim->parts_max of them */
+	GArray *hits;      /* struct found */
+	GMimeMessage *msg; /* the message being walked */
 };
 
 /* What every item of one message shares. */
@@ -51,6 +53,8 @@ struct mail {
 	const struct source_limits *lim;
 	source_item_fn fn;
 	void *ctx;
+	/* Of the message holding the part at hand (RFC 8460 §5.3). */
+	GMimeMessage *msg;
 	char *domain; /* TLS-Report-Domain, trimmed */
 	char *submitter;
 	char *report_id;
@@ -131,8 +135,8 @@ report_label(GMimePart *part, enum label *label)
 static void
 walk(struct walk *w, GMimeObject *obj)
 {
+	GMimeMessage *inner, *outer;
 	struct found f;
-	GMimeMessage *inner;
 	int i, n;
 
 	if (obj == NULL || w->over)
@@ -144,8 +148,12 @@ walk(struct walk *w, GMimeObject *obj)
 	if (GMIME_IS_MESSAGE_PART(obj)) {
 		inner =
 		    g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
-		if (inner != NULL)
+		if (inner != NULL) {
+			outer = w->msg;
+			w->msg = inner;
 			walk(w, g_mime_message_get_mime_part(inner));
+			w->msg = outer;
+		}
 		return;
 	}
 	if (GMIME_IS_MULTIPART(obj)) {
@@ -158,6 +166,7 @@ walk(struct walk *w, GMimeObject *obj)
 	}
 	if (GMIME_IS_PART(obj) && report_label(GMIME_PART(obj), &f.label)) {
 		f.part = GMIME_PART(obj);
+		f.msg = w->msg;
 		g_array_append_val(w->hits, f);
 	}
 }
@@ -321,10 +330,29 @@ emit_part(const struct mail *m, unsigned part, const struct found *f)
 	return rc;
 }
 
-static int
-emit_parts(const struct mail *m, GMimeMessage *msg)
+/*
+ * The header fields of the message holding the part at hand: a
+ * forwarded report's are those of the report mail, not the forward's.
+ */
+static void
+set_headers(struct mail *m, GMimeMessage *msg)
 {
-	struct walk w = {m->lim, 0, false, NULL};
+	if (m->msg == msg)
+		return;
+	g_free(m->domain);
+	g_free(m->submitter);
+	g_free(m->report_id);
+	m->msg = msg;
+	m->domain = msg != NULL ? header(msg, "TLS-Report-Domain") : NULL;
+	m->submitter = msg != NULL ? header(msg, "TLS-Report-Submitter") : NULL;
+	m->report_id = msg != NULL ? subject_report_id(msg) : NULL;
+}
+
+static int
+emit_parts(struct mail *m, GMimeMessage *msg)
+{
+	struct walk w = {m->lim, 0, false, NULL, msg};
+	const struct found *f;
 	guint i;
 	int rc = 0;
 
@@ -341,9 +369,11 @@ emit_parts(const struct mail *m, GMimeMessage *msg)
 		    "or application/tlsrpt+json) in the message "
 		    "(%zu MIME parts)",
 		    w.seen);
-	for (i = 0; !w.over && rc == 0 && i < w.hits->len; i++)
-		rc = emit_part(m, i + 1,
-		               &g_array_index(w.hits, struct found, i));
+	for (i = 0; !w.over && rc == 0 && i < w.hits->len; i++) {
+		f = &g_array_index(w.hits, struct found, i);
+		set_headers(m, f->msg);
+		rc = emit_part(m, i + 1, f);
+	}
 	g_array_free(w.hits, TRUE);
 	return rc;
 }
@@ -352,7 +382,8 @@ int
 mime_read_message(const char *buf, size_t len, const char *origin,
                   const struct source_limits *lim, source_item_fn fn, void *ctx)
 {
-	struct mail m = {buf, len, origin, lim, fn, ctx, NULL, NULL, NULL};
+	struct mail m = {buf, len,  origin, lim,  fn,
+	                 ctx, NULL, NULL,   NULL, NULL};
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *msg;
@@ -367,13 +398,9 @@ mime_read_message(const char *buf, size_t len, const char *origin,
 	g_object_unref(stream);
 	if (msg == NULL)
 		return emit_error(&m, 0, NULL, "not a mail message");
-	m.domain = header(msg, "TLS-Report-Domain");
-	m.submitter = header(msg, "TLS-Report-Submitter");
-	m.report_id = subject_report_id(msg);
+	set_headers(&m, msg);
 	rc = emit_parts(&m, msg);
-	g_free(m.domain);
-	g_free(m.submitter);
-	g_free(m.report_id);
+	set_headers(&m, NULL);
 	g_object_unref(msg);
 	return rc;
 }
