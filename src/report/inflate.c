@@ -217,6 +217,25 @@ inflate_reader_free(struct inflate_reader *r)
 	free(r);
 }
 
+/*
+ * The first capacity of the buffered form.  The trailer's ISIZE (RFC
+ * 1952 §2.3.1: the length modulo 2^32) is only a hint, and one that a
+ * bomb may lie in; but a report that tells the truth is inflated into
+ * one allocation of its size, plus the octet that proves its end.
+ */
+static size_t
+first_cap(const unsigned char *in, size_t in_len, size_t max)
+{
+	size_t isize;
+
+	if (in_len < 18)
+		return 0;
+	in += in_len - 4;
+	isize = (size_t)in[0] | (size_t)in[1] << 8 | (size_t)in[2] << 16 |
+	    (size_t)in[3] << 24;
+	return isize <= max ? isize + 1 : 0;
+}
+
 /* The next capacity of the buffered form: doubled, at most max + 1. */
 static size_t
 grow_to(size_t cap, size_t max)
@@ -242,8 +261,10 @@ inflate_gzip(const void *in, size_t in_len, size_t max, char **out,
 	}
 	for (;;) {
 		if (len == cap) {
-			if ((n = grow_to(cap, max)) == cap ||
-			    (nbuf = realloc(buf, n + 1)) == NULL) {
+			n = cap == 0 ? first_cap(in, in_len, max) : 0;
+			if (n == 0)
+				n = grow_to(cap, max);
+			if (n == cap || (nbuf = realloc(buf, n + 1)) == NULL) {
 				(void)snprintf(why, why_size,
 				               "out of memory inflating");
 				goto fail;

@@ -26,7 +26,7 @@
 #include "inflate.h"
 #include "mime.h"
 
-static bool gmime_ready;
+static bool gmime_ready, gmime_done;
 
 /* What a report part's label promised. */
 enum label { LABEL_JSON = 1, LABEL_GZIP };
@@ -76,6 +76,7 @@ mime_shutdown(void)
 		g_mime_shutdown();
 		gmime_ready = false;
 	}
+	gmime_done = true;
 }
 
 static bool
@@ -389,6 +390,9 @@ mime_read_message(const char *buf, size_t len, const char *origin,
 	GMimeMessage *msg;
 	int rc;
 
+	if (gmime_done)
+		return emit_error(&m, 0, NULL,
+		                  "cannot read mail: GMime was shut down");
 	ensure_init();
 	/* GMime copies the bytes; its parts are slices of that copy. */
 	stream = g_mime_stream_mem_new_with_buffer(buf, len);
