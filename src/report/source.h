@@ -25,13 +25,18 @@ struct source_limits {
 	size_t messages_max; /* messages of one mbox, 0: no cap */
 };
 
-/* Defaults: 10 MiB read, 10 MiB JSON (RFC 8460 §7), 64 parts. */
+/*
+ * Defaults: 10 MiB read, 10 MiB JSON (MTS_TLSRPT_REPORT_MAX, RFC 8460
+ * §7), 64 MIME parts, no cap on the messages of an mbox (each is read
+ * and given in turn, never the whole mbox at once).
+ */
 void source_limits_default(struct source_limits *lim);
 
 enum source_kind {
 	SOURCE_JSON = 1, /* plain JSON (application/tlsrpt+json, .json) */
 	SOURCE_GZIP,     /* gzip (application/tlsrpt+gzip, .json.gz) */
-	SOURCE_MAIL      /* an RFC 5322 message carrying a report part */
+	SOURCE_MAIL      /* an RFC 5322 message carrying a report part;
+	                    also what is neither gzip nor JSON, read as one */
 };
 
 /*
@@ -48,9 +53,25 @@ struct source_item {
 	const char *json; /* the report's JSON text, or NULL */
 	size_t json_len;
 	const char *error; /* why json is NULL; NULL otherwise */
-	const char *raw;
+	const char *raw;   /* an mbox message: without its From_ line and
+	                      un-quoted; NULL (raw_len 0) only for a file or
+	                      message over input_max, never read whole */
 	size_t raw_len;
 	unsigned part; /* 1-based report part in a mail; 0 otherwise */
+	/*
+	 * Optional, NULL when unknown; added with the sources.  `note` is a
+	 * leniency applied to get `json` (a gzip part labelled +json), for
+	 * the caller to log.  The rest come from a report mail (RFC 8460
+	 * §5.3): its TLS-Report-Domain and TLS-Report-Submitter header
+	 * fields, the Report-ID of its Subject without the angle brackets,
+	 * and the report part's file name (§5.1).  They are the sender's
+	 * word only: the report body wins where they differ (§5.6).
+	 */
+	const char *note;
+	const char *report_domain;
+	const char *report_submitter;
+	const char *report_id;
+	const char *filename;
 };
 
 /*
