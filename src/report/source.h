@@ -69,8 +69,7 @@ typedef enum source_verdict (*source_item_fn)(const struct source_item *item,
  * which; items already given stay given).
  */
 int source_read_path(const char *path, const struct source_limits *lim,
-                     source_item_fn fn, void *ctx, char *why,
-                     size_t why_size);
+                     source_item_fn fn, void *ctx, char *why, size_t why_size);
 
 /*
  * Reads the bytes of one input already in memory (a message fetched

@@ -145,7 +145,8 @@ lite_open(const char *url, struct store **out, char *why, size_t why_size)
 	if (lite_exec(&l->base,
 	              "PRAGMA journal_mode = WAL;"
 	              "PRAGMA synchronous = NORMAL;"
-	              "PRAGMA foreign_keys = ON;",
+	              "PRAGMA foreign_keys = ON;"
+	              "PRAGMA wal_autocheckpoint = 10000;",
 	              why, why_size) == -1)
 		goto fail;
 	*out = &l->base;
@@ -227,10 +228,11 @@ lite_prepare(struct store *s, char *why, size_t why_size)
 	     "mx_hosts, successful, failed, detail_failed) "
 	     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"},
 	    {&l->failure,
-	     "INSERT INTO failures (policy, idx, result_type, sending_mta_ip, "
+	     "INSERT INTO failures (report, pidx, idx, result_type, "
+	     "sending_mta_ip, "
 	     "receiving_mx_hostname, receiving_mx_helo, receiving_ip, "
 	     "additional_information, failure_reason_code, failed_sessions) "
-	     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+	     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"},
 	    {&l->quarantine,
 	     "INSERT INTO quarantine (received, origin, reason, raw, raw_size) "
 	     "VALUES (?, ?, ?, ?, ?)"},
@@ -268,7 +270,7 @@ run(sqlite3_stmt *st)
 
 static int
 put_failures(struct sqlite_store *l, const struct mts_tlsrpt_policy *p,
-             sqlite3_int64 policy_id)
+             sqlite3_int64 report_id, size_t pidx)
 {
 	sqlite3_stmt *st = l->failure;
 	size_t i;
@@ -276,16 +278,17 @@ put_failures(struct sqlite_store *l, const struct mts_tlsrpt_policy *p,
 	for (i = 0; i < p->failure_count; i++) {
 		const struct mts_tlsrpt_failure *f = &p->failures[i];
 
-		sqlite3_bind_int64(st, 1, policy_id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
-		bind_text(st, 3, f->result_type);
-		bind_text(st, 4, f->sending_mta_ip);
-		bind_text(st, 5, f->receiving_mx_hostname);
-		bind_text(st, 6, f->receiving_mx_helo);
-		bind_text(st, 7, f->receiving_ip);
-		bind_text(st, 8, f->additional_information);
-		bind_text(st, 9, f->failure_reason_code);
-		sqlite3_bind_int64(st, 10,
+		sqlite3_bind_int64(st, 1, report_id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)pidx);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)i);
+		bind_text(st, 4, f->result_type);
+		bind_text(st, 5, f->sending_mta_ip);
+		bind_text(st, 6, f->receiving_mx_hostname);
+		bind_text(st, 7, f->receiving_mx_helo);
+		bind_text(st, 8, f->receiving_ip);
+		bind_text(st, 9, f->additional_information);
+		bind_text(st, 10, f->failure_reason_code);
+		sqlite3_bind_int64(st, 11,
 		                   (sqlite3_int64)f->failed_session_count);
 		if (run(st) == -1)
 			return -1;
@@ -313,8 +316,7 @@ put_policies(struct sqlite_store *l, const struct store_report_rec *rec,
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)p->successful);
 		sqlite3_bind_int64(st, 8, (sqlite3_int64)p->failed);
 		sqlite3_bind_int64(st, 9, pr->detail_failed);
-		if (run(st) == -1 ||
-		    put_failures(l, p, sqlite3_last_insert_rowid(l->db)) == -1)
+		if (run(st) == -1 || put_failures(l, p, report_id, i) == -1)
 			return -1;
 	}
 	return 0;
