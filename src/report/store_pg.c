@@ -26,7 +26,7 @@
 
 #include "store_int.h"
 
-/* pg_advisory_xact_lock key of a migration: "mtst". */
+/* The advisory lock of a migration: "mtst". */
 #define MIGRATION_LOCK 0x6d747374
 
 /* The arrays of one report's policies and details. */
@@ -200,6 +200,16 @@ pg_open(const char *url, struct store **out, char *why, size_t why_size)
 	return 0;
 }
 
+static void
+unlock_migration(PGconn *conn)
+{
+	char sql[64];
+
+	(void)snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d)",
+	               MIGRATION_LOCK);
+	(void)pg_run(conn, sql, PGRES_TUPLES_OK, NULL, 0);
+}
+
 static int
 pg_exec(struct store *s, const char *sql, char *why, size_t why_size)
 {
@@ -242,18 +252,25 @@ fail:
 	return -1;
 }
 
+/*
+ * A migration holds a session lock taken before its transaction
+ * begins: two first opens must not both create the schema, and the
+ * second, once it has the lock, must see the first's tables, which a
+ * transaction begun before the first committed might not (its catalog
+ * snapshot can be older than the lock).
+ */
 static int
 pg_begin_migration(struct store *s, char *why, size_t why_size)
 {
-	char sql[96];
+	PGconn *conn = pgs(s)->conn;
+	char sql[64];
 
-	/* The advisory lock keeps two first opens from both creating. */
-	(void)snprintf(sql, sizeof(sql),
-	               "BEGIN; SELECT pg_advisory_xact_lock(%d)",
+	(void)snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d)",
 	               MIGRATION_LOCK);
-	if (pg_run(pgs(s)->conn, sql, PGRES_TUPLES_OK, why, why_size) == -1) {
-		(void)pg_run(pgs(s)->conn, "ROLLBACK", PGRES_COMMAND_OK, NULL,
-		             0);
+	if (pg_run(conn, sql, PGRES_TUPLES_OK, why, why_size) == -1)
+		return -1;
+	if (pg_run(conn, "BEGIN", PGRES_COMMAND_OK, why, why_size) == -1) {
+		unlock_migration(conn);
 		return -1;
 	}
 	return 0;
@@ -262,13 +279,17 @@ pg_begin_migration(struct store *s, char *why, size_t why_size)
 static int
 pg_commit(struct store *s, char *why, size_t why_size)
 {
-	return pg_exec(s, "COMMIT", why, why_size);
+	int rc = pg_exec(s, "COMMIT", why, why_size);
+
+	unlock_migration(pgs(s)->conn);
+	return rc;
 }
 
 static void
 pg_rollback(struct store *s)
 {
 	(void)pg_exec(s, "ROLLBACK", NULL, 0);
+	unlock_migration(pgs(s)->conn);
 }
 
 static int
@@ -548,19 +569,20 @@ walk(const PGresult *res, store_row_fn fn, void *ctx, char *why,
 		row.org = text_or_null(res, i, 2);
 		row.mx = text_or_null(res, i, 3);
 		row.result = text_or_null(res, i, 4);
-		if (number(res, i, 5, &row.successful) == -1 ||
-		    number(res, i, 6, &row.failed) == -1 ||
-		    number(res, i, 7, &row.reports) == -1) {
-			store_why(why, why_size,
-			          "postgresql: summary: a sum past 2^64-1");
-			return -1;
-		}
+		if (number(res, i, 7, &row.reports) == -1)
+			goto bad;
 		if (row.reports == 0)
-			continue;
+			continue; /* no report: the one row of an empty sum */
+		if (number(res, i, 5, &row.successful) == -1 ||
+		    number(res, i, 6, &row.failed) == -1)
+			goto bad;
 		if ((stop = fn(&row, ctx)) != 0)
 			return stop;
 	}
 	return 0;
+bad:
+	store_why(why, why_size, "postgresql: summary: a sum past 2^64-1");
+	return -1;
 }
 
 static int
