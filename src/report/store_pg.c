@@ -51,29 +51,30 @@ enum {
 	A_COUNT
 };
 
-/* The parameters of the report statement: 10 scalars, then arrays. */
-#define P_SCALARS 10
+/* The parameters of the report statement: 11 scalars, then arrays. */
+#define P_SCALARS 11
 #define P_COUNT   (P_SCALARS + A_COUNT)
 
 static const char put_report_sql[] =
     "WITH r AS (INSERT INTO reports (org, report_id, range_start, "
-    "range_end, contact, received, origin, deviations, successful, failed) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+    "range_end, contact, received, origin, deviations, policies, "
+    "successful, failed) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
     "ON CONFLICT (org, report_id) DO NOTHING RETURNING id), "
     "p AS (INSERT INTO policies (report, idx, type, domain, strings, "
     "mx_hosts, successful, failed, detail_failed) "
     "SELECT r.id, u.n - 1, u.type, u.domain, u.strings, u.mx, u.ok, u.ko, "
-    "u.kd FROM r, unnest($11::text[], $12::text[], $13::text[], "
-    "$14::text[], $15::bigint[], $16::bigint[], $17::bigint[]) "
+    "u.kd FROM r, unnest($12::text[], $13::text[], $14::text[], "
+    "$15::text[], $16::bigint[], $17::bigint[], $18::bigint[]) "
     "WITH ORDINALITY AS u (type, domain, strings, mx, ok, ko, kd, n)), "
     "f AS (INSERT INTO failures (report, pidx, idx, result_type, "
     "sending_mta_ip, receiving_mx_hostname, receiving_mx_helo, "
     "receiving_ip, additional_information, failure_reason_code, "
     "failed_sessions) "
     "SELECT r.id, u.pidx, u.idx, u.rt, u.sip, u.mx, u.helo, u.rip, u.info, "
-    "u.code, u.cnt FROM r, unnest($18::int[], $19::int[], $20::text[], "
-    "$21::text[], $22::text[], $23::text[], $24::text[], $25::text[], "
-    "$26::text[], $27::bigint[]) "
+    "u.code, u.cnt FROM r, unnest($19::int[], $20::int[], $21::text[], "
+    "$22::text[], $23::text[], $24::text[], $25::text[], $26::text[], "
+    "$27::text[], $28::bigint[]) "
     "AS u (pidx, idx, rt, sip, mx, helo, rip, info, code, cnt)) "
     "SELECT count(*) FROM r";
 
@@ -461,7 +462,7 @@ pg_put_report(struct store *s, const struct store_report_rec *rec, char *why,
 {
 	struct pg_store *p = pgs(s);
 	const struct mts_tlsrpt_report *r = rec->report;
-	char nums[5][24];
+	char nums[6][24];
 	const char *values[P_COUNT];
 	enum store_result res = STORE_FAILED;
 	PGresult *pr;
@@ -478,6 +479,7 @@ pg_put_report(struct store *s, const struct store_report_rec *rec, char *why,
 	(void)snprintf(nums[2], sizeof(nums[2]), "%" PRId64, rec->received);
 	(void)snprintf(nums[3], sizeof(nums[3]), "%" PRId64, rec->successful);
 	(void)snprintf(nums[4], sizeof(nums[4]), "%" PRId64, rec->failed);
+	(void)snprintf(nums[5], sizeof(nums[5]), "%zu", r->policy_count);
 	values[0] = r->organization_name;
 	values[1] = r->report_id;
 	values[2] = nums[0];
@@ -486,8 +488,9 @@ pg_put_report(struct store *s, const struct store_report_rec *rec, char *why,
 	values[5] = nums[2];
 	values[6] = rec->origin;
 	values[7] = rec->deviations_json;
-	values[8] = nums[3];
-	values[9] = nums[4];
+	values[8] = nums[5];
+	values[9] = nums[3];
+	values[10] = nums[4];
 	for (i = 0; i < A_COUNT; i++)
 		values[P_SCALARS + i] = p->arrays[i].p;
 	pr = PQexecPrepared(p->conn, "mts_put_report", P_COUNT, values, NULL,

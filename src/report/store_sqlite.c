@@ -12,6 +12,7 @@
  * upgrade a read lock, which WAL cannot wait for).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,30 +260,40 @@ wal_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *f, int flags,
 	return rc;
 }
 
+static const char *wal_vfs_registered; /* its name, or NULL */
+
 /*
- * Registers the VFS once, as a copy of the default one whose xOpen is
- * ours (the unix VFS's other methods use nothing of their sqlite3_vfs
- * but its fields, copied), or returns NULL to use the default VFS.
+ * Registers the VFS, as a copy of the default one whose xOpen is ours
+ * (the unix VFS's other methods use nothing of their sqlite3_vfs but
+ * its fields, copied).  Only over the unix VFS: another default is used
+ * as it is.
  */
-static const char *
-wal_vfs_name(void)
+static void
+wal_vfs_register(void)
 {
 	sqlite3_vfs *real;
 
-	if (sqlite3_vfs_find(WAL_VFS_NAME) != NULL)
-		return WAL_VFS_NAME;
 	if ((real = sqlite3_vfs_find(NULL)) == NULL ||
 	    strcmp(real->zName, "unix") != 0)
-		return NULL;
+		return;
 	wal_vfs = *real;
 	wal_vfs.pNext = NULL;
 	wal_vfs.zName = WAL_VFS_NAME;
 	wal_vfs.pAppData = real;
 	wal_vfs.szOsFile = (int)(REAL_OFFSET + (size_t)real->szOsFile);
 	wal_vfs.xOpen = wal_open;
-	if (sqlite3_vfs_register(&wal_vfs, 0) != SQLITE_OK)
-		return NULL;
-	return WAL_VFS_NAME;
+	if (sqlite3_vfs_register(&wal_vfs, 0) == SQLITE_OK)
+		wal_vfs_registered = WAL_VFS_NAME;
+}
+
+/* The VFS to open a store with: ours, or NULL for the default. */
+static const char *
+wal_vfs_name(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	(void)pthread_once(&once, wal_vfs_register);
+	return wal_vfs_registered;
 }
 
 static struct sqlite_store *
@@ -468,8 +479,8 @@ lite_prepare(struct store *s, char *why, size_t why_size)
 	    {&l->rollback, "ROLLBACK"},
 	    {&l->report,
 	     "INSERT INTO reports (org, report_id, range_start, range_end, "
-	     "contact, received, origin, deviations, successful, failed) "
-	     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+	     "contact, received, origin, deviations, policies, successful, "
+	     "failed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
 	     "ON CONFLICT (org, report_id) DO NOTHING"},
 	    {&l->policy,
 	     "INSERT INTO policies (report, idx, type, domain, strings, "
@@ -590,8 +601,9 @@ lite_put_report(struct store *s, const struct store_report_rec *rec, char *why,
 	sqlite3_bind_int64(st, 6, rec->received);
 	bind_text(st, 7, rec->origin);
 	bind_text(st, 8, rec->deviations_json);
-	sqlite3_bind_int64(st, 9, rec->successful);
-	sqlite3_bind_int64(st, 10, rec->failed);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)r->policy_count);
+	sqlite3_bind_int64(st, 10, rec->successful);
+	sqlite3_bind_int64(st, 11, rec->failed);
 	if (run(st) == -1)
 		goto fail;
 	/* ON CONFLICT DO NOTHING changed no row: the report is known. */
