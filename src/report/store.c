@@ -425,10 +425,13 @@ deviation_codes(const struct mts_diag *diag)
 	for (i = 0; diag != NULL && i < diag->count; i++) {
 		const char *code = diag->items[i].code;
 
+		if (code == NULL)
+			continue;
 		for (j = 0; j < i; j++)
-			if (strcmp(diag->items[j].code, code) == 0)
+			if (diag->items[j].code != NULL &&
+			    strcmp(diag->items[j].code, code) == 0)
 				break;
-		if (j < i || code == NULL)
+		if (j < i)
 			continue;
 		if (n++ != 0)
 			sb_add(&sb, ",", 1);

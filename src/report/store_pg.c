@@ -228,7 +228,7 @@ pg_read_version(struct store *s, int *version, char *why, size_t why_size)
 	             "SELECT CASE WHEN to_regclass('schema_version') "
 	             "IS NULL THEN 0 ELSE -1 END");
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		v = atoi(PQgetvalue(res, 0, 0));
+		v = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 	else
 		goto fail;
 	PQclear(res);
@@ -240,7 +240,7 @@ pg_read_version(struct store *s, int *version, char *why, size_t why_size)
 		if (PQresultStatus(res) != PGRES_TUPLES_OK ||
 		    PQntuples(res) != 1)
 			goto fail;
-		v = atoi(PQgetvalue(res, 0, 0));
+		v = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
 		PQclear(res);
 	}
 	*version = v;
