@@ -35,7 +35,7 @@ static enum ingest_outcome
 quarantine(struct ingest *in, const struct source_item *item,
            const char *reason)
 {
-	char detail[STORE_WHY_SIZE + 64];
+	char detail[MTS_FINDING_MSG_SIZE * 2 + 32];
 
 	if (item->part > 0) {
 		/* A mail's other parts may be stored: say which one is not. */
@@ -69,7 +69,7 @@ ingest_item(struct ingest *in, const struct source_item *item)
 	struct mts_tlsrpt_report report;
 	struct mts_diag diag;
 	struct mts_err err;
-	char reason[STORE_WHY_SIZE];
+	char reason[MTS_FINDING_MSG_SIZE * 2];
 	enum ingest_outcome outcome;
 
 	if (item->json == NULL)

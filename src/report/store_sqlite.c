@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -369,6 +370,33 @@ lite_close(struct store *s)
 	free(l);
 }
 
+/*
+ * Puts a new file in WAL mode.  The change takes an exclusive lock, and
+ * SQLite returns SQLITE_BUSY at once, without its busy handler, when
+ * another process holds the file (two ingesters creating one store at
+ * the same moment): so the switch is retried here, as long as the busy
+ * timeout.  A file already in WAL mode answers without a lock.
+ */
+static int
+lite_wal(sqlite3 *db, char *why, size_t why_size)
+{
+	const struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
+	int waited_ms, rc = SQLITE_BUSY;
+
+	for (waited_ms = 0; waited_ms <= BUSY_TIMEOUT_MS; waited_ms += 10) {
+		rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL,
+		                  NULL);
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		(void)nanosleep(&pause, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		why_db(db, "setting WAL mode", why, why_size);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 lite_open(const char *url, struct store **out, char *why, size_t why_size)
 {
@@ -403,8 +431,8 @@ lite_open(const char *url, struct store **out, char *why, size_t why_size)
 	 * file system without shared memory keeps its rollback journal;
 	 * then journal_mode answers what it kept, and that still works.
 	 */
-	if (lite_exec(&l->base,
-	              "PRAGMA journal_mode = WAL;"
+	if (lite_wal(l->db, why, why_size) == -1 ||
+	    lite_exec(&l->base,
 	              "PRAGMA synchronous = NORMAL;"
 	              "PRAGMA foreign_keys = ON;"
 	              "PRAGMA wal_autocheckpoint = 10000;",
