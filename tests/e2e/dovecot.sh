@@ -26,7 +26,8 @@
 #     user's maildir root: INBOX is DOVECOT_MAIL/{cur,new}, folder F is
 #     DOVECOT_MAIL/.F/{cur,new})
 # It needs root (Dovecot's master runs as root and the mail processes
-# as nobody), dovecot-imapd and openssl.  It returns non-zero, with the
+# as nobody: DIR's parents must let nobody through), dovecot-imapd and
+# openssl.  It returns non-zero, with the
 # reason on stderr, when Dovecot does not come up.
 
 DOVECOT_USER=reports
@@ -73,6 +74,7 @@ protocols = imap
 log_path = $d/dovecot.log
 info_log_path = $d/dovecot.log
 auth_verbose = yes
+auth_failure_delay = 0
 ssl = required
 ssl_cert = <$d/server.pem
 ssl_key = <$d/server.key
@@ -116,6 +118,13 @@ service pop3-login {
 service auth {
   user = root
 }
+# No auth penalty (a growing delay after failed logins from an address,
+# which the wrong-password tests would bring on every later login).
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
 $4
 EOF
 }
@@ -140,6 +149,12 @@ dovecot_start()
 	# maildir and the rawlog.
 	chmod 755 "$d"
 	chown -R nobody:nogroup "$d/mail" "$d/home" "$d/rawlog" || return 1
+	if ! setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    test -w "$d/mail/$DOVECOT_USER" 2>/dev/null; then
+		echo "dovecot_start: nobody cannot reach $d/mail" \
+		    "(a parent directory of mode 700?)" >&2
+		return 1
+	fi
 	if [ ! -s "$d/server.pem" ] && ! _dovecot_pki "$d"; then
 		echo "dovecot_start: openssl could not make the test PKI" >&2
 		return 1
@@ -201,22 +216,32 @@ dovecot_stop()
 }
 
 # dovecot_put DIR FOLDER FILE...: puts each FILE, byte for byte, in the
-# user's FOLDER ("INBOX" or a folder name) as a new message, in the
-# order given, so Dovecot gives them rising UIDs in that order when it
-# next looks (maildir new/ is read in one go; the names sort by order).
+# user's FOLDER ("INBOX" or a folder name) as a new message, as a local
+# delivery agent would, and has Dovecot look at once, so each gets the
+# next UID, in the order given.  With DOVECOT_FLAGS set (maildir flag
+# letters: S seen, T deleted...) they go to cur/ with those flags.
 dovecot_put()
 {
 	local d=${1:?usage: dovecot_put DIR FOLDER FILE...} f=${2:?} m n=0
+	local name dest
 	shift 2
 	m=$d/mail/$DOVECOT_USER
 	[ "$f" = INBOX ] || m=$m/.$f
 	mkdir -p "$m/cur" "$m/new" "$m/tmp" || return 1
+	chown -R nobody:nogroup "$m"
 	for file in "$@"; do
 		n=$((n + 1))
-		local name
-		name=$(printf '%s.M%06dP%d.mtasts-test' "$(date +%s)" $n $$)
-		cp "$file" "$m/tmp/$name" && mv "$m/tmp/$name" "$m/new/$name" ||
-		    return 1
+		# time.M<usec>P<pid>Q<n>.host: unique across calls (a name
+		# seen twice is one message to Dovecot)
+		name=$(printf '%s.M%sP%dQ%d_%d.mtasts-test' "$(date +%s)" \
+		    "$(date +%N)" $$ $n $RANDOM)
+		dest=$m/new/$name
+		[ -n "${DOVECOT_FLAGS:-}" ] &&
+		    dest=$m/cur/$name:2,$DOVECOT_FLAGS
+		cp "$file" "$m/tmp/$name" &&
+		    chown nobody:nogroup "$m/tmp/$name" &&
+		    mv "$m/tmp/$name" "$dest" || return 1
+		doveadm -c "$d/dovecot.conf" mailbox status \
+		    -u "$DOVECOT_USER" uidnext "$f" >/dev/null || return 1
 	done
-	chown -R nobody:nogroup "$d/mail"
 }
