@@ -41,6 +41,7 @@ enum rx_mode {
 	RX_STATUS,     /* * STATUS mbox (MESSAGES n UIDVALIDITY v) */
 	RX_FOLDER,     /* * LIST (flags) "/" name */
 	RX_LIST,       /* * n FETCH (UID u RFC822.SIZE s) */
+	RX_SEARCH,     /* * SEARCH u... */
 	RX_BODY        /* a message's octets */
 };
 
@@ -69,6 +70,9 @@ struct session {
 	uint64_t messages, uidvalidity;
 	/* RX_FOLDER */
 	bool folder_seen;
+	/* RX_SEARCH */
+	uint32_t search_uid;
+	bool search_found;
 	/* RX_LIST */
 	struct listed *list;
 	size_t nlist, list_cap;
@@ -553,6 +557,25 @@ on_fetch(struct session *s, const char *line)
 	s->nlist++;
 }
 
+/* "* SEARCH 3 7": does it name s->search_uid? */
+static void
+on_search(struct session *s, const char *line)
+{
+	const char *p = line + strlen("* SEARCH");
+	char *end;
+	unsigned long long v;
+
+	while (*p == ' ') {
+		errno = 0;
+		v = strtoull(p + 1, &end, 10);
+		if (errno != 0 || end == p + 1)
+			return;
+		if (v == s->search_uid)
+			s->search_found = true;
+		p = end;
+	}
+}
+
 static void
 on_line(struct session *s)
 {
@@ -566,6 +589,8 @@ on_line(struct session *s)
 		on_status(s, line);
 	else if (s->mode == RX_FOLDER && strncasecmp(line, "* LIST ", 7) == 0)
 		on_list(s, line);
+	else if (s->mode == RX_SEARCH && strncasecmp(line, "* SEARCH", 8) == 0)
+		on_search(s, line);
 	else if (s->mode == RX_LIST)
 		on_fetch(s, line);
 }
@@ -825,6 +850,12 @@ handle_setup(struct session *s, char *why, size_t why_size)
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_CONNECTTIMEOUT, timeout);
 	SET(CURLOPT_TIMEOUT, timeout);
+	/* Also bounds the LOGOUT of curl_easy_cleanup() (default 120 s). */
+#if LIBCURL_VERSION_NUM >= 0x080600 /* 8.6: the seconds form deprecated */
+	SET(CURLOPT_SERVER_RESPONSE_TIMEOUT_MS, timeout * 1000);
+#else
+	SET(CURLOPT_SERVER_RESPONSE_TIMEOUT, timeout);
+#endif
 	SET(CURLOPT_ERRORBUFFER, s->errbuf);
 	SET(CURLOPT_WRITEFUNCTION, on_write);
 	SET(CURLOPT_WRITEDATA, s);
@@ -1021,6 +1052,29 @@ move(struct session *s, uint32_t uid, char *why, size_t why_size)
 }
 
 /*
+ * Whether a fetch that failed did so because another client expunged
+ * the message meanwhile: then a server answers no FETCH (libcurl:
+ * REMOTE_FILE_NOT_FOUND) or, as Dovecot does, "* N FETCH (UID U BODY[]
+ * NIL)" and OK [EXPUNGEISSUED] (libcurl: WEIRD_SERVER_REPLY).  UID
+ * SEARCH tells (libcurl has closed the connection: this logs in again).
+ */
+static bool
+vanished(struct session *s, CURLcode rc, uint32_t uid)
+{
+	char cmd[32];
+
+	if ((rc != CURLE_REMOTE_FILE_NOT_FOUND &&
+	     rc != CURLE_WEIRD_SERVER_REPLY) ||
+	    strstr(s->errbuf, "UIDVALIDITY") != NULL)
+		return false;
+	snprintf(cmd, sizeof(cmd), "UID SEARCH UID %lu", (unsigned long)uid);
+	s->search_uid = uid;
+	s->search_found = false;
+	return run_on_mailbox(s, cmd, RX_SEARCH) == CURLE_OK &&
+	    !s->search_found;
+}
+
+/*
  * Fetches one message into s->body.  1: fetched; 0: not fetched, with
  * m->error set (over the cap) or m->error NULL (vanished: expunged
  * meanwhile); -1: failed, with why.
@@ -1047,15 +1101,12 @@ fetch(struct session *s, struct imap_message *m, char *why, size_t why_size)
 		m->error = "the message is over the size cap";
 		return 0;
 	}
-	/* No FETCH answer: another client expunged it.  (A changed
-	 * UIDVALIDITY has the same code, and libcurl's words.) */
-	if (rc == CURLE_REMOTE_FILE_NOT_FOUND &&
-	    strstr(s->errbuf, "UIDVALIDITY") == NULL)
-		return 0;
 	if (rc != CURLE_OK) {
 		snprintf(what, sizeof(what), "fetching UID %lu",
 		         (unsigned long)m->uid);
 		fail_why(s, rc, what, why, why_size);
+		if (vanished(s, rc, m->uid))
+			return 0;
 		return -1;
 	}
 	m->data = s->body != NULL ? s->body : "";
