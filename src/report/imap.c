@@ -9,11 +9,14 @@
  * which libcurl sends as UID FETCH N BODY[] after checking the
  * mailbox's UIDVALIDITY: a mailbox recreated during a walk is never
  * mistaken for the one listed).  The other commands (CAPABILITY,
- * STATUS, CREATE, UID FETCH of the sizes, UID MOVE...) go as
+ * STATUS, LIST, CREATE, UID FETCH of the sizes, UID MOVE...) go as
  * CURLOPT_CUSTOMREQUEST, whose untagged answers libcurl passes to the
- * write callback line by line.  What the server said last (the tagged
- * line of a refusal) is read from libcurl's debug callback, from the
- * server's lines only: the client's lines carry the password.
+ * write callback line by line.  libcurl closes the connection after
+ * any command the server refuses, so the walk asks only what should
+ * succeed (LIST, not STATUS, to see whether a folder exists).  The
+ * server's words of a refusal (its tagged NO or BAD line, or a BYE) are
+ * read from libcurl's debug callback, from the server's lines only: the
+ * client's lines carry the password.
  */
 #include <sys/stat.h>
 
@@ -33,6 +36,8 @@
 
 #define LINE_MAX_OCTETS 8192 /* one untagged answer line we parse */
 #define SAID_MAX        200  /* of the server's last line, in errors */
+#define URL_MAX         4000 /* octets of imap_opts.url */
+#define NAME_MAX_OCTETS 1000 /* of a mailbox or folder name */
 
 /* What the write callback does with what libcurl hands it. */
 enum rx_mode {
@@ -307,6 +312,10 @@ url_parse(struct session *s, char *why, size_t why_size)
 	CURLU *u;
 	int rc = -1;
 
+	if (strlen(s->o->url) > URL_MAX) {
+		say(why, why_size, "the URL is over %d octets", URL_MAX);
+		return -1;
+	}
 	if ((u = curl_url()) == NULL) {
 		say(why, why_size, "out of memory");
 		return -1;
@@ -378,20 +387,23 @@ names_prepare(struct session *s, char *why, size_t why_size)
 
 	s->mailbox = curl_easy_unescape(s->curl, s->mbox_raw, 0, &n);
 	if (s->mailbox == NULL || strlen(s->mailbox) != (size_t)n ||
-	    (s->q_mailbox = quote(s->mailbox)) == NULL) {
+	    n > NAME_MAX_OCTETS || (s->q_mailbox = quote(s->mailbox)) == NULL) {
 		say(why, why_size,
-		    "mailbox \"%s\": not a name this client can send (empty, "
-		    "controls, or 8-bit, RFC 3501 §5.1.3)",
-		    s->mbox_raw);
+		    "mailbox \"%.100s\": not a name this client can send "
+		    "(empty, controls, 8-bit (RFC 3501 §5.1.3), or over %d "
+		    "octets)",
+		    s->mbox_raw, NAME_MAX_OCTETS);
 		return -1;
 	}
 	if (s->o->move_to == NULL)
 		return 0;
-	if ((s->q_move = quote(s->o->move_to)) == NULL) {
+	if (strlen(s->o->move_to) > NAME_MAX_OCTETS ||
+	    (s->q_move = quote(s->o->move_to)) == NULL) {
 		say(why, why_size,
-		    "folder \"%s\": not a name this client can send (empty, "
-		    "controls, or 8-bit, RFC 3501 §5.1.3)",
-		    s->o->move_to);
+		    "folder \"%.100s\": not a name this client can send "
+		    "(empty, controls, 8-bit (RFC 3501 §5.1.3), or over %d "
+		    "octets)",
+		    s->o->move_to, NAME_MAX_OCTETS);
 		return -1;
 	}
 	if (same_mailbox(s->mailbox, s->o->move_to)) {
@@ -800,7 +812,7 @@ run(struct session *s, const char *tail, const char *command, enum rx_mode mode)
 static CURLcode
 run_on_mailbox(struct session *s, const char *command, enum rx_mode mode)
 {
-	char tail[64 + 3 * 1024];
+	char tail[64 + URL_MAX];
 	int n;
 
 	n = snprintf(tail, sizeof(tail), "%s;UIDVALIDITY=%llu", s->mbox_raw,
@@ -1082,7 +1094,7 @@ vanished(struct session *s, CURLcode rc, uint32_t uid)
 static int
 fetch(struct session *s, struct imap_message *m, char *why, size_t why_size)
 {
-	char tail[64 + 3 * 1024], what[64];
+	char tail[64 + URL_MAX], what[64];
 	CURLcode rc;
 	int n;
 
@@ -1119,7 +1131,7 @@ static int
 step_walk(struct session *s, imap_message_fn fn, void *ctx, char *why,
           size_t why_size)
 {
-	char origin[128 + 4 * 1024], cap_error[96];
+	char origin[128 + URL_MAX], cap_error[96];
 	struct imap_message m;
 	enum imap_verdict v;
 	size_t i;
@@ -1185,6 +1197,8 @@ imap_walk(const struct imap_opts *o, imap_message_fn fn, void *ctx, char *why,
 	memset(&s, 0, sizeof(s));
 	s.o = o;
 	s.message_max = o->message_max > 0 ? o->message_max : IMAP_MESSAGE_MAX;
+	if (s.message_max > SIZE_MAX / 2)
+		s.message_max = SIZE_MAX / 2; /* the buffer's +1 cannot wrap */
 	if (o->url == NULL || o->password == NULL || fn == NULL) {
 		say(why, why_size, "no URL, password or callback");
 		return -1;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # SPDX-License-Identifier: ISC
 #
 # A Dovecot of the test's own, on loopback, for the IMAP tests of
@@ -132,7 +133,7 @@ EOF
 dovecot_start()
 {
 	local d=${1:?usage: dovecot_start DIR [EXTRA-CONFIG]} extra=${2:-}
-	local try p1 p2 i plain=0
+	local p1 p2 i plain=0
 	if ! command -v dovecot >/dev/null 2>&1; then
 		echo "dovecot_start: dovecot is not installed" >&2
 		return 1
@@ -164,10 +165,12 @@ dovecot_start()
 	chmod 600 "$d/passwd"
 	# Ports: random ones free now; another run may take one between the
 	# check and the bind, so a failed start tries others.
-	for try in 1 2 3 4 5 6 7 8; do
+	for _ in 1 2 3 4 5 6 7 8; do
 		p1=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 		p2=$((p1 + 1))
-		_dovecot_port_free $p1 && _dovecot_port_free $p2 || continue
+		if ! _dovecot_port_free $p1 || ! _dovecot_port_free $p2; then
+			continue
+		fi
 		[ $plain -eq 1 ] && p1=0
 		_dovecot_conf "$d" $p1 $p2 "$extra"
 		: >"$d/dovecot.log"

@@ -336,6 +336,14 @@ probe -c "$CA" -x "grep -l 'X-Id: 6' '$DOVECOT_MAIL'/cur/* | xargs rm" "$U/INBOX
 is "$RC $(digests | cut -d' ' -f1 | tr '\n' ' ')" "0 3 " \
     "a message gone during the walk is skipped, the walk ends well"
 
+# A folder two levels down, with a space and a quote in its name.
+probe -c "$CA" -t 'Stored/2026 "q"' -M From: "$U/INBOX"
+is "$RC $(commands | grep -E 'CREATE|MOVE' | tr '\n' ' ')" \
+    '0 CREATE "Stored/2026 \"q\"" UID MOVE 3 "Stored/2026 \"q\"" ' \
+    "a folder name with a level, a space and a quote is quoted, made and used"
+probe -c "$CA" "$U/Stored/2026%20%22q%22"
+is "$RC $(got 1)" "0 $(want "$M/3")" "and the URL of that folder reads the message moved"
+
 # ---- a server without MOVE, with UIDPLUS ----
 dovecot_stop "$DC"
 DC=$T/dc2
@@ -429,6 +437,13 @@ has "names no user" "and said so"
 probe "imaps://$DOVECOT_USER@127.0.0.1:$PORT/INBOX;UID=3"
 is "$RC" 1 "a URL with ;UID= is refused"
 has "a mailbox only" "and said so"
+
+probe -t inbox "imaps://$DOVECOT_USER@127.0.0.1:$PORT/INBOX"
+is "$RC" 1 "moving INBOX's messages to INBOX is refused"
+has "the folder to move to is the mailbox read" "and said so"
+probe "imaps://$DOVECOT_USER@127.0.0.1:$PORT/Caf%C3%A9"
+is "$RC" 1 "an 8-bit mailbox name (it would need modified UTF-7) is refused"
+has "not a name this client can send" "and said so, before connecting"
 
 grep -qF -- "$DOVECOT_PASSWORD" "$T/all"
 ok $((!$?)) "the password appears in no output of any run"
