@@ -32,7 +32,11 @@ ingest_usage(FILE *fp)
 	fprintf(
 	    fp,
 	    "usage: %s report ingest [-jqv] [--db URL] [--strict] "
-	    "FILE...|DIR|-\n\n"
+	    "FILE...|DIR|-\n"
+	    "       %s report ingest [-jqv] [--db URL] [--strict] "
+	    "--imap imaps://USER@HOST/MAILBOX\n"
+	    "           [--password-file FILE] [--move-to FOLDER] "
+	    "[--imap-ca FILE]\n\n"
 	    "  -d, --db URL   the store: sqlite:PATH (the default is\n"
 	    "                 $MTASTS_REPORT_DB, else a file under\n"
 	    "                 /var/lib/mtasts or ~/.local/share/mtasts)\n"
@@ -40,15 +44,23 @@ ingest_usage(FILE *fp)
 	    "  -j, --json     print the counts as one JSON object\n"
 	    "  -q, --quiet    print nothing but errors\n"
 	    "  -v, --verbose  print one line per report\n"
-	    "      --strict   quarantine reports with deviations\n\n"
+	    "      --strict   quarantine reports with deviations\n"
+	    "      --imap URL           read the report mails of an IMAP\n"
+	    "                           mailbox (TLS always, verified)\n"
+	    "      --password-file FILE its password (mode 0600), else\n"
+	    "                           $MTASTS_IMAP_PASSWORD\n"
+	    "      --move-to FOLDER     move each mail there once what it\n"
+	    "                           carried is in the store\n"
+	    "      --imap-ca FILE       CA certificates for the server\n\n"
 	    "Each FILE is a report (.json, .json.gz), a report mail, an\n"
 	    "mbox or a maildir; a DIR's files are read in name order; \"-\"\n"
 	    "reads one mail or report from stdin (for an MTA's pipe).  A\n"
 	    "report already stored is not stored again; what is not a\n"
 	    "report is kept in the quarantine with its reason.\n"
 	    "Exit status: 0 all stored or known, 1 some quarantined,\n"
-	    "2 usage or a file unreadable, 75 the store failed (retry).\n",
-	    progname);
+	    "2 usage or a file unreadable, 75 the store or the IMAP\n"
+	    "server failed (retry).\n",
+	    progname, progname);
 }
 
 static void
@@ -91,13 +103,18 @@ report_ingest_main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"db", required_argument, NULL, 'd'},
 	    {"help", no_argument, NULL, 'h'},
+	    {"imap", required_argument, NULL, 'I'},
+	    {"imap-ca", required_argument, NULL, 'C'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"move-to", required_argument, NULL, 'M'},
+	    {"password-file", required_argument, NULL, 'P'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"strict", no_argument, NULL, 'S'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct ingest_cli cli = {.verbosity = NORMAL};
+	struct report_imap_args imap = {0};
 	struct ingest in;
 	struct source_limits lim;
 	struct store *store = NULL;
@@ -115,6 +132,18 @@ report_ingest_main(int argc, char **argv)
 		case 'h':
 			ingest_usage(stdout);
 			return EXIT_VALID;
+		case 'I':
+			imap.url = optarg;
+			break;
+		case 'C':
+			imap.ca_file = optarg;
+			break;
+		case 'M':
+			imap.move_to = optarg;
+			break;
+		case 'P':
+			imap.password_file = optarg;
+			break;
 		case 'j':
 			cli.json = true;
 			break;
@@ -132,7 +161,11 @@ report_ingest_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
+	/* Files or a mailbox; the mailbox's options only with it. */
+	if ((optind >= argc) == (imap.url == NULL) ||
+	    (imap.url == NULL &&
+	     (imap.move_to != NULL || imap.password_file != NULL ||
+	      imap.ca_file != NULL))) {
 		ingest_usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -153,6 +186,8 @@ report_ingest_main(int argc, char **argv)
 	in.note = note_item;
 	in.note_ctx = &cli;
 	source_limits_default(&lim);
+	if (imap.url != NULL)
+		status = report_ingest_imap(&in, &lim, &imap);
 	for (i = optind; i < argc; i++) {
 		rc = source_read_path(argv[i], &lim, ingest_source_fn, &in, why,
 		                      sizeof(why));
