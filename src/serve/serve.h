@@ -59,6 +59,12 @@ struct bundle_domain {
 	uint32_t pair; /* index into pairs */
 };
 
+/* A name the report receiver answers on (RFC 8460 §5.4), by SNI. */
+struct bundle_report_host {
+	char *name; /* lower case, no trailing dot */
+	uint32_t pair;
+};
+
 struct bundle {
 	char *cache_control;
 	uint32_t max_connections;
@@ -69,6 +75,12 @@ struct bundle {
 	size_t pair_count;
 	struct bundle_domain *domains;
 	size_t domain_count;
+	/* The report receiver; report_path NULL when there is none. */
+	char *report_path;
+	uint32_t report_max_body;
+	uint32_t report_queue;
+	struct bundle_report_host *report_hosts;
+	size_t report_host_count;
 };
 
 /* Encodes b into a new buffer (*out, *len).  0 or -1 (out of memory). */
