@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "conf.h"
 
@@ -160,6 +161,22 @@ int server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd,
  * setresuid), and says which; fatal on error.  Not root: nothing changes.
  */
 void privdrop(const char *user, const char *role);
+
+/*
+ * privdrop() into `root`: NULL, an empty chroot; "", none (the process
+ * keeps the file system: the report process on PostgreSQL, whose libpq
+ * reads /etc/hosts, the server's socket directory, ~/.pgpass); else a
+ * chroot into that directory (the report process on SQLite: the
+ * store's directory).
+ */
+void privdrop_into(const char *user, const char *role, const char *root);
+
+/*
+ * The uid and gid privdrop() would switch to, for what a process makes
+ * before it drops (the report store's directory).  0, or -1 when not
+ * root (nothing changes then); fatal for an unknown user.
+ */
+int privdrop_ids(const char *user, uid_t *uid, gid_t *gid);
 
 /*
  * The parent, started as root, once its listeners are bound: keeps
