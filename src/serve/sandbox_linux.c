@@ -197,7 +197,7 @@ static const int allowed_pg[] = {
     SCMP_SYS(lstat),     SCMP_SYS(statx),      SCMP_SYS(access),
     SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(readlink),
     SCMP_SYS(uname),     SCMP_SYS(ioctl),      SCMP_SYS(bind),
-    SCMP_SYS(pread64),   SCMP_SYS(getcwd),
+    SCMP_SYS(pread64),   SCMP_SYS(getcwd),     SCMP_SYS(getdents64),
 };
 
 static int
