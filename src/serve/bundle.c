@@ -8,6 +8,13 @@
  *   u32:pairs   { str:cert-pem str:key-pem }...
  *   u32:domains { str:name str:policy u32:pair }...
  *
+ * Version 2 is version 1 with the report receiver after the domains,
+ * written only when there is one (so a set without it is the same bytes
+ * as before):
+ *
+ *   str:report-path u32:max-body u32:queue
+ *   u32:hosts { str:name u32:pair }...
+ *
  * Integers are big-endian; str is u32 length + bytes.  The decoder trusts
  * nothing: the whole is capped at BUNDLE_MAX, as the encoder caps it,
  * every length is checked against what is left and every pair index
@@ -21,6 +28,7 @@
 
 #define BUNDLE_MAGIC   "MTSB"
 #define BUNDLE_VERSION 1u
+#define BUNDLE_REPORT  2u /* the version with a report receiver */
 
 struct wbuf {
 	uint8_t *p;
@@ -83,7 +91,7 @@ bundle_encode(const struct bundle *b, uint8_t **out, size_t *len)
 	size_t i;
 
 	put(&w, BUNDLE_MAGIC, 4);
-	put_u32(&w, BUNDLE_VERSION);
+	put_u32(&w, b->report_path != NULL ? BUNDLE_REPORT : BUNDLE_VERSION);
 	put_str(&w, b->cache_control, strlen(b->cache_control));
 	put_u32(&w, b->max_connections);
 	put_u32(&w, b->idle_timeout);
@@ -99,6 +107,17 @@ bundle_encode(const struct bundle *b, uint8_t **out, size_t *len)
 		put_str(&w, b->domains[i].name, strlen(b->domains[i].name));
 		put_str(&w, b->domains[i].policy, b->domains[i].policy_len);
 		put_u32(&w, b->domains[i].pair);
+	}
+	if (b->report_path != NULL) {
+		put_str(&w, b->report_path, strlen(b->report_path));
+		put_u32(&w, b->report_max_body);
+		put_u32(&w, b->report_queue);
+		put_u32(&w, (uint32_t)b->report_host_count);
+		for (i = 0; i < b->report_host_count; i++) {
+			put_str(&w, b->report_hosts[i].name,
+			        strlen(b->report_hosts[i].name));
+			put_u32(&w, b->report_hosts[i].pair);
+		}
 	}
 	if (w.failed) {
 		free(w.p);
@@ -227,18 +246,44 @@ decode_domains(struct rbuf *r, struct bundle *b)
 	}
 }
 
+static void
+decode_report(struct rbuf *r, struct bundle *b)
+{
+	size_t i, n;
+
+	b->report_path = get_text(r);
+	b->report_max_body = get_u32(r);
+	b->report_queue = get_u32(r);
+	n = get_count(r, 8);
+	if (r->failed || n == 0 ||
+	    (b->report_hosts = calloc(n, sizeof(*b->report_hosts))) == NULL) {
+		r->failed = true; /* a receiver answers on some name */
+		return;
+	}
+	b->report_host_count = n;
+	for (i = 0; i < n && !r->failed; i++) {
+		b->report_hosts[i].name = get_text(r);
+		b->report_hosts[i].pair = get_u32(r);
+		if (b->report_hosts[i].pair >= b->pair_count)
+			r->failed = true;
+	}
+}
+
 int
 bundle_decode(const uint8_t *buf, size_t len, struct bundle *b)
 {
 	struct rbuf r = {buf, len, false};
 	const uint8_t *magic;
+	uint32_t version;
 
 	memset(b, 0, sizeof(*b));
 	if (len > BUNDLE_MAX)
 		return -1;
 	magic = take(&r, 4);
-	if (magic == NULL || memcmp(magic, BUNDLE_MAGIC, 4) != 0 ||
-	    get_u32(&r) != BUNDLE_VERSION)
+	if (magic == NULL || memcmp(magic, BUNDLE_MAGIC, 4) != 0)
+		return -1;
+	version = get_u32(&r);
+	if (version != BUNDLE_VERSION && version != BUNDLE_REPORT)
 		return -1;
 	b->cache_control = get_text(&r);
 	b->max_connections = get_u32(&r);
@@ -247,6 +292,8 @@ bundle_decode(const uint8_t *buf, size_t len, struct bundle *b)
 	b->generation = get_u32(&r);
 	decode_pairs(&r, b);
 	decode_domains(&r, b);
+	if (version == BUNDLE_REPORT)
+		decode_report(&r, b);
 	if (r.failed || r.left != 0) {
 		bundle_free(b);
 		return -1;
@@ -272,6 +319,10 @@ bundle_free(struct bundle *b)
 		free(b->domains[i].name);
 		free(b->domains[i].policy);
 	}
+	for (i = 0; i < b->report_host_count; i++)
+		free(b->report_hosts[i].name);
+	free(b->report_hosts);
+	free(b->report_path);
 	free(b->pairs);
 	free(b->domains);
 	free(b->cache_control);

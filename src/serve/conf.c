@@ -35,7 +35,8 @@
 struct keyword {
 	const char *name;
 	bool repeatable;
-	bool block; /* takes a { } block */
+	bool block;  /* takes a { } block */
+	bool no_arg; /* takes no argument (tlsrpt {) */
 	int (*fn)(struct parser *, const struct stmt *);
 };
 
@@ -587,20 +588,216 @@ kw_domain(struct parser *p, const struct stmt *st)
 	return 0;
 }
 
+/* ---- the tlsrpt block: reports by HTTPS POST (RFC 8460 §5.4) ---- */
+
+/*
+ * A name the receiver answers on: an RFC 5321 Domain of two or more
+ * labels with A-labels, not an address, lower-cased, one final dot
+ * dropped.  Unlike a domain block's name it may be an mta-sts host: a
+ * domain may well point its rua at https://mta-sts.example.com/tlsrpt.
+ */
+static int
+tlsrpt_host(struct parser *p, const struct stmt *st, struct conf_tlsrpt *t)
+{
+	const char *s = st->argv[0];
+	size_t i, n = strlen(s);
+	struct mts_err e;
+	char *name;
+
+	if (n > 0 && s[n - 1] == '.')
+		n--;
+	if (mts_dname_check(s, n, MTS_DNAME_REQUIRE_DOT, &e) == -1)
+		return conf_fail(p, st->line, "host %s: %s", s, e.msg);
+	if (mts_dname_is_address(s, n))
+		return conf_fail(p, st->line,
+		                 "host %s: an address, not a host name", s);
+	if (t->host_count == CONF_REPORT_HOSTS_MAX)
+		return conf_fail(p, st->line, "host: more than %d names",
+		                 CONF_REPORT_HOSTS_MAX);
+	if ((name = strndup(s, n)) == NULL)
+		return conf_fail(p, st->line, "out of memory");
+	for (i = 0; i < n; i++)
+		name[i] = (char)mts_lower((unsigned char)name[i]);
+	for (i = 0; i < t->host_count; i++)
+		if (strcmp(t->hosts[i], name) == 0) {
+			conf_fail(p, st->line, "host %s given twice", name);
+			free(name);
+			return -1;
+		}
+	t->hosts[t->host_count++] = name;
+	return 0;
+}
+
+/*
+ * The path of the report URI (RFC 8460 §3 leaves it to the domain): an
+ * absolute path of visible ASCII, without a query or fragment (a query
+ * the sender adds from its rua is ignored, see mtasts.conf(5)).
+ */
+static int
+tlsrpt_path(struct parser *p, const struct stmt *st, struct conf_tlsrpt *t)
+{
+	const char *s = st->argv[0];
+	size_t i, n = strlen(s);
+
+	if (s[0] != '/' || n > 1024)
+		return conf_fail(p, st->line,
+		                 "path: an absolute path such as /tlsrpt, "
+		                 "not '%s'",
+		                 s);
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 ||
+		    (unsigned char)s[i] >= 0x7F || s[i] == '?' || s[i] == '#')
+			return conf_fail(p, st->line,
+			                 "path: visible ASCII only, no query "
+			                 "or fragment");
+	return string(p, st, &t->path);
+}
+
+/* A store URL of src/report/store.h: the engine is chosen by it. */
+static int
+tlsrpt_store(struct parser *p, const struct stmt *st, struct conf_tlsrpt *t)
+{
+	const char *s = st->argv[0];
+
+	if (strncmp(s, "sqlite:", 7) != 0 && s[0] != '/' &&
+	    strncmp(s, "postgresql://", 13) != 0 &&
+	    strncmp(s, "postgres://", 11) != 0)
+		return conf_fail(p, st->line,
+		                 "store: sqlite:PATH, an absolute path or "
+		                 "postgresql://..., not '%s'",
+		                 s);
+	if (strncmp(s, "sqlite:", 7) == 0 && s[7] != '/')
+		return conf_fail(p, st->line,
+		                 "store: the path of sqlite:PATH must be "
+		                 "absolute");
+	return string(p, st, &t->store);
+}
+
+static const char *const tlsrpt_keywords[] = {"host",  "path",
+                                              "store", "max-body",
+                                              "queue", "certificate",
+                                              "key"};
+#define TLSRPT_KEYWORDS (sizeof(tlsrpt_keywords) / sizeof(tlsrpt_keywords[0]))
+
+static int
+tlsrpt_field(struct parser *p, const struct stmt *st, struct conf_tlsrpt *t,
+             size_t i)
+{
+	switch (i) {
+	case 0:
+		return tlsrpt_host(p, st, t);
+	case 1:
+		return tlsrpt_path(p, st, t);
+	case 2:
+		return tlsrpt_store(p, st, t);
+	case 3:
+		return number(p, st, 256, CONF_REPORT_BODY_MAX, &t->max_body);
+	case 4:
+		return number(p, st, 1, CONF_REPORT_QUEUE_MAX, &t->queue);
+	case 5:
+		return string(p, st, &t->certificate);
+	default:
+		return string(p, st, &t->key);
+	}
+}
+
+/* One line of the tlsrpt block. */
+static int
+tlsrpt_stmt(struct parser *p, const struct stmt *st, struct conf_tlsrpt *t,
+            unsigned first[TLSRPT_KEYWORDS])
+{
+	size_t i;
+
+	for (i = 0; i < TLSRPT_KEYWORDS; i++)
+		if (strcmp(st->kw, tlsrpt_keywords[i]) == 0)
+			break;
+	if (i == TLSRPT_KEYWORDS) {
+		if (find_top(st->kw, &i) != NULL)
+			return conf_fail(p, st->line,
+			                 "%s is not allowed in the tlsrpt "
+			                 "block",
+			                 st->kw);
+		return conf_fail(p, st->line, "unknown keyword '%s'", st->kw);
+	}
+	if (i != 0 && first[i] != 0)
+		return conf_fail(p, st->line,
+		                 "tlsrpt: %s given twice (first at line %u)",
+		                 st->kw, first[i]);
+	if (st->block)
+		return conf_fail(p, st->line, "unexpected '{'");
+	if (st->argc != 1)
+		return conf_fail(p, st->line, "%s: one argument expected",
+		                 st->kw);
+	first[i] = st->line;
+	return tlsrpt_field(p, st, t, i);
+}
+
+/* What the whole block must hold, then its defaults. */
+static int
+tlsrpt_finish(struct parser *p, struct conf_tlsrpt *t)
+{
+	if (t->host_count == 0)
+		return conf_fail(p, t->line,
+		                 "tlsrpt: no host (the names in the rua's "
+		                 "https URI)");
+	if ((t->certificate == NULL) != (t->key == NULL))
+		return conf_fail(p, t->line, "tlsrpt: %s without %s",
+		                 t->key == NULL ? "certificate" : "key",
+		                 t->key == NULL ? "key" : "certificate");
+	if (t->path == NULL && (t->path = strdup(CONF_REPORT_PATH)) == NULL)
+		return conf_fail(p, t->line, "out of memory");
+	if (t->store == NULL && (t->store = strdup(CONF_REPORT_STORE)) == NULL)
+		return conf_fail(p, t->line, "out of memory");
+	if (t->max_body == 0)
+		t->max_body = CONF_REPORT_BODY;
+	if (t->queue == 0)
+		t->queue = CONF_REPORT_QUEUE;
+	return 0;
+}
+
+static int
+kw_tlsrpt(struct parser *p, const struct stmt *st)
+{
+	unsigned first[TLSRPT_KEYWORDS] = {0};
+	struct conf_tlsrpt *t = &p->conf->tlsrpt;
+	struct stmt line;
+
+	t->enabled = true;
+	t->line = st->line;
+	for (;;) {
+		switch (conf_read_stmt(p, &line)) {
+		case STMT_OK:
+			if (tlsrpt_stmt(p, &line, t, first) == -1)
+				return -1;
+			break;
+		case STMT_CLOSE:
+			return tlsrpt_finish(p, t);
+		case STMT_EOF:
+			return conf_fail(
+			    p, conf_last_line(p),
+			    "missing '}' for tlsrpt opened at line %u",
+			    t->line);
+		case STMT_ERR:
+			return -1;
+		}
+	}
+}
+
 static const struct keyword top_keywords[] = {
-    {"access-log", false, false, kw_access_log},
-    {"cache-control", false, false, kw_cache_control},
-    {"certificate", false, false, kw_certificate},
-    {"domain", true, true, kw_domain},
-    {"domains-dir", true, false, kw_domains_dir},
-    {"idle-timeout", false, false, kw_idle_timeout},
-    {"key", false, false, kw_key},
-    {"key-process", false, false, kw_key_process},
-    {"listen", true, false, kw_listen},
-    {"max-connections", false, false, kw_max_connections},
-    {"metrics", false, false, kw_metrics},
-    {"read-timeout", false, false, kw_read_timeout},
-    {"user", false, false, kw_user},
+    {"access-log", false, false, false, kw_access_log},
+    {"cache-control", false, false, false, kw_cache_control},
+    {"certificate", false, false, false, kw_certificate},
+    {"domain", true, true, false, kw_domain},
+    {"domains-dir", true, false, false, kw_domains_dir},
+    {"idle-timeout", false, false, false, kw_idle_timeout},
+    {"key", false, false, false, kw_key},
+    {"key-process", false, false, false, kw_key_process},
+    {"listen", true, false, false, kw_listen},
+    {"max-connections", false, false, false, kw_max_connections},
+    {"metrics", false, false, false, kw_metrics},
+    {"read-timeout", false, false, false, kw_read_timeout},
+    {"tlsrpt", false, true, true, kw_tlsrpt},
+    {"user", false, false, false, kw_user},
 };
 
 #define TOP_KEYWORDS (sizeof(top_keywords) / sizeof(top_keywords[0]))
@@ -633,15 +830,20 @@ top_stmt(struct parser *p, const struct stmt *st)
 		                 p->first[i]);
 	if (p->first[i] == 0)
 		p->first[i] = st->line;
-	if (st->argc == 0)
+	if (kw->no_arg && st->argc != 0)
+		return conf_fail(p, st->line,
+		                 "%s: no argument expected, only '{'",
+		                 kw->name);
+	if (st->argc == 0 && !kw->no_arg)
 		return conf_fail(p, st->line, "%s: argument missing", kw->name);
 	if (st->argc > 1)
 		return conf_fail(p, st->line, "%s: one argument expected",
 		                 kw->name);
 	if (kw->block && !st->block)
 		return conf_fail(p, st->line,
-		                 "%s %s: '{' expected at the end of the line",
-		                 kw->name, st->argv[0]);
+		                 "%s%s%s: '{' expected at the end of the line",
+		                 kw->name, kw->no_arg ? "" : " ",
+		                 kw->no_arg ? "" : st->argv[0]);
 	if (!kw->block && st->block)
 		return conf_fail(p, st->line, "%s: unexpected '{'", kw->name);
 	return kw->fn(p, st);
@@ -670,6 +872,11 @@ finish(struct parser *p)
 			                 "domain %s: no certificate and key, "
 			                 "and no default ones",
 			                 c->domains[i].name);
+	if (c->tlsrpt.enabled && c->tlsrpt.certificate == NULL &&
+	    c->certificate == NULL)
+		return conf_fail(p, c->tlsrpt.line,
+		                 "tlsrpt: no certificate and key, and no "
+		                 "default ones");
 	for (i = 0; c->metrics.port != 0 && i < c->listen_count; i++)
 		if (same_addr(&c->metrics, &c->listen[i]))
 			return conf_fail(
@@ -821,5 +1028,11 @@ conf_free(struct serve_conf *conf)
 	free(conf->access_log);
 	free(conf->certificate);
 	free(conf->key);
+	for (i = 0; i < conf->tlsrpt.host_count; i++)
+		free(conf->tlsrpt.hosts[i]);
+	free(conf->tlsrpt.path);
+	free(conf->tlsrpt.store);
+	free(conf->tlsrpt.certificate);
+	free(conf->tlsrpt.key);
 	memset(conf, 0, sizeof(*conf));
 }

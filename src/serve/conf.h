@@ -26,6 +26,15 @@
  *     domains-dir /var/lib/mtasts/domains   # one subdirectory per domain,
  *                                            # each with mta-sts.txt and,
  *                                            # optionally, cert.pem + key.pem
+ *     tlsrpt {                       # TLS-RPT reports by HTTPS POST
+ *         host tlsrpt.example.com    # repeatable: the names it answers on
+ *         path /tlsrpt               # the default
+ *         store sqlite:/var/lib/mtasts/reports.db   # the default
+ *         max-body 1048576           # octets of a POST body (413 beyond)
+ *         queue 16                   # POSTs read or stored at once (503)
+ *         certificate /etc/mtasts/tlsrpt/fullchain.pem  # else the default
+ *         key /etc/mtasts/tlsrpt/privkey.pem
+ *     }
  */
 #ifndef MTS_SERVE_CONF_H
 #define MTS_SERVE_CONF_H
@@ -33,10 +42,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define CONF_MAX_SIZE   (4 * 1024 * 1024) /* cap on the file */
-#define CONF_LINE_MAX   4096
-#define CONF_LISTEN_MAX 16
-#define CONF_ERR_SIZE   512
+#define CONF_MAX_SIZE         (4 * 1024 * 1024) /* cap on the file */
+#define CONF_LINE_MAX         4096
+#define CONF_LISTEN_MAX       16
+#define CONF_ERR_SIZE         512
+#define CONF_REPORT_HOSTS_MAX 16
+
+/* The defaults of a tlsrpt block (mtasts.conf(5) says why). */
+#define CONF_REPORT_PATH      "/tlsrpt"
+#define CONF_REPORT_STORE     "sqlite:/var/lib/mtasts/reports.db"
+#define CONF_REPORT_BODY      (1024u * 1024)      /* 1 MiB */
+#define CONF_REPORT_BODY_MAX  (10u * 1024 * 1024) /* the source's cap */
+#define CONF_REPORT_QUEUE     16
+#define CONF_REPORT_QUEUE_MAX 1024
 
 struct conf_listen {
 	char host[64]; /* numeric IPv4 or IPv6 address, no brackets */
@@ -50,6 +68,24 @@ struct conf_domain {
 	char *key;         /* path; NULL: the global default */
 	unsigned line;     /* of its domain block, for messages; 0: none */
 	char *source;      /* the domains-dir entry it came from, or NULL */
+};
+
+/*
+ * The receiver of TLS-RPT reports by HTTPS (RFC 8460 §3, §5.4): the
+ * names it answers on (served by SNI like the policy hosts), the path,
+ * the store and the caps.  enabled is false without a tlsrpt block.
+ */
+struct conf_tlsrpt {
+	bool enabled;
+	char *hosts[CONF_REPORT_HOSTS_MAX]; /* lower case, no final dot */
+	size_t host_count;
+	char *path;        /* default CONF_REPORT_PATH */
+	char *store;       /* a store URL, default CONF_REPORT_STORE */
+	unsigned max_body; /* octets, default CONF_REPORT_BODY */
+	unsigned queue;    /* default CONF_REPORT_QUEUE */
+	char *certificate; /* path; NULL: the global default */
+	char *key;
+	unsigned line; /* of the block, for messages */
 };
 
 struct serve_conf {
@@ -69,6 +105,7 @@ struct serve_conf {
 	size_t domain_count;
 	char **domains_dirs;
 	size_t domains_dir_count;
+	struct conf_tlsrpt tlsrpt;
 };
 
 /*

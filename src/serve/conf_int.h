@@ -13,7 +13,7 @@
 #include "conf.h"
 
 #define ARGS_MAX         4  /* arguments kept per statement; none needs more */
-#define TOP_KEYWORDS_MAX 16 /* room in parser.first[] */
+#define TOP_KEYWORDS_MAX 24 /* room in parser.first[] */
 
 enum stmt_result { STMT_EOF, STMT_OK, STMT_CLOSE, STMT_ERR };
 

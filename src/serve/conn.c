@@ -52,6 +52,22 @@ conn_deadline(struct conn *c, struct conn_list *q, unsigned seconds)
 		TAILQ_INSERT_AFTER(q, p, c, queue_entry);
 }
 
+void
+conn_deadline_read(struct conn *c)
+{
+	conn_deadline(c, &c->srv->read_q, c->set->read_timeout);
+}
+
+void
+conn_wait_report(struct conn *c, unsigned seconds)
+{
+	if (c->queue != NULL)
+		TAILQ_REMOVE(c->queue, c, queue_entry);
+	c->queue = NULL;
+	c->deadline = c->srv->now + (time_t)seconds;
+	c->want = 0;
+}
+
 /*
  * Waits for the socket to become readable or writable.  The event is
  * edge-triggered and stays registered for both directions, so this only
@@ -172,7 +188,8 @@ grow_input(struct conn *c)
 static void
 got_bytes(struct conn *c, size_t n)
 {
-	if (c->in_len == 0)
+	/* A body's bytes keep the deadline its head set (receive.c). */
+	if (c->in_len == 0 && c->state == C_READ)
 		conn_deadline(c, &c->srv->read_q, c->set->read_timeout);
 	c->in_len += n;
 }
@@ -284,6 +301,13 @@ step_write(struct conn *c)
 {
 	int e = conn_write(c);
 
+	if (e == SSL_ERROR_NONE && c->out_off == c->out_len && c->then_body) {
+		/* "100 Continue" sent: now the body (RFC 9110 §10.1.1). */
+		respond_release(c);
+		c->then_body = false;
+		c->state = C_BODY;
+		return true;
+	}
 	if (e == SSL_ERROR_NONE && c->out_off == c->out_len) {
 		respond_release(c);
 		c->state = c->close_after ? C_CLOSE : C_READ;
@@ -315,6 +339,12 @@ conn_step(struct conn *c)
 		if (c->in_len > 0 && respond_input(c))
 			return true;
 		return after_io(c, conn_read(c));
+	case C_BODY:
+		if (c->in_len > 0 && receive_body(c))
+			return true;
+		return after_io(c, conn_read(c));
+	case C_WAIT:
+		return false; /* the report process answers (receive.c) */
 	case C_WRITE:
 		return step_write(c);
 	case C_CLOSE:
@@ -374,6 +404,8 @@ conn_free(struct conn *c)
 {
 	struct server *srv = c->srv;
 
+	if (c->job != NULL)
+		receive_conn_gone(c);
 	if (c->ev != NULL)
 		event_free(c->ev);
 	SSL_free(c->ssl);

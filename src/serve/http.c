@@ -37,6 +37,7 @@ struct parser {
 	struct http_request req;
 	unsigned major;
 	size_t host_count;
+	size_t type_count;
 	struct mts_http_framing fr; /* Transfer-Encoding, Connection */
 };
 
@@ -368,11 +369,35 @@ field_connection(struct parser *p, const char *v, size_t n)
 	return MTS_HTTP_OK;
 }
 
+/* RFC 9110 §8.3: one Content-Type; a second one is refused, not picked. */
+static enum mts_http_step
+field_type(struct parser *p, const char *v, size_t n)
+{
+	if (++p->type_count > 1)
+		return fail(p, 400);
+	p->req.content_type = v;
+	p->req.content_type_len = n;
+	return MTS_HTTP_OK;
+}
+
+/* RFC 9110 §10.1.1: only 100-continue is defined; others are ignored. */
+static enum mts_http_step
+field_expect(struct parser *p, const char *v, size_t n)
+{
+	if (mts_http_name_is(v, n, "100-continue"))
+		p->req.expect_continue = true;
+	return MTS_HTTP_OK;
+}
+
 /* The fields that frame the request or route it; others pass through. */
 static enum mts_http_step
 field(struct parser *p, const char *name, size_t nlen, const char *v,
       size_t vlen)
 {
+	if (mts_http_name_is(name, nlen, "content-type"))
+		return field_type(p, v, vlen);
+	if (mts_http_name_is(name, nlen, "expect"))
+		return field_expect(p, v, vlen);
 	if (mts_http_name_is(name, nlen, "host"))
 		return field_host(p, v, vlen);
 	if (mts_http_name_is(name, nlen, "content-length"))
@@ -488,12 +513,36 @@ http_parse_request(const char *buf, size_t len, size_t max_head,
 	return HTTP_PARSE_ERROR;
 }
 
+enum http_report_type
+http_report_type(const char *v, size_t n)
+{
+	static const char json[] = "application/tlsrpt+json";
+	static const char gzip[] = "application/tlsrpt+gzip";
+	const char *semi;
+
+	if (v == NULL)
+		return HTTP_REPORT_OTHER;
+	if ((semi = memchr(v, ';', n)) != NULL)
+		n = (size_t)(semi - v);
+	while (n > 0 && mts_is_wsp((unsigned char)*v))
+		v++, n--;
+	while (n > 0 && mts_is_wsp((unsigned char)v[n - 1]))
+		n--;
+	if (n == sizeof(json) - 1 && mts_http_name_is(v, n, json))
+		return HTTP_REPORT_JSON;
+	if (n == sizeof(gzip) - 1 && mts_http_name_is(v, n, gzip))
+		return HTTP_REPORT_GZIP;
+	return HTTP_REPORT_OTHER;
+}
+
 /* RFC 9110 §15 reason phrases of the codes the server sends. */
 static const struct reason {
 	int status;
 	const char *text;
 } reasons[] = {
+    {100, "Continue"},
     {200, "OK"},
+    {201, "Created"},
     {204, "No Content"},
     {304, "Not Modified"},
     {400, "Bad Request"},
@@ -504,6 +553,7 @@ static const struct reason {
     {411, "Length Required"},
     {413, "Content Too Large"},
     {414, "URI Too Long"},
+    {415, "Unsupported Media Type"},
     {421, "Misdirected Request"},
     {431, "Request Header Fields Too Large"},
     {500, "Internal Server Error"},

@@ -4,11 +4,11 @@
  * RFC 9110) for the policy server.  Pure: (buffer, length) in, a parsed
  * request with pointers into that buffer out; no allocation, no I/O.
  *
- * The server only ever answers tiny GET/HEAD requests (and later POSTs of
- * TLS-RPT reports), so the parser rejects what a general proxy might
- * tolerate: obs-fold, white space before a colon, duplicate Host or
- * Content-Length, Content-Length with Transfer-Encoding (request
- * smuggling), control bytes.  A bare LF ends a line (RFC 9112 §2.2 MAY).
+ * The server only ever answers tiny GET/HEAD requests and POSTs of
+ * TLS-RPT reports (RFC 8460 §5.4), so the parser rejects what a general
+ * proxy might tolerate: obs-fold, white space before a colon, duplicate
+ * Host, Content-Length or Content-Type, Content-Length with
+ * Transfer-Encoding (request smuggling), control bytes.  A bare LF ends a line (RFC 9112 §2.2 MAY).
  */
 #ifndef MTS_SERVE_HTTP_H
 #define MTS_SERVE_HTTP_H
@@ -23,6 +23,20 @@ enum http_method {
 	HTTP_METHOD_HEAD,
 	HTTP_METHOD_POST
 };
+
+/* The two media types a report is POSTed as (RFC 8460 §6.3, §6.4). */
+enum http_report_type {
+	HTTP_REPORT_OTHER = 0, /* absent, or another type */
+	HTTP_REPORT_JSON,      /* application/tlsrpt+json */
+	HTTP_REPORT_GZIP       /* application/tlsrpt+gzip */
+};
+
+/*
+ * The report type that a Content-Type value names: the media type before
+ * any parameter, white space around it ignored, compared without regard
+ * to case (RFC 9110 §8.3.1).  v may be NULL.
+ */
+enum http_report_type http_report_type(const char *v, size_t n);
 
 struct http_request {
 	enum http_method method;
@@ -39,6 +53,11 @@ struct http_request {
 	bool chunked;           /* Transfer-Encoding: chunked */
 	bool has_length;        /* a Content-Length was given */
 	uint64_t content_length;
+	/* The Content-Type field value, trimmed (RFC 9110 §8.3), for a
+	   POSTed report; NULL when absent. */
+	const char *content_type;
+	size_t content_type_len;
+	bool expect_continue; /* Expect: 100-continue (RFC 9110 §10.1.1) */
 	size_t header_count;
 	size_t head_len; /* octets of the head, final empty line included */
 };

@@ -132,12 +132,18 @@ lint_policy(const char *domain, const char *path, const char *body, size_t len)
 	return rc == 0;
 }
 
-/* A domain with the paths it uses, before dedup of certificate pairs. */
+/*
+ * A domain with the paths it uses, before dedup of certificate pairs;
+ * the report receiver is one more entry, with its host names.
+ */
 struct entry {
 	const char *name;
 	const char *policy;
 	const char *cert;
 	const char *key;
+	char *const *hosts; /* the receiver's names; NULL for a domain */
+	size_t host_count;
+	uint32_t pair; /* set by load_pairs() */
 };
 
 static int
@@ -199,24 +205,42 @@ load_pair(const char *cert_path, const char *key_path, struct bundle_pair *p,
 	return rc;
 }
 
-/* Warnings that do not stop serving: name coverage and expiry. */
+/* Whether leaf covers host: DNS-ID only, a wildcard a whole label. */
+static bool
+covers(X509 *leaf, const char *host)
+{
+	return X509_check_host(leaf, host, 0,
+	                       X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
+	                           X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+	                       NULL) == 1;
+}
+
+/*
+ * Warnings that do not stop serving: name coverage (RFC 8461 §3.3 for
+ * the policy host; RFC 8460 §3 lets a report sender ignore certificate
+ * errors, but it need not) and expiry.
+ */
 static void
-check_cert_for(const char *domain, const char *cert_path, X509 *leaf)
+check_cert_for(const struct entry *e, X509 *leaf)
 {
 	char host[MTS_DNAME_MAX + 16];
+	size_t i;
 
-	snprintf(host, sizeof(host), "mta-sts.%s", domain);
-	/* RFC 8461 §3.3: DNS-ID only, wildcard as a whole leftmost label. */
-	if (X509_check_host(leaf, host, 0,
-	                    X509_CHECK_FLAG_NEVER_CHECK_SUBJECT |
-	                        X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
-	                    NULL) != 1)
-		log_warnx("domain %s: certificate %s does not cover %s; "
-		          "senders will not accept the policy",
-		          domain, cert_path, host);
+	if (e->hosts == NULL) {
+		snprintf(host, sizeof(host), "mta-sts.%s", e->name);
+		if (!covers(leaf, host))
+			log_warnx("domain %s: certificate %s does not cover "
+			          "%s; senders will not accept the policy",
+			          e->name, e->cert, host);
+	}
+	for (i = 0; i < e->host_count; i++)
+		if (!covers(leaf, e->hosts[i]))
+			log_warnx("tlsrpt: certificate %s does not cover %s",
+			          e->cert, e->hosts[i]);
 	if (X509_cmp_current_time(X509_get0_notAfter(leaf)) <= 0)
-		log_warnx("domain %s: certificate %s has expired", domain,
-		          cert_path);
+		log_warnx("%s %s: certificate %s has expired",
+		          e->hosts == NULL ? "domain" : "tlsrpt", e->name,
+		          e->cert);
 }
 
 /* Gives every entry a pair index; one pair per distinct cert+key. */
@@ -245,8 +269,8 @@ load_pairs(struct entry *entries, size_t n, struct bundle *b, bool key_process)
 			}
 			k++;
 		}
-		b->domains[order[i] - entries].pair = (uint32_t)(k - 1);
-		check_cert_for(order[i]->name, order[i]->cert, leaf);
+		order[i]->pair = (uint32_t)(k - 1);
+		check_cert_for(order[i], leaf);
 	}
 	b->pair_count = k;
 	rc = 0;
@@ -396,12 +420,53 @@ scan_dir(const char *dir, struct serve_conf *conf)
 	return rc;
 }
 
+/* The receiver's entry (RFC 8460 §5.4) after the domains' ones. */
+static int
+report_entry(const struct serve_conf *conf, struct entry *e)
+{
+	const struct conf_tlsrpt *t = &conf->tlsrpt;
+
+	e->name = t->hosts[0];
+	e->hosts = t->hosts;
+	e->host_count = t->host_count;
+	e->cert = t->certificate != NULL ? t->certificate : conf->certificate;
+	e->key = t->key != NULL ? t->key : conf->key;
+	if (e->cert == NULL || e->key == NULL) {
+		log_warnx("tlsrpt: no certificate and key");
+		return -1;
+	}
+	return 0;
+}
+
+/* The receiver's part of the bundle; the pairs are already loaded. */
+static int
+report_bundle(const struct conf_tlsrpt *t, uint32_t pair, struct bundle *b)
+{
+	size_t i;
+
+	if ((b->report_path = strdup(t->path)) == NULL ||
+	    (b->report_hosts =
+	         calloc(t->host_count, sizeof(*b->report_hosts))) == NULL)
+		return -1;
+	b->report_max_body = t->max_body;
+	b->report_queue = t->queue;
+	for (i = 0; i < t->host_count; i++, b->report_host_count++) {
+		if ((b->report_hosts[i].name = strdup(t->hosts[i])) == NULL)
+			return -1;
+		b->report_hosts[i].pair = pair;
+	}
+	return 0;
+}
+
 static int
 build_entries(const struct serve_conf *conf, struct entry *e)
 {
 	const struct conf_domain *d;
 	size_t i;
 
+	if (conf->tlsrpt.enabled &&
+	    report_entry(conf, &e[conf->domain_count]) != 0)
+		return -1;
 	for (i = 0; i < conf->domain_count; i++) {
 		d = &conf->domains[i];
 		e[i].name = d->name;
@@ -422,7 +487,7 @@ load_all(const char *path, struct serve_conf *conf, struct bundle *b)
 {
 	char err[CONF_ERR_SIZE];
 	struct entry *entries = NULL;
-	size_t i;
+	size_t i, n;
 	int rc = -1;
 
 	for (i = 0; i < conf->domains_dir_count; i++)
@@ -436,7 +501,8 @@ load_all(const char *path, struct serve_conf *conf, struct bundle *b)
 		log_warnx("%s", err);
 		return -1;
 	}
-	if ((entries = calloc(conf->domain_count, sizeof(*entries))) == NULL ||
+	n = conf->domain_count + (conf->tlsrpt.enabled ? 1 : 0);
+	if ((entries = calloc(n, sizeof(*entries))) == NULL ||
 	    (b->domains = calloc(conf->domain_count, sizeof(*b->domains))) ==
 	        NULL)
 		goto fail;
@@ -446,7 +512,13 @@ load_all(const char *path, struct serve_conf *conf, struct bundle *b)
 	for (i = 0; i < conf->domain_count; i++)
 		if (load_domain(&entries[i], &b->domains[i]) != 0)
 			goto fail;
-	if (load_pairs(entries, conf->domain_count, b, conf->key_process) != 0)
+	if (load_pairs(entries, n, b, conf->key_process) != 0)
+		goto fail;
+	for (i = 0; i < conf->domain_count; i++)
+		b->domains[i].pair = entries[i].pair;
+	if (conf->tlsrpt.enabled &&
+	    report_bundle(&conf->tlsrpt, entries[conf->domain_count].pair, b) !=
+	        0)
 		goto fail;
 	if ((b->cache_control = strdup(conf->cache_control)) == NULL)
 		goto fail;

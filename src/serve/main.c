@@ -14,6 +14,14 @@
  * connections wait, none is refused.  One that keeps dying is restarted
  * after 1, 2, 4 ... 30 seconds; one that dies before it ever served is a
  * start-up failure, and the parent exits.
+ *
+ * With a tlsrpt block, the parent also starts the report process
+ * (reportproc.c), which stores the reports POSTed to the server, and
+ * hands the server its end of their socketpair over the control
+ * channel.  A report process that dies is replaced alone, with the same
+ * back-off, and the server gets the new channel: policies keep being
+ * served meanwhile, and POSTs are answered 503 until it is back.  A new
+ * server process gets a new report process.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -37,6 +45,7 @@
 
 #include "ctl.h"
 #include "proc.h"
+#include "reportproc.h"
 #include "serve.h"
 #include "serve_main.h"
 
@@ -73,9 +82,18 @@ struct parent {
 	struct event *restart_ev;
 	struct event *sig_ev[PARENT_SIGNALS];
 	struct event_base *base;
+	pid_t report;         /* the report process; -1: none */
+	int report_ctl;       /* its control channel; -1: none */
+	char *report_store;   /* the store URL it was started with */
+	uint32_t report_body; /* and its max-body */
+	time_t report_started;
+	unsigned report_backoff;
+	struct event *report_ev; /* its restart timer */
 };
 
 static void start_child(struct parent *p);
+static time_t monotime(void);
+static void describe_status(int status, char *buf, size_t size);
 
 static void
 usage(FILE *fp)
@@ -217,6 +235,195 @@ keys_stop(struct parent *p)
 	p->keys = -1;
 }
 
+/* ---- the report process (reportproc.c) ---- */
+
+/*
+ * Hands the server process its end of a socketpair to a report process:
+ * the frame "MTSR" with the descriptor on its first octet (SCM_RIGHTS).
+ */
+static int
+send_report_fd(int ctl_fd, int fd)
+{
+	uint8_t frame[CTL_FRAME_HDR + 4];
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct iovec iov = {frame, sizeof(frame)};
+	struct cmsghdr *cm;
+	struct msghdr msg;
+
+	ctl_header_encode(4, frame);
+	memcpy(frame + CTL_FRAME_HDR, "MTSR", 4);
+	memset(&msg, 0, sizeof(msg));
+	memset(&cbuf, 0, sizeof(cbuf));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof(cbuf.buf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(ctl_fd, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(frame)) {
+		log_warn("cannot hand the report channel to the server");
+		return -1;
+	}
+	return 0;
+}
+
+/* Writes all of buf; 0 or -1. */
+static int
+write_all(int fd, const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = write(fd, buf + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Stops the report process; the server sees its channel close. */
+static void
+report_stop(struct parent *p)
+{
+	if (p->report_ctl >= 0)
+		close(p->report_ctl);
+	p->report_ctl = -1;
+	if (p->report > 0)
+		kill(p->report, SIGKILL); /* its SIGCHLD matches no pid then */
+	p->report = -1;
+	free(p->report_store);
+	p->report_store = NULL;
+}
+
+/*
+ * Starts the report process when the configuration has a tlsrpt block
+ * and a server process runs, sends it its configuration and hands the
+ * server its channel.  0, or -1 (logged; the caller retries).
+ */
+static int
+report_start(struct parent *p)
+{
+	struct proc_fds f = {-1, -1, -1, -1, NULL, 0};
+	const struct conf_tlsrpt *t = &p->conf.tlsrpt;
+	int ctl[2] = {-1, -1}, peer[2] = {-1, -1};
+	uint8_t *conf = NULL;
+	size_t len;
+
+	if (!t->enabled || p->ctl_fd < 0 || p->report > 0)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) != 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, peer) != 0) {
+		log_warn("socketpair");
+		goto fail;
+	}
+	f.ctl = ctl[1];
+	f.sign = peer[1];
+	if ((p->report = proc_spawn("report", &f, p->user, p->foreground,
+	                            p->verbose)) < 0)
+		goto fail;
+	close(ctl[1]);
+	close(peer[1]);
+	ctl[1] = peer[1] = -1;
+	p->report_ctl = ctl[0];
+	ctl[0] = -1;
+	p->report_started = monotime();
+	if ((p->report_store = strdup(t->store)) == NULL ||
+	    reportproc_conf_encode(t->store, t->max_body, &conf, &len) != 0 ||
+	    write_all(p->report_ctl, conf, len) != 0 ||
+	    send_report_fd(p->ctl_fd, peer[0]) != 0) {
+		log_warnx("cannot set up the report process");
+		free(conf);
+		report_stop(p);
+		goto fail;
+	}
+	p->report_body = t->max_body;
+	free(conf);
+	close(peer[0]);
+	log_info("report process %ld started", (long)p->report);
+	return 0;
+fail:
+	if (p->report < 0)
+		p->report = -1;
+	for (len = 0; len < 2; len++) {
+		if (ctl[len] >= 0)
+			close(ctl[len]);
+		if (peer[len] >= 0)
+			close(peer[len]);
+	}
+	return -1;
+}
+
+/* Schedules a report process after its back-off. */
+static void
+report_retry(struct parent *p)
+{
+	struct timeval tv = {p->report_backoff, 0};
+
+	if (event_add(p->report_ev, &tv) != 0)
+		log_warnx("cannot schedule a restart of the report process");
+	p->report_backoff = p->report_backoff == 0 ? 1 : p->report_backoff * 2;
+	if (p->report_backoff > BACKOFF_MAX)
+		p->report_backoff = BACKOFF_MAX;
+}
+
+static void
+report_restart_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct parent *p = arg;
+
+	(void)fd;
+	(void)what;
+	if (report_start(p) != 0)
+		report_retry(p);
+}
+
+/*
+ * The report process has ended: started again after a back-off that
+ * doubles while it keeps dying (once at once), the server keeps serving
+ * policies and answers POSTs 503 meanwhile.
+ */
+static void
+report_ended(struct parent *p, int status)
+{
+	time_t ran = monotime() - p->report_started;
+	char why[128];
+
+	describe_status(status, why, sizeof(why));
+	if (ran >= STABLE_SECONDS)
+		p->report_backoff = 0;
+	log_warnx("report process %ld %s after %lld s; restarting in %u s",
+	          (long)p->report, why, (long long)ran, p->report_backoff);
+	p->report = -1;
+	report_stop(p);
+	report_retry(p);
+}
+
+/* After a reload: a report process that runs with what is configured. */
+static void
+report_sync(struct parent *p)
+{
+	const struct conf_tlsrpt *t = &p->conf.tlsrpt;
+
+	if (p->report > 0 &&
+	    (!t->enabled || strcmp(p->report_store, t->store) != 0 ||
+	     p->report_body != t->max_body)) {
+		log_info("tlsrpt changed: a new report process");
+		report_stop(p);
+	}
+	if (t->enabled && p->report < 0 && report_start(p) != 0)
+		report_retry(p);
+}
+
 /* An empty frame: the server counts the refused reload in its metrics. */
 static void
 notify_refused(int fd)
@@ -275,8 +482,11 @@ reload(struct parent *p)
 	   is replaced by one that starts with it. */
 	if (p->ctl_fd >= 0 &&
 	    (send_keys(p) != 0 ||
-	     send_bundle(p->ctl_fd, &p->bundle, p->keys_fd < 0) != 0))
+	     send_bundle(p->ctl_fd, &p->bundle, p->keys_fd < 0) != 0)) {
 		kill(p->child, SIGKILL);
+		return;
+	}
+	report_sync(p);
 }
 
 static time_t
@@ -398,7 +608,8 @@ child_ended(struct parent *p, int status)
 	while (p->ctl_fd >= 0 && ctl_read(p, MSG_DONTWAIT) > 0)
 		continue;
 	ctl_close(p);
-	keys_stop(p); /* a new server gets a new key process */
+	keys_stop(p);   /* a new server gets a new key process */
+	report_stop(p); /* and a new report process */
 	describe_status(status, why, sizeof(why));
 	if (!p->served)
 		fatalx("server process %ld %s before it served; stopping",
@@ -459,10 +670,13 @@ parent_signal(evutil_socket_t sig, short what, void *arg)
 				child_ended(p, status);
 			else if (pid == p->keys)
 				keys_ended(p, status);
+			else if (pid == p->report)
+				report_ended(p, status);
 		break;
 	default:
 		log_info("signal %d; stopping", (int)sig);
 		keys_stop(p);
+		report_stop(p);
 		if (p->child > 0) {
 			kill(p->child, SIGTERM);
 			waitpid(p->child, &status, 0);
@@ -487,7 +701,8 @@ parent_events(struct parent *p)
 			fatalx("cannot watch signal %d (%s)", parent_signals[i],
 			       strsignal(parent_signals[i]));
 	}
-	if ((p->restart_ev = evtimer_new(p->base, restart_cb, p)) == NULL)
+	if ((p->restart_ev = evtimer_new(p->base, restart_cb, p)) == NULL ||
+	    (p->report_ev = evtimer_new(p->base, report_restart_cb, p)) == NULL)
 		fatalx("cannot make the restart timer");
 }
 
@@ -637,9 +852,13 @@ start_child(struct parent *p)
 		log_warnx("cannot watch the control channel of server %ld",
 		          (long)pid);
 	}
-	if (send_bundle(p->ctl_fd, &p->bundle, !p->key_process) != 0)
+	if (send_bundle(p->ctl_fd, &p->bundle, !p->key_process) != 0) {
 		kill(pid,
 		     SIGKILL); /* it would wait for ever; SIGCHLD follows */
+		return;
+	}
+	if (report_start(p) != 0)
+		report_retry(p);
 	return;
 retry:
 	if (sign_fd >= 0)
@@ -674,6 +893,8 @@ serve_main(int argc, char **argv)
 	p.keys = -1;
 	p.keys_fd = -1;
 	p.ctl_fd = -1;
+	p.report = -1;
+	p.report_ctl = -1;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "c:dhnv", longopts, NULL)) != -1) {
 		switch (ch) {

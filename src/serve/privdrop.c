@@ -58,8 +58,39 @@ pick_user(const char *user, const char **name)
 	return pw;
 }
 
+int
+privdrop_ids(const char *user, uid_t *uid, gid_t *gid)
+{
+	struct passwd *pw;
+	const char *name;
+
+	if (geteuid() != 0)
+		return -1;
+	pw = pick_user(user, &name);
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 0;
+}
+
 void
 privdrop(const char *user, const char *role)
+{
+	privdrop_into(user, role, NULL);
+}
+
+/* Chroots as privdrop_into() says; 0 or -1 (logged). */
+static int
+enter_root(const char *root)
+{
+	if (root == NULL)
+		return sandbox_chroot_empty();
+	if (root[0] == '\0')
+		return chdir("/") == 0 ? 0 : -1;
+	return sandbox_chroot_dir(root);
+}
+
+void
+privdrop_into(const char *user, const char *role, const char *root)
 {
 	struct passwd *pw;
 	const char *name;
@@ -77,7 +108,7 @@ privdrop(const char *user, const char *role)
 	/* What the chroot hides must be read before: the time zone for
 	   the access log's dates (getpwnam has read its files above). */
 	tzset();
-	if (sandbox_chroot_empty() != 0)
+	if (enter_root(root) != 0)
 		fatalx("the %s process cannot leave the file system", role);
 	if (setgroups(1, &pw->pw_gid) != 0 ||
 	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
@@ -85,9 +116,12 @@ privdrop(const char *user, const char *role)
 		fatal("cannot switch to user %s", name);
 	if (setuid(0) != -1 || seteuid(0) != -1)
 		fatalx("could regain root after switching to %s", name);
-	log_info("%s process runs as %s (uid %ld)%s", role, name,
+	log_info("%s process runs as %s (uid %ld)%s%s", role, name,
 	         (long)pw->pw_uid,
-	         sandbox_sanitized() ? "" : ", in an empty chroot");
+	         sandbox_sanitized() || (root != NULL && root[0] == '\0') ? "" :
+	             root == NULL ? ", in an empty chroot" :
+	                            ", chrooted to ",
+	         sandbox_sanitized() || root == NULL ? "" : root);
 }
 
 /* Closes the descriptors lo..hi; close_range(2) where the kernel has it. */

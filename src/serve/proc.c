@@ -7,17 +7,22 @@
  * nothing but what it is handed.  What it is handed are descriptors at
  * fixed numbers (PROC_FD_*), described by `--layout`:
  *
- *   mtasts serve --process server|keys --layout L,M,G,K [--user U] [-d] [-v]
+ *   mtasts serve --process server|keys|report --layout L,M,G,K [--user U]
+ *       [-d] [-v]
  *
  *   L  listeners, at PROC_FD_LISTEN0 and up     M  1: metrics listener
- *   G  1: access log                            K  1: key process socket
+ *   G  1: access log                            K  1: the key or report
+ *                                                  process's socket to
+ *                                                  the server
  *
  * These options are internal: the parent passes them, people do not.
  *
  * The server process (server.c) speaks TLS and HTTP; the key process
- * (keyproc.c) holds the private keys and signs for it.  Each drops to
- * its user in an empty chroot (privdrop.c), then enters its seccomp
- * sandbox (sandbox_linux.c).
+ * (keyproc.c) holds the private keys and signs for it; the report
+ * process (reportproc.c) stores the TLS-RPT reports POSTed to it.  Each
+ * drops to its user in an empty chroot (the report process: its store's
+ * directory, or none for PostgreSQL; privdrop.c), then enters its
+ * seccomp sandbox (sandbox_linux.c).
  */
 #include <sys/socket.h>
 
@@ -33,6 +38,7 @@
 
 #include "keyproc.h"
 #include "proc.h"
+#include "reportproc.h"
 #include "sandbox.h"
 #include "serve.h"
 
@@ -175,6 +181,12 @@ proc_main(const char *role, const char *layout, const char *user,
 		if (sandbox_seccomp() != 0)
 			fatalx("the key process cannot enter its sandbox");
 		return keyproc_main(PROC_FD_CTL, PROC_FD_SIGN);
+	}
+	if (strcmp(role, "report") == 0) {
+		log_init(foreground, verbose, "serve[report]");
+		if (!sign)
+			return 2;
+		return reportproc_main(PROC_FD_CTL, PROC_FD_SIGN, user);
 	}
 	if (strcmp(role, "server") != 0)
 		return 2;

@@ -11,7 +11,7 @@
 
 /* Where a started process finds its descriptors. */
 #define PROC_FD_CTL     3 /* the parent's control channel */
-#define PROC_FD_SIGN    4 /* server <-> key process */
+#define PROC_FD_SIGN    4 /* server <-> key or report process */
 #define PROC_FD_LOG     5 /* the access log */
 #define PROC_FD_METRICS 6
 #define PROC_FD_LISTEN0 7 /* the listeners, in order */
@@ -27,7 +27,7 @@ struct proc_fds {
 };
 
 /*
- * Starts `role` ("server" or "keys") as a new program with these
+ * Starts `role` ("server", "keys" or "report") as a new program with these
  * descriptors, as `user` (NULL: the default, see privdrop()).  Its pid,
  * or -1 (logged).  The caller's descriptors stay open in the caller.
  */

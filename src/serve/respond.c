@@ -7,7 +7,9 @@
  *
  * with Content-Type text/plain; every other path is 404, every other
  * method on the policy path 405, a Host naming a configured domain other
- * than the TLS SNI 421 (RFC 9110 §15.5.20).  The metrics listener
+ * than the TLS SNI 421 (RFC 9110 §15.5.20).  A request to the report
+ * receiver's host and path goes to receive.c (RFC 8460 §5.4).  The
+ * metrics listener
  * answers GET /metrics with the counters in the Prometheus text format.
  *
  * A response is written whole into the connection's buffer (inline when
@@ -61,9 +63,10 @@ respond_log_flush(struct server *srv)
 	srv->log_len = 0;
 }
 
-static void
-access_log(struct conn *c, const struct http_request *req, int status,
-           size_t bytes)
+void
+respond_log(struct conn *c, const char *host, size_t host_len,
+            const char *method, size_t method_len, const char *target,
+            size_t target_len, int status, size_t bytes)
 {
 	struct server *srv = c->srv;
 	char line[768];
@@ -73,11 +76,10 @@ access_log(struct conn *c, const struct http_request *req, int status,
 		return;
 	n = snprintf(line, sizeof(line), "%ld %s %.*s \"%.*s %.*s\" %d %zu\n",
 	             (long)srv->date_sec, c->peer,
-	             req->host != NULL ? (int)req->host_len : 1,
-	             req->host != NULL ? req->host : "-", (int)req->method_len,
-	             req->method_name,
-	             (int)(req->target_len > 256 ? 256 : req->target_len),
-	             req->target, status, bytes);
+	             host != NULL ? (int)host_len : 1,
+	             host != NULL ? host : "-", (int)method_len, method,
+	             (int)(target_len > 256 ? 256 : target_len), target, status,
+	             bytes);
 	if (n <= 0)
 		return;
 	if ((size_t)n >= sizeof(line))
@@ -86,6 +88,15 @@ access_log(struct conn *c, const struct http_request *req, int status,
 		respond_log_flush(srv);
 	memcpy(srv->logbuf + srv->log_len, line, (size_t)n);
 	srv->log_len += (size_t)n;
+}
+
+static void
+access_log(struct conn *c, const struct http_request *req, int status,
+           size_t bytes)
+{
+	respond_log(c, req->host, req->host_len, req->method_name,
+	            req->method_len, req->target, req->target_len, status,
+	            bytes);
 }
 
 /* Room for a response of n bytes, inline when it fits. */
@@ -133,6 +144,28 @@ respond_status(struct conn *c, int status, const char *extra, bool body)
 	count_status(c->srv, status);
 }
 
+void
+respond_text(struct conn *c, int status, const char *extra, const char *text)
+{
+	size_t tl = strlen(text), n = tl + strlen(extra) + 256;
+	char *p;
+	int m;
+
+	if ((p = out_reserve(c, n)) == NULL) {
+		c->state = C_CLOSE;
+		return;
+	}
+	m = snprintf(p, n,
+	             "HTTP/1.1 %d %s\r\nContent-Type: text/plain; "
+	             "charset=utf-8\r\nContent-Length: %zu\r\n%s%s%s\r\n%s\n",
+	             status, http_reason(status), tl + 1, extra,
+	             date_field(c->srv),
+	             c->close_after ? "Connection: close\r\n" : "", text);
+	c->out_len = m > 0 && (size_t)m < n ? (size_t)m : 0;
+	c->state = c->out_len > 0 ? C_WRITE : C_CLOSE;
+	count_status(c->srv, status);
+}
+
 static void
 respond_policy(struct conn *c, const struct domain *d, bool body)
 {
@@ -167,12 +200,16 @@ route(struct conn *c, const struct http_request *req)
 	const struct domain *d;
 	bool is_policy = req->target_len == sizeof(POLICY_PATH) - 1 &&
 	    memcmp(req->target, POLICY_PATH, req->target_len) == 0;
+	int status;
 
+	if (receive_route(c, req, &status))
+		return status;
 	if ((d = set_find_host(c->set, req->host, req->host_len)) == NULL) {
 		respond_status(c, 404, "", true);
 		return 404;
 	}
-	if (c->sni != NULL && d != c->sni) {
+	/* The SNI named a report host, which is no policy host. */
+	if ((c->sni != NULL && d != c->sni) || c->sni_report) {
 		respond_status(c, 421, "", true);
 		return 421;
 	}
@@ -192,7 +229,7 @@ static void
 respond_metrics(struct conn *c, const struct http_request *req)
 {
 	const struct stats *s = &c->srv->stats;
-	char body[2048], *p;
+	char body[4096], *p;
 	int n, m;
 
 	if (req->target_len != 8 || memcmp(req->target, "/metrics", 8) != 0) {
@@ -222,7 +259,16 @@ respond_metrics(struct conn *c, const struct http_request *req)
 	             "# TYPE mtasts_serve_domains gauge\n"
 	             "mtasts_serve_domains %zu\n"
 	             "# TYPE mtasts_serve_generation gauge\n"
-	             "mtasts_serve_generation %u\n",
+	             "mtasts_serve_generation %u\n"
+	             "# TYPE mtasts_serve_reports_total counter\n"
+	             "mtasts_serve_reports_total{outcome=\"added\"} %llu\n"
+	             "mtasts_serve_reports_total{outcome=\"known\"} %llu\n"
+	             "mtasts_serve_reports_total{outcome=\"quarantined\"} "
+	             "%llu\n"
+	             "mtasts_serve_reports_total{outcome=\"failed\"} %llu\n"
+	             "mtasts_serve_reports_total{outcome=\"refused\"} %llu\n"
+	             "# TYPE mtasts_serve_reports_pending gauge\n"
+	             "mtasts_serve_reports_pending %u\n",
 	             (unsigned long long)s->connections, c->srv->conn_count,
 	             (unsigned long long)s->refused,
 	             (unsigned long long)s->handshake_failures,
@@ -233,7 +279,13 @@ respond_metrics(struct conn *c, const struct http_request *req)
 	             (unsigned long long)s->by_status[5],
 	             (unsigned long long)s->reloads,
 	             (unsigned long long)s->reload_failures,
-	             c->srv->set->domain_count, c->srv->set->generation);
+	             c->srv->set->domain_count, c->srv->set->generation,
+	             (unsigned long long)s->reports[REPORT_ADDED],
+	             (unsigned long long)s->reports[REPORT_KNOWN],
+	             (unsigned long long)s->reports[REPORT_QUARANTINED],
+	             (unsigned long long)s->reports[REPORT_FAILED],
+	             (unsigned long long)s->reports_refused,
+	             c->srv->report_busy);
 	if (n <= 0 || (size_t)n >= sizeof(body) ||
 	    (p = out_reserve(c, (size_t)n + 256)) == NULL) {
 		c->state = C_CLOSE;
@@ -305,7 +357,9 @@ respond_input(struct conn *c)
 	} else {
 		status = route(c, &req);
 	}
-	access_log(c, &req, status, c->out_len);
+	/* A report being read and stored is logged once answered. */
+	if (status != 0)
+		access_log(c, &req, status, c->out_len);
 	/* Keep pipelined bytes after this head for the next request. */
 	memmove(c->in, c->in + req.head_len, c->in_len - req.head_len);
 	c->in_len -= req.head_len;

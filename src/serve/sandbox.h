@@ -16,6 +16,13 @@
 int sandbox_chroot_empty(void);
 
 /*
+ * Chroots into dir, then "/" (the report process on SQLite: the store's
+ * directory).  Root only.  0, or -1 logged; a sanitizer build keeps the
+ * file system and returns 0.
+ */
+int sandbox_chroot_dir(const char *dir);
+
+/*
  * PR_SET_NO_NEW_PRIVS, then the seccomp filter: any system call outside
  * the allowlist kills the process (SIGSYS).  Last thing before serving.
  * 0, or -1 logged.  A sanitizer build stops after PR_SET_NO_NEW_PRIVS
@@ -25,6 +32,20 @@ int sandbox_seccomp(void);
 
 /* The filter alone, in every build (for its test); 0, or -1 logged. */
 int sandbox_filter_load(void);
+
+/* The report process's sandbox: its store's engine, its system calls. */
+enum sandbox_store { SANDBOX_SQLITE, SANDBOX_PG };
+
+/*
+ * sandbox_seccomp() for the report process: the server's calls and
+ * those of a store: files in its chroot for SQLite (open, pread, pwrite,
+ * fsync, locks, unlink), and the network and the configuration files
+ * libpq reads for PostgreSQL.  0, or -1 logged.
+ */
+int sandbox_seccomp_report(enum sandbox_store store);
+
+/* Its filter alone, in every build (for its test); 0, or -1 logged. */
+int sandbox_filter_load_report(enum sandbox_store store);
 
 /* Whether this is a sanitizer build (its sandbox is wider; see above). */
 bool sandbox_sanitized(void);

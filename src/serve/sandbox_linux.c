@@ -90,6 +90,20 @@ sandbox_chroot_empty(void)
 	return 0;
 }
 
+int
+sandbox_chroot_dir(const char *dir)
+{
+	if (SANITIZED) {
+		log_debug("sanitizer build: no chroot (LSan reads /proc)");
+		return 0;
+	}
+	if (chdir(dir) != 0 || chroot(".") != 0 || chdir("/") != 0) {
+		log_warn("sandbox: chroot %s", dir);
+		return -1;
+	}
+	return 0;
+}
+
 /* The system calls of the server process after start-up (strace -f). */
 static const int allowed[] = {
     /* the event loop and its sockets */
@@ -156,6 +170,36 @@ static const int allowed[] = {
     SCMP_SYS(sched_yield),
 };
 
+/*
+ * What the report process adds for an SQLite store in its chroot (its
+ * own directory): the database, its -wal, -shm and -journal files, made,
+ * locked (fcntl), read, written, synced and removed; the path's parts
+ * looked at (SQLite resolves symbolic links).
+ */
+static const int allowed_sqlite[] = {
+    SCMP_SYS(openat),    SCMP_SYS(open),      SCMP_SYS(pread64),
+    SCMP_SYS(pwrite64),  SCMP_SYS(fsync),     SCMP_SYS(fdatasync),
+    SCMP_SYS(ftruncate), SCMP_SYS(unlink),    SCMP_SYS(unlinkat),
+    SCMP_SYS(stat),      SCMP_SYS(lstat),     SCMP_SYS(statx),
+    SCMP_SYS(getcwd),    SCMP_SYS(readlink),  SCMP_SYS(readlinkat),
+    SCMP_SYS(access),    SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
+    SCMP_SYS(fchown),    SCMP_SYS(fchmod),    SCMP_SYS(mkdir),
+    SCMP_SYS(mkdirat),   SCMP_SYS(geteuid),
+};
+
+/*
+ * What it adds for PostgreSQL: libpq's connection (a socket, TCP or
+ * unix), the files it reads (/etc/hosts, /etc/services, ~/.pgpass, its
+ * TLS files) and, for a host name, the resolver's.
+ */
+static const int allowed_pg[] = {
+    SCMP_SYS(openat),    SCMP_SYS(open),       SCMP_SYS(stat),
+    SCMP_SYS(lstat),     SCMP_SYS(statx),      SCMP_SYS(access),
+    SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(readlink),
+    SCMP_SYS(uname),     SCMP_SYS(ioctl),      SCMP_SYS(bind),
+    SCMP_SYS(pread64),   SCMP_SYS(getcwd),     SCMP_SYS(getdents64),
+};
+
 static int
 add_rules(scmp_filter_ctx ctx, const int *calls, size_t n)
 {
@@ -176,8 +220,9 @@ add_rules(scmp_filter_ctx ctx, const int *calls, size_t n)
 	return 0;
 }
 
-int
-sandbox_filter_load(void)
+/* Loads the allowlist and, when extra is not NULL, n_extra more. */
+static int
+filter_load(const int *extra, size_t n_extra)
 {
 	scmp_filter_ctx ctx;
 	int rc;
@@ -188,7 +233,8 @@ sandbox_filter_load(void)
 		return -1;
 	}
 	if (add_rules(ctx, allowed, sizeof(allowed) / sizeof(allowed[0])) !=
-	    0) {
+	        0 ||
+	    (extra != NULL && add_rules(ctx, extra, n_extra) != 0)) {
 		log_warn("sandbox: seccomp_rule_add");
 		seccomp_release(ctx);
 		return -1;
@@ -204,7 +250,24 @@ sandbox_filter_load(void)
 }
 
 int
-sandbox_seccomp(void)
+sandbox_filter_load(void)
+{
+	return filter_load(NULL, 0);
+}
+
+int
+sandbox_filter_load_report(enum sandbox_store store)
+{
+	if (store == SANDBOX_PG)
+		return filter_load(allowed_pg,
+		                   sizeof(allowed_pg) / sizeof(allowed_pg[0]));
+	return filter_load(allowed_sqlite,
+	                   sizeof(allowed_sqlite) / sizeof(allowed_sqlite[0]));
+}
+
+/* PR_SET_NO_NEW_PRIVS: 0, 1 when a sanitizer build stops there, -1. */
+static int
+no_new_privs(void)
 {
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
 		log_warn("sandbox: PR_SET_NO_NEW_PRIVS");
@@ -212,7 +275,23 @@ sandbox_seccomp(void)
 	}
 	if (SANITIZED) {
 		log_debug("sanitizer build: no seccomp filter (LSan ptraces)");
-		return 0;
+		return 1;
 	}
-	return sandbox_filter_load();
+	return 0;
+}
+
+int
+sandbox_seccomp(void)
+{
+	int rc = no_new_privs();
+
+	return rc != 0 ? (rc < 0 ? -1 : 0) : sandbox_filter_load();
+}
+
+int
+sandbox_seccomp_report(enum sandbox_store store)
+{
+	int rc = no_new_privs();
+
+	return rc != 0 ? (rc < 0 ? -1 : 0) : sandbox_filter_load_report(store);
 }

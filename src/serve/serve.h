@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "conf.h"
 
@@ -59,6 +60,12 @@ struct bundle_domain {
 	uint32_t pair; /* index into pairs */
 };
 
+/* A name the report receiver answers on (RFC 8460 §5.4), by SNI. */
+struct bundle_report_host {
+	char *name; /* lower case, no trailing dot */
+	uint32_t pair;
+};
+
 struct bundle {
 	char *cache_control;
 	uint32_t max_connections;
@@ -69,6 +76,12 @@ struct bundle {
 	size_t pair_count;
 	struct bundle_domain *domains;
 	size_t domain_count;
+	/* The report receiver; report_path NULL when there is none. */
+	char *report_path;
+	uint32_t report_max_body;
+	uint32_t report_queue;
+	struct bundle_report_host *report_hosts;
+	size_t report_host_count;
 };
 
 /* Encodes b into a new buffer (*out, *len).  0 or -1 (out of memory). */
@@ -148,6 +161,22 @@ int server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd,
  * setresuid), and says which; fatal on error.  Not root: nothing changes.
  */
 void privdrop(const char *user, const char *role);
+
+/*
+ * privdrop() into `root`: NULL, an empty chroot; "", none (the process
+ * keeps the file system: the report process on PostgreSQL, whose libpq
+ * reads /etc/hosts, the server's socket directory, ~/.pgpass); else a
+ * chroot into that directory (the report process on SQLite: the
+ * store's directory).
+ */
+void privdrop_into(const char *user, const char *role, const char *root);
+
+/*
+ * The uid and gid privdrop() would switch to, for what a process makes
+ * before it drops (the report store's directory).  0, or -1 when not
+ * root (nothing changes then); fatal for an unknown user.
+ */
+int privdrop_ids(const char *user, uid_t *uid, gid_t *gid);
 
 /*
  * The parent, started as root, once its listeners are bound: keeps

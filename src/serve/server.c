@@ -8,7 +8,10 @@
  *   respond.c     the HTTP answers, the metrics text, the access log
  *   conn.c        each connection's state machine, its socket BIO and
  *                 the deadline queues
- *   server_ctl.c  sets from the parent over the control channel (ctl.h)
+ *   server_ctl.c  sets from the parent over the control channel (ctl.h),
+ *                 and the channel to the report process
+ *   receive.c     TLS-RPT reports POSTed over HTTPS (RFC 8460 §5.4),
+ *                 stored by the report process
  *   server.c      the loop: listeners, accept(2) and its back-off, the
  *                 once-a-second tick, signals
  *
@@ -180,6 +183,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	conn_expire(srv, &srv->read_q);
 	conn_expire(srv, &srv->idle_q);
 	conn_release_buffers(srv);
+	receive_tick(srv);
 }
 
 /* Waits for the first set: nothing can be served before it. */
@@ -239,6 +243,8 @@ server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd,
 	TAILQ_INIT(&srv.read_q);
 	TAILQ_INIT(&srv.idle_q);
 	TAILQ_INIT(&srv.busy);
+	TAILQ_INIT(&srv.jobs);
+	srv.report_fd = -1;
 	srv.log_fd = log_fd;
 	srv.ctl_fd = ctl_fd;
 	signal(SIGPIPE, SIG_IGN);
@@ -277,6 +283,9 @@ server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd,
 		fatalx("the event loop failed");
 
 	conn_free_all(&srv);
+	receive_free_all(&srv);
+	while (srv.ctl_nfds > 0)
+		close(srv.ctl_fds[--srv.ctl_nfds]);
 	if (srv.log_len > 0)
 		respond_log_flush(&srv);
 	for (i = 0; i < srv.listener_count; i++)

@@ -4,7 +4,14 @@
  * the parent, each a set to build and swap in, or empty for a reload the
  * parent refused; each set is answered with a framed "OK" or "FAIL why".
  * A failed set leaves the old one serving.
+ *
+ * A frame "MTSR" comes with a descriptor (SCM_RIGHTS on its first
+ * octet): the server's end of a socketpair to a new report process
+ * (receive.c), at start and whenever the parent has replaced one that
+ * died, so the server process never restarts for it.
  */
+#include <sys/socket.h>
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +21,8 @@
 #include "server_int.h"
 
 #define CTL_BUF_START 65536 /* the first read buffer; it doubles as needed */
+#define REPORT_FRAME  "MTSR"
+#define FDS_MAX       (sizeof(((struct server *)0)->ctl_fds) / sizeof(int))
 
 static void
 ctl_reply(struct server *srv, bool ok, const char *why)
@@ -61,6 +70,70 @@ install_bundle(struct server *srv, const uint8_t *buf, size_t len)
 		listeners_update(srv);
 }
 
+/*
+ * The oldest descriptor received, which came with the first octet of
+ * this frame: the parent sends one with each "MTSR" frame only.
+ */
+static void
+take_report_fd(struct server *srv)
+{
+	size_t i;
+
+	if (srv->ctl_nfds == 0) {
+		log_warnx("a report channel frame without its descriptor");
+		return;
+	}
+	receive_channel(srv, srv->ctl_fds[0]);
+	for (i = 1; i < srv->ctl_nfds; i++)
+		srv->ctl_fds[i - 1] = srv->ctl_fds[i];
+	srv->ctl_nfds--;
+}
+
+/* Keeps the descriptors of a message (each is closed if there is no room). */
+static void
+keep_fds(struct server *srv, struct msghdr *msg)
+{
+	struct cmsghdr *cm;
+	size_t i, n;
+	int fd;
+
+	for (cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < n; i++) {
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			       sizeof(int));
+			if (srv->ctl_nfds < FDS_MAX)
+				srv->ctl_fds[srv->ctl_nfds++] = fd;
+			else
+				close(fd);
+		}
+	}
+}
+
+/* read(2) of the control channel, and the descriptors it carries. */
+static ssize_t
+ctl_recv(struct server *srv, int fd, uint8_t *buf, size_t len)
+{
+	union {
+		struct cmsghdr hdr;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cbuf;
+	struct iovec iov = {buf, len};
+	struct msghdr msg;
+	ssize_t n;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cbuf.buf;
+	msg.msg_controllen = sizeof(cbuf.buf);
+	if ((n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC)) > 0)
+		keep_fds(srv, &msg);
+	return n;
+}
+
 /* Acts on each whole frame read, and keeps the rest for the next read. */
 static void
 ctl_consume(struct server *srv)
@@ -75,6 +148,8 @@ ctl_consume(struct server *srv)
 			/* The parent refused a reload: only counted here. */
 			srv->stats.reloads++;
 			srv->stats.reload_failures++;
+		} else if (f.len == 4 && memcmp(f.body, REPORT_FRAME, 4) == 0) {
+			take_report_fd(srv);
 		} else {
 			install_bundle(srv, f.body, f.len);
 		}
@@ -107,7 +182,8 @@ server_ctl_event(evutil_socket_t fd, short what, void *arg)
 		srv->ctl_buf = p;
 		srv->ctl_cap = cap;
 	}
-	n = read(fd, srv->ctl_buf + srv->ctl_len, srv->ctl_cap - srv->ctl_len);
+	n = ctl_recv(srv, fd, srv->ctl_buf + srv->ctl_len,
+	             srv->ctl_cap - srv->ctl_len);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {

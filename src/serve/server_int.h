@@ -4,8 +4,9 @@
  * they share: the configuration set and its domains (set.c), the
  * responses and the access log (respond.c), the connections with their
  * socket BIO and deadline queues (conn.c), the control channel from the
- * parent (server_ctl.c), and the loop with its listeners (server.c).
- * Private to them.
+ * parent (server_ctl.c), the receiver of TLS-RPT reports and its
+ * channel to the report process (receive.c), and the loop with its
+ * listeners (server.c).  Private to them.
  */
 #ifndef MTS_SERVE_SERVER_INT_H
 #define MTS_SERVE_SERVER_INT_H
@@ -24,6 +25,9 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
+#include "http.h"
+#include "http_response.h"
+#include "report_msg.h"
 #include "serve.h"
 
 #define MAX_HEAD    8192 /* request line and fields (431 beyond) */
@@ -44,6 +48,13 @@ struct domain {
 	size_t body_len;
 };
 
+/* A name the report receiver answers on (RFC 8460 §5.4). */
+struct report_host {
+	char *name; /* lower case, no trailing dot */
+	size_t name_len;
+	const struct tls_cert *cert; /* borrowed from the set's certs */
+};
+
 struct set {
 	unsigned refs;
 	uint32_t generation;
@@ -56,6 +67,12 @@ struct set {
 	size_t domain_count;
 	struct domain **table; /* open addressing on the name */
 	size_t table_mask;
+	/* The report receiver; report_path NULL when there is none. */
+	char *report_path;
+	size_t report_path_len;
+	unsigned report_max_body, report_queue;
+	struct report_host *report_hosts;
+	size_t report_host_count;
 };
 
 /* ---- counters for the metrics listener ---- */
@@ -69,15 +86,45 @@ struct stats {
 	uint64_t reloads;
 	uint64_t reload_failures;
 	uint64_t refused; /* over max-connections, out of fds or memory */
+	/* POSTed reports by what became of them: added, known,
+	   quarantined, failed (enum report_outcome); refused before the
+	   store saw them (405, 411, 413, 415, 503 of a full queue). */
+	uint64_t reports[4];
+	uint64_t reports_refused;
 };
 
 /* ---- connections (conn.c) ---- */
 
-enum conn_state { C_HANDSHAKE, C_READ, C_WRITE, C_CLOSE };
+/*
+ * C_BODY reads the body of a POSTed report, C_WAIT waits for the report
+ * process to store it (receive.c).
+ */
+enum conn_state { C_HANDSHAKE, C_READ, C_BODY, C_WAIT, C_WRITE, C_CLOSE };
 
 struct server;
 struct conn;
 TAILQ_HEAD(conn_list, conn);
+
+/*
+ * A POSTed report: its frame to the report process (report_msg.h),
+ * built as the body arrives, then queued, written and answered in
+ * order.  It outlives a client that goes away while it is stored.
+ */
+struct report_job {
+	TAILQ_ENTRY(report_job) entry;
+	struct conn *c; /* NULL once the client has gone or had its answer */
+	uint32_t id;
+	enum report_kind kind;
+	uint8_t *buf;  /* the frame: head, then the body */
+	size_t head;   /* octets of the head */
+	size_t len;    /* of buf in use */
+	size_t cap;    /* of buf */
+	size_t off;    /* written to the report process */
+	bool queued;   /* on srv->jobs */
+	bool answered; /* its client was told 503 before the reply */
+	time_t sent;   /* when it was queued */
+};
+TAILQ_HEAD(job_list, report_job);
 
 struct conn {
 	TAILQ_ENTRY(conn) entry;
@@ -101,7 +148,11 @@ struct conn {
 	char *out;
 	size_t out_len, out_off;
 	bool close_after;
-	bool nodelay; /* TCP_NODELAY set */
+	bool nodelay;           /* TCP_NODELAY set */
+	bool sni_report;        /* the SNI named a report host */
+	bool then_body;         /* after this write (100 Continue), C_BODY */
+	struct report_job *job; /* a POST being read or stored */
+	struct http_body body;  /* its decoder */
 	char peer[INET6_ADDRSTRLEN];
 	char in_inline[INLINE_IN];
 	char out_inline[INLINE_OUT];
@@ -140,6 +191,16 @@ struct server {
 	size_t ctl_len, ctl_cap;
 	time_t date_sec;
 	char date[64]; /* "Date: ...\r\n" of date_sec */
+	/* The channel to the report process (receive.c); -1: none. */
+	int report_fd;
+	struct event *report_ev;
+	struct job_list jobs; /* queued, in the order sent */
+	unsigned report_busy; /* jobs, queued or still reading a body */
+	uint32_t report_seq;
+	uint8_t report_in[REPORT_REP_FRAME * 2]; /* replies read */
+	size_t report_in_len;
+	int ctl_fds[4]; /* descriptors received with the control channel */
+	size_t ctl_nfds;
 };
 
 /* Reads the loop's cached clock (no syscall) into srv->now. */
@@ -159,6 +220,10 @@ clock_update(struct server *srv)
 void listeners_update(struct server *srv);
 
 /* ---- set.c ---- */
+
+/* The report host named by host[0..n) (port, final dot, case ignored). */
+const struct report_host *set_find_report_host(const struct set *set,
+                                               const char *host, size_t n);
 
 /*
  * Builds a set, with one reference, from a decoded bundle whose strings
@@ -199,6 +264,19 @@ respond_release(struct conn *c)
 /* Writes the buffered access log lines out. */
 void respond_log_flush(struct server *srv);
 
+/*
+ * An answer with a text/plain body of `text` and a newline, and `extra`
+ * header lines ("Name: value\r\n"...); state C_WRITE (C_CLOSE when out
+ * of memory).  Counted in the metrics.
+ */
+void respond_text(struct conn *c, int status, const char *extra,
+                  const char *text);
+
+/* A line of the access log. */
+void respond_log(struct conn *c, const char *host, size_t host_len,
+                 const char *method, size_t method_len, const char *target,
+                 size_t target_len, int status, size_t bytes);
+
 /* ---- conn.c ---- */
 
 /* The BIO_METHOD under every SSL (conn.c says why); fatal on failure. */
@@ -220,11 +298,53 @@ void conn_free(struct conn *c);
 /* Frees every connection, at the end. */
 void conn_free_all(struct server *srv);
 
+/*
+ * Gives c read-timeout from now, on the read queue: for the body of a
+ * POSTed report and for the answer to it.
+ */
+void conn_deadline_read(struct conn *c);
+
+/*
+ * Takes c off the deadline queues while the report process stores its
+ * report (receive_tick() bounds that); its deadline `seconds` away.
+ */
+void conn_wait_report(struct conn *c, unsigned seconds);
+
 /* Closes the connections of q whose deadline has passed. */
 void conn_expire(struct server *srv, struct conn_list *q);
 
 /* Releases the record buffers of the connections waiting for clients. */
 void conn_release_buffers(struct server *srv);
+
+/* ---- receive.c: TLS-RPT reports by HTTPS POST (RFC 8460 §5.4) ---- */
+
+/*
+ * Routes a request to the report receiver when its Host is a report
+ * host and its path the report path (or the host is a report host only):
+ * answers it (405, 411, 413, 415, 421, 503, 404) or starts reading its
+ * body (C_BODY).  False when the request is not the receiver's.  *status
+ * is the answer, or 0 while the report is being read and stored.
+ */
+bool receive_route(struct conn *c, const struct http_request *req, int *status);
+
+/*
+ * Reads what c has buffered into its report's body.  True when c's
+ * state moved on (the body is whole and queued, or refused), false when
+ * it needs more bytes.
+ */
+bool receive_body(struct conn *c);
+
+/* c is being freed: its report, if any, forgets it. */
+void receive_conn_gone(struct conn *c);
+
+/* A new channel to the report process (from the parent); takes fd. */
+void receive_channel(struct server *srv, int fd);
+
+/* Once a second: answers 503 to reports waiting too long. */
+void receive_tick(struct server *srv);
+
+/* At the end: the channel closed, every report freed. */
+void receive_free_all(struct server *srv);
 
 /* ---- server_ctl.c ---- */
 

@@ -72,16 +72,59 @@ set_find_host(const struct set *set, const char *host, size_t n)
 	return set_lookup(set, name + 8, n - 8);
 }
 
+const struct report_host *
+set_find_report_host(const struct set *set, const char *host, size_t n)
+{
+	const char *colon;
+	size_t i, k;
+
+	if (host == NULL || host[0] == '[')
+		return NULL;
+	if ((colon = memchr(host, ':', n)) != NULL)
+		n = (size_t)(colon - host);
+	if (n > 0 && host[n - 1] == '.')
+		n--;
+	for (i = 0; i < set->report_host_count; i++) {
+		const struct report_host *r = &set->report_hosts[i];
+
+		if (r->name_len != n)
+			continue;
+		for (k = 0; k < n; k++)
+			if ((host[k] >= 'A' && host[k] <= 'Z' ?
+			         host[k] - 'A' + 'a' :
+			         host[k]) != r->name[k])
+				break;
+		if (k == n)
+			return r;
+	}
+	return NULL;
+}
+
+/* Presents cert on ssl unless it is the context's own; 0 or an alert. */
+static int
+sni_use(SSL *ssl, const struct set *set, const struct tls_cert *cert,
+        int *alert)
+{
+	if (cert != set->certs[0] && tls_use_cert(ssl, cert) != 0) {
+		ERR_clear_error();
+		*alert = SSL_AD_INTERNAL_ERROR;
+		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	}
+	return SSL_TLSEXT_ERR_OK;
+}
+
 /*
  * SNI picks the certificate of mta-sts.<domain> (RFC 8461 §3.3: senders
- * send SNI).  Unknown names end the handshake with unrecognized_name; a
- * client without SNI gets the only domain when there is just one.
+ * send SNI), or of a host of the report receiver (RFC 8460 §5.4).
+ * Unknown names end the handshake with unrecognized_name; a client
+ * without SNI gets the only domain when there is just one.
  */
 static int
 sni_callback(SSL *ssl, int *alert, void *arg)
 {
 	struct conn *c = SSL_get_app_data(ssl);
 	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	const struct report_host *r;
 	const struct domain *d;
 
 	(void)arg;
@@ -94,16 +137,16 @@ sni_callback(SSL *ssl, int *alert, void *arg)
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	}
 	if ((d = set_find_host(c->set, name, strlen(name))) == NULL) {
+		if ((r = set_find_report_host(c->set, name, strlen(name))) !=
+		    NULL) {
+			c->sni_report = true;
+			return sni_use(ssl, c->set, r->cert, alert);
+		}
 		*alert = SSL_AD_UNRECOGNIZED_NAME;
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	}
 	c->sni = d;
-	if (d->cert != c->set->certs[0] && tls_use_cert(ssl, d->cert) != 0) {
-		ERR_clear_error();
-		*alert = SSL_AD_INTERNAL_ERROR;
-		return SSL_TLSEXT_ERR_ALERT_FATAL;
-	}
-	return SSL_TLSEXT_ERR_OK;
+	return sni_use(ssl, c->set, d->cert, alert);
 }
 
 void
@@ -125,6 +168,10 @@ set_unref(struct set *set)
 	free(set->domains);
 	free(set->table);
 	free(set->cache_control);
+	for (i = 0; i < set->report_host_count; i++)
+		free(set->report_hosts[i].name);
+	free(set->report_hosts);
+	free(set->report_path);
 	free(set);
 }
 
@@ -153,6 +200,33 @@ set_add_domain(struct set *set, struct bundle_domain *bd, size_t k)
 	while (set->table[i] != NULL)
 		i = (i + 1) & set->table_mask;
 	set->table[i] = d;
+	return 0;
+}
+
+/* The report receiver's part of a set; takes b's strings. */
+static int
+set_add_report(struct set *set, struct bundle *b)
+{
+	size_t i;
+
+	if (b->report_path == NULL)
+		return 0;
+	if ((set->report_hosts = calloc(b->report_host_count,
+	                                sizeof(*set->report_hosts))) == NULL)
+		return -1;
+	set->report_path = b->report_path;
+	set->report_path_len = strlen(b->report_path);
+	b->report_path = NULL;
+	set->report_max_body = b->report_max_body;
+	set->report_queue = b->report_queue;
+	for (i = 0; i < b->report_host_count; i++, set->report_host_count++) {
+		struct report_host *r = &set->report_hosts[i];
+
+		r->name = b->report_hosts[i].name;
+		b->report_hosts[i].name = NULL;
+		r->name_len = strlen(r->name);
+		r->cert = set->certs[b->report_hosts[i].pair];
+	}
 	return 0;
 }
 
@@ -193,6 +267,8 @@ set_new(struct bundle *b)
 	for (i = 0; i < b->domain_count; i++, set->domain_count++)
 		if (set_add_domain(set, &b->domains[i], i) != 0)
 			goto fail;
+	if (set_add_report(set, b) != 0)
+		goto fail;
 	return set;
 fail:
 	set_unref(set);

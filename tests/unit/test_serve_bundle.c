@@ -233,6 +233,21 @@ same_bundle(const struct bundle *got, const struct bundle *want)
 		    g->pair != w->pair)
 			return false;
 	}
+	if ((got->report_path == NULL) != (want->report_path == NULL))
+		return false;
+	if (want->report_path == NULL)
+		return got->report_host_count == 0;
+	if (strcmp(got->report_path, want->report_path) != 0 ||
+	    got->report_max_body != want->report_max_body ||
+	    got->report_queue != want->report_queue ||
+	    got->report_host_count != want->report_host_count)
+		return false;
+	for (i = 0; i < want->report_host_count; i++)
+		if (got->report_hosts[i].name == NULL ||
+		    strcmp(got->report_hosts[i].name,
+		           want->report_hosts[i].name) != 0 ||
+		    got->report_hosts[i].pair != want->report_hosts[i].pair)
+			return false;
 	return true;
 }
 
@@ -258,17 +273,21 @@ encode_or_die(const struct bundle *b, size_t *len)
 #define U2   "\000\000\000\002"
 #define UMAX "\377\377\377\377"
 
-#define MAGIC   "MTSB"
-#define V1      MAGIC U1
-#define CC      "\000\000\000\013max-age=300"
+#define MAGIC    "MTSB"
+#define V1       MAGIC U1
+#define CC       "\000\000\000\013max-age=300"
 /* max-connections 10, idle 60, read 10, generation 7 */
-#define NUMS    "\000\000\000\012\000\000\000\074\000\000\000\012\000\000\000\007"
-#define HEAD    V1 CC NUMS
-#define PAIR    "\000\000\000\003crt\000\000\000\003key"
+#define NUMS     "\000\000\000\012\000\000\000\074\000\000\000\012\000\000\000\007"
+#define HEAD     V1 CC NUMS
+#define PAIR     "\000\000\000\003crt\000\000\000\003key"
 /* A domain on the pair whose index is the u32 p. */
-#define DOM(p)  "\000\000\000\013example.com\000\000\000\006policy" p
-#define DOM2(p) "\000\000\000\013example.net\000\000\000\006policy" p
-#define ONE_ONE HEAD U1 PAIR U1 DOM(U0)
+#define DOM(p)   "\000\000\000\013example.com\000\000\000\006policy" p
+#define DOM2(p)  "\000\000\000\013example.net\000\000\000\006policy" p
+#define ONE_ONE  HEAD U1 PAIR U1 DOM(U0)
+/* Version 2: one pair, one domain, then the report receiver. */
+#define V2       MAGIC U2 CC NUMS U1 PAIR U1 DOM(U0)
+#define RPATH    "\000\000\000\007/tlsrpt\000\001\000\000\000\000\000\020"
+#define RHOST(p) "\000\000\000\022tlsrpt.example.com" p
 
 /* A byte string and its length, NULs included. */
 #define B(s) s, sizeof(s) - 1
@@ -350,6 +369,22 @@ static const struct decode_case {
     {"second domain on pair 2 of 2", B(HEAD U2 PAIR PAIR U2 DOM(U0) DOM2(U2)),
      -1},
 
+    /* Version 2, the report receiver (RFC 8460 §5.4). */
+    {"ok: version 2, one report host", B(V2 RPATH U1 RHOST(U0)), 0},
+    {"ok: version 2, two report hosts", B(V2 RPATH U2 RHOST(U0) RHOST(U0)), 0},
+    {"version 2 without its report section", B(V2), -1},
+    {"version 2 with no report host", B(V2 RPATH U0), -1},
+    {"version 2, a report host on pair 1 of 1", B(V2 RPATH U1 RHOST(U1)), -1},
+    {"version 2, host count one more than there are", B(V2 RPATH U2 RHOST(U0)),
+     -1},
+    {"version 2, a NUL in the report path",
+     B(V2 "\000\000\000\007/tls\000pt\000\001\000\000\000\000\000\020" U1 RHOST(
+	 U0)),
+     -1},
+    {"version 2, a byte after the end", B(V2 RPATH U1 RHOST(U0) "\0"), -1},
+    {"version 1 with a report section after it", B(ONE_ONE RPATH U1 RHOST(U0)),
+     -1},
+
     /* Trailing bytes: the encoding delimits itself. */
     {"one byte after the end", B(ONE_ONE "\0"), -1},
     {"a count after the end", B(ONE_ONE U0), -1},
@@ -409,10 +444,11 @@ static struct bundle_pair one_pair[] = {{crt, 3, key, 3}};
 static struct bundle_domain one_domain[] = {{example_com, policy, 6, 0}};
 
 /* The set of the ONE_ONE row. */
-static const struct bundle one = {cc300,    10, 60,         10, 7,
-                                  one_pair, 1,  one_domain, 1};
+static const struct bundle one = {cc300,      10, 60,   10, 7, one_pair, 1,
+                                  one_domain, 1,  NULL, 0,  0, NULL,     0};
 
-static const struct bundle nothing = {empty, 0, 0, 0, 0, NULL, 0, NULL, 0};
+static const struct bundle nothing = {empty, 0, 0,    0, 0, NULL, 0,
+                                      NULL,  0, NULL, 0, 0, NULL, 0};
 
 static struct bundle_pair pairs3[] = {
     {cert0, LEN(cert0), key0, LEN(key0)},
@@ -428,13 +464,23 @@ static struct bundle_domain domains5[] = {
 };
 
 /* Several pairs and domains, empty strings, binary bytes. */
-static const struct bundle several = {cc300,  10000, 60,       10, 3,
-                                      pairs3, 3,     domains5, 5};
+static const struct bundle several = {cc300,    10000, 60,   10, 3, pairs3, 3,
+                                      domains5, 5,     NULL, 0,  0, NULL,   0};
+
+/* Version 2: the report receiver (RFC 8460 §5.4) on two names. */
+static char tlsrpt_path[] = "/tlsrpt", host_a[] = "tlsrpt.example.com";
+static char host_b[] = "mta-sts.example.net";
+static struct bundle_report_host report_hosts2[] = {{host_a, 2}, {host_b, 0}};
+static const struct bundle with_report =
+    {cc300,    10000, 60,          10,    3,  pairs3,        3,
+     domains5, 5,     tlsrpt_path, 65536, 16, report_hosts2, 2};
 
 /* Every number at its maximum. */
 static const struct bundle maxed = {cc_long,    UINT32_MAX, UINT32_MAX,
                                     UINT32_MAX, UINT32_MAX, pairs3,
-                                    3,          domains5,   5};
+                                    3,          domains5,   5,
+                                    NULL,       0,          0,
+                                    NULL,       0};
 
 /* Decodes enc[0..len), compares it with want, re-encodes it to the same
  * bytes and frees it; one check. */
@@ -520,6 +566,7 @@ check_round_trips(void)
 	    {"one pair, one domain", &one},
 	    {"nothing: empty cache-control, no pairs, no domains", &nothing},
 	    {"3 pairs, 5 domains, empty and binary strings", &several},
+	    {"version 2: a report receiver on two names", &with_report},
 	    {"every number 2^32 - 1", &maxed},
 	};
 	struct bundle *many;
@@ -613,8 +660,10 @@ check_flips(const char *name, const uint8_t *enc, size_t len)
 static void
 check_cuts(void)
 {
-	const struct bundle *sets[] = {&one, &nothing, &several, &maxed};
-	const char *names[] = {"one", "nothing", "several", "maxed"};
+	const struct bundle *sets[] = {&one, &nothing, &several, &maxed,
+	                               &with_report};
+	const char *names[] = {"one", "nothing", "several", "maxed",
+	                       "with_report"};
 	uint8_t *enc;
 	size_t i, len;
 
@@ -706,7 +755,8 @@ check_cap(void)
 		abort();
 	}
 	pair = (struct bundle_pair){(char *)p, BUNDLE_MAX, empty, 0};
-	big = (struct bundle){cc300, 1, 1, 1, 1, &pair, 1, one_domain, 1};
+	big = (struct bundle){cc300,      1, 1,    1, 1, &pair, 1,
+	                      one_domain, 1, NULL, 0, 0, NULL,  0};
 	heap_begin(0);
 	rc = bundle_encode(&big, &out, &len);
 	heap.on = false;

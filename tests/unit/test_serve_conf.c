@@ -20,7 +20,8 @@
 #define L   "listen 127.0.0.1\n"
 #define CK  "certificate /c.pem\nkey /k.pem\n"
 #define D   "domain example.com {\n\tpolicy /p\n}\n"
-#define MIN L CK D /* six lines */
+#define MIN L CK D                            /* six lines */
+#define TR  "tlsrpt {\n\thost r.example\n}\n" /* three lines */
 
 /* An error: the line it must name and a part of its message. */
 static const struct conf_error_case {
@@ -214,6 +215,75 @@ static const struct conf_error_case {
     {"no certificate, domains-dir does not help", L "domains-dir /d\n" D, 3,
      "domain example.com: no certificate"},
 
+    /* The tlsrpt block (RFC 8460 §5.4). */
+    {"tlsrpt with an argument", MIN "tlsrpt x {\n\thost r.example\n}\n", 7,
+     "tlsrpt: no argument expected, only '{'"},
+    {"tlsrpt without '{'", MIN "tlsrpt\n", 7,
+     "tlsrpt: '{' expected at the end of the line"},
+    {"tlsrpt twice", MIN TR TR, 10, "tlsrpt given twice (first at line 7)"},
+    {"tlsrpt without a host", MIN "tlsrpt {\n\tpath /r\n}\n", 7,
+     "tlsrpt: no host"},
+    {"tlsrpt missing '}'", MIN "tlsrpt {\n\thost r.example\n", 8,
+     "missing '}' for tlsrpt opened at line 7"},
+    {"tlsrpt host twice",
+     MIN "tlsrpt {\n\thost r.example\n\thost R.Example.\n}\n", 9,
+     "host r.example given twice"},
+    {"tlsrpt host single label", MIN "tlsrpt {\n\thost localhost\n}\n", 8,
+     "host localhost: single label"},
+    {"tlsrpt host an address", MIN "tlsrpt {\n\thost 192.0.2.1\n}\n", 8,
+     "host 192.0.2.1: an address, not a host name"},
+    {"tlsrpt 17 hosts",
+     MIN "tlsrpt {\nhost a1.x\nhost a2.x\nhost a3.x\nhost a4.x\nhost "
+         "a5.x\nhost a6.x\nhost a7.x\nhost a8.x\nhost a9.x\nhost "
+         "a10.x\nhost a11.x\nhost a12.x\nhost a13.x\nhost a14.x\nhost "
+         "a15.x\nhost a16.x\nhost a17.x\n}\n",
+     24, "host: more than 16 names"},
+    {"tlsrpt relative path", MIN "tlsrpt {\n\thost r.example\n\tpath r\n}\n", 9,
+     "path: an absolute path such as /tlsrpt, not 'r'"},
+    {"tlsrpt path with a query",
+     MIN "tlsrpt {\n\thost r.example\n\tpath /r?x=1\n}\n", 9,
+     "path: visible ASCII only, no query or fragment"},
+    {"tlsrpt path with a space",
+     MIN "tlsrpt {\n\thost r.example\n\tpath \"/a b\"\n}\n", 9,
+     "visible ASCII only"},
+    {"tlsrpt path twice",
+     MIN "tlsrpt {\n\thost r.example\n\tpath /a\n\tpath /b\n}\n", 10,
+     "tlsrpt: path given twice (first at line 9)"},
+    {"tlsrpt store of no engine",
+     MIN "tlsrpt {\n\thost r.example\n\tstore mysql://x\n}\n", 9,
+     "store: sqlite:PATH, an absolute path or postgresql://..., not "
+     "'mysql://x'"},
+    {"tlsrpt store sqlite relative",
+     MIN "tlsrpt {\n\thost r.example\n\tstore sqlite:r.db\n}\n", 9,
+     "the path of sqlite:PATH must be absolute"},
+    {"tlsrpt max-body 255",
+     MIN "tlsrpt {\n\thost r.example\n\tmax-body 255\n}\n", 9,
+     "max-body: 255 out of range (256..10485760)"},
+    {"tlsrpt max-body over the source's cap",
+     MIN "tlsrpt {\n\thost r.example\n\tmax-body 10485761\n}\n", 9,
+     "out of range (256..10485760)"},
+    {"tlsrpt queue 0", MIN "tlsrpt {\n\thost r.example\n\tqueue 0\n}\n", 9,
+     "queue: 0 out of range (1..1024)"},
+    {"tlsrpt certificate without key",
+     MIN "tlsrpt {\n\thost r.example\n\tcertificate /c\n}\n", 7,
+     "tlsrpt: certificate without key"},
+    {"tlsrpt without a certificate anywhere",
+     L D "tlsrpt {\n\thost r.example\n}\n", 2,
+     "domain example.com: no certificate"},
+    {"tlsrpt no certificate, domains have theirs",
+     L "domain example.com {\npolicy /p\ncertificate /c\nkey /k\n}\n"
+       "tlsrpt {\n\thost r.example\n}\n",
+     7, "tlsrpt: no certificate and key, and no default ones"},
+    {"policy in the tlsrpt block",
+     MIN "tlsrpt {\n\thost r.example\n\tpolicy /p\n}\n", 9,
+     "unknown keyword 'policy'"},
+    {"listen in the tlsrpt block",
+     MIN "tlsrpt {\n\thost r.example\n\tlisten 1.2.3.4\n}\n", 9,
+     "listen is not allowed in the tlsrpt block"},
+    {"tlsrpt in a domain block",
+     L CK "domain example.com {\n\tpolicy /p\n\ttlsrpt {\n}\n", 6,
+     "tlsrpt is not allowed in a domain block"},
+
     /* What the whole file must have. */
     {"empty file", "", 1, "no listen address"},
     {"no listen address", CK D, 5, "no listen address"},
@@ -347,6 +417,67 @@ check_full(void)
 	tap_ok(is_zeroed(&c),
 	       "conf_free: a second time leaves it zeroed; "
 	       "NULL is a no-op");
+}
+
+/* The tlsrpt block, every keyword, and its defaults. */
+static void
+check_tlsrpt(void)
+{
+	static const char text[] =
+	    MIN "tlsrpt {\n"
+		"\thost TLSRPT.Example.COM.\n"
+		"\thost mta-sts.example.com\n"
+		"\tpath /.well-known/tlsrpt\n"
+		"\tstore postgresql://mtasts@db/reports\n"
+		"\tmax-body 65536\n"
+		"\tqueue 4\n"
+		"\tcertificate /r.pem\n"
+		"\tkey /r.key\n"
+		"}\n";
+	struct serve_conf c;
+	char err[CONF_ERR_SIZE];
+	const struct conf_tlsrpt *t = &c.tlsrpt;
+
+	if (!tap_ok(error_of(text, sizeof(text) - 1, &c, err) == NULL,
+	            "tlsrpt: parses"))
+		tap_diag("%s", err);
+	tap_ok(t->enabled && t->line == 7 && t->host_count == 2 &&
+	           tap_streq(t->hosts[0], "tlsrpt.example.com") &&
+	           tap_streq(t->hosts[1], "mta-sts.example.com"),
+	       "tlsrpt: hosts lower-cased, final dot dropped; an mta-sts "
+	       "host may be one");
+	tap_ok(tap_streq(t->path, "/.well-known/tlsrpt") &&
+	           tap_streq(t->store, "postgresql://mtasts@db/reports") &&
+	           t->max_body == 65536 && t->queue == 4 &&
+	           tap_streq(t->certificate, "/r.pem") &&
+	           tap_streq(t->key, "/r.key"),
+	       "tlsrpt: path, store, max-body, queue, certificate, key");
+	conf_free(&c);
+	tap_ok(is_zeroed(&c), "tlsrpt: conf_free zeroes");
+
+	error_of(MIN TR, sizeof(MIN TR) - 1, &c, err);
+	tap_ok(t->enabled && tap_streq(t->path, CONF_REPORT_PATH) &&
+	           tap_streq(t->store, CONF_REPORT_STORE) &&
+	           t->max_body == CONF_REPORT_BODY &&
+	           t->queue == CONF_REPORT_QUEUE && t->certificate == NULL &&
+	           t->key == NULL,
+	       "tlsrpt: defaults /tlsrpt, sqlite:/var/lib/mtasts/reports.db, "
+	       "1 MiB, 16, the global certificate");
+	conf_free(&c);
+	error_of(MIN, sizeof(MIN) - 1, &c, err);
+	tap_ok(!t->enabled && t->host_count == 0 && t->path == NULL,
+	       "tlsrpt: none without the block");
+	conf_free(&c);
+	error_of(MIN "tlsrpt {\n\thost r.example\n\tstore /var/r.db\n"
+	             "\tmax-body 10485760\n\tqueue 1024\n}\n",
+	         sizeof(MIN "tlsrpt {\n\thost r.example\n\tstore /var/r.db\n"
+	                    "\tmax-body 10485760\n\tqueue 1024\n}\n") -
+	             1,
+	         &c, err);
+	tap_ok(t->enabled && tap_streq(t->store, "/var/r.db") &&
+	           t->max_body == CONF_REPORT_BODY_MAX && t->queue == 1024,
+	       "tlsrpt: a bare absolute path as the store; the largest caps");
+	conf_free(&c);
 }
 
 static void
@@ -730,6 +861,7 @@ main(void)
 	check_domain_names();
 	check_unique();
 	check_full();
+	check_tlsrpt();
 	check_defaults();
 	check_oks();
 	check_errors();

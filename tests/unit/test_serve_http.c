@@ -547,6 +547,87 @@ check_untouched(void)
 	       "ERROR leaves req alone");
 }
 
+/*
+ * What a POSTed report needs of its head (RFC 8460 §5.4): the
+ * Content-Type field, once only (RFC 9110 §8.3), and Expect:
+ * 100-continue (RFC 9110 §10.1.1); the media types a report may have
+ * (§6.3, §6.4).
+ */
+static const struct report_case {
+	const char *name;
+	const char *in;
+	int status;              /* 0: parsed */
+	const char *type;        /* the Content-Type value, or NULL */
+	bool expect;             /* expect_continue */
+	enum http_report_type t; /* http_report_type() of it */
+} report_cases[] = {
+#define POSTR "POST /tlsrpt HTTP/1.1" CRLF "Host: r.example" CRLF
+    {"+json", POSTR "Content-Type: application/tlsrpt+json" CRLF CRLF, 0,
+     "application/tlsrpt+json", false, HTTP_REPORT_JSON},
+    {"+gzip, white space trimmed",
+     POSTR "Content-Type:   application/tlsrpt+gzip \t" CRLF CRLF, 0,
+     "application/tlsrpt+gzip", false, HTTP_REPORT_GZIP},
+    {"case and a parameter",
+     POSTR "content-type: Application/TLSRPT+Gzip; x=1" CRLF CRLF, 0,
+     "Application/TLSRPT+Gzip; x=1", false, HTTP_REPORT_GZIP},
+    {"a space before the parameter",
+     POSTR "Content-Type: application/tlsrpt+json ;charset=utf-8" CRLF CRLF, 0,
+     "application/tlsrpt+json ;charset=utf-8", false, HTTP_REPORT_JSON},
+    {"application/json is not a report type",
+     POSTR "Content-Type: application/json" CRLF CRLF, 0, "application/json",
+     false, HTTP_REPORT_OTHER},
+    {"a prefix of the type",
+     POSTR "Content-Type: application/tlsrpt+jso" CRLF CRLF, 0,
+     "application/tlsrpt+jso", false, HTTP_REPORT_OTHER},
+    {"the type and more",
+     POSTR "Content-Type: application/tlsrpt+jsonx" CRLF CRLF, 0,
+     "application/tlsrpt+jsonx", false, HTTP_REPORT_OTHER},
+    {"no Content-Type", POSTR CRLF, 0, NULL, false, HTTP_REPORT_OTHER},
+    {"an empty Content-Type", POSTR "Content-Type:" CRLF CRLF, 0, "", false,
+     HTTP_REPORT_OTHER},
+    {"two Content-Type fields",
+     POSTR "Content-Type: application/tlsrpt+json" CRLF
+           "Content-Type: application/tlsrpt+json" CRLF CRLF,
+     400, NULL, false, HTTP_REPORT_OTHER},
+    {"Expect: 100-continue", POSTR "Expect: 100-Continue" CRLF CRLF, 0, NULL,
+     true, HTTP_REPORT_OTHER},
+    {"another Expect is ignored", POSTR "Expect: 200-ok" CRLF CRLF, 0, NULL,
+     false, HTTP_REPORT_OTHER},
+#undef POSTR
+};
+
+static void
+check_report_fields(void)
+{
+	const struct report_case *c;
+	struct http_request r;
+	size_t i, len;
+	char *buf;
+	int status;
+	bool ok;
+
+	for (i = 0; i < sizeof(report_cases) / sizeof(report_cases[0]); i++) {
+		c = &report_cases[i];
+		len = strlen(c->in);
+		if (parse(c->in, len, MAX_HEAD, MAX_HEADERS, &r, &status,
+		          &buf) != DONE)
+			ok = c->status != 0 && status == c->status;
+		else
+			ok = c->status == 0 &&
+			    span_is(buf, len, r.content_type,
+			            r.content_type_len, c->type) &&
+			    r.expect_continue == c->expect &&
+			    http_report_type(r.content_type,
+			                     r.content_type_len) == c->t;
+		tap_ok(ok, "report head: %s", c->name);
+		free(buf);
+	}
+	tap_ok(http_report_type(NULL, 0) == HTTP_REPORT_OTHER &&
+	           http_report_type("  ;application/tlsrpt+json", 26) ==
+	               HTTP_REPORT_OTHER,
+	       "report type: NULL, or the type after a ';', is no report type");
+}
+
 int
 main(void)
 {
@@ -561,5 +642,6 @@ main(void)
 	check_max_headers();
 	check_reasons();
 	check_untouched();
+	check_report_fields();
 	return tap_done();
 }

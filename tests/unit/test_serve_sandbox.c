@@ -9,7 +9,11 @@
  */
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -157,6 +161,103 @@ chroot_child(int fd)
 	return 0;
 }
 
+/* ---- the report process's filters (RFC 8460 §5.4's store) ---- */
+
+/* Runs fn in a child under the report filter for store; its status. */
+static int
+in_report_sandbox(enum sandbox_store store, int (*fn)(int), int fd)
+{
+	int status = -1;
+	pid_t pid;
+
+	if ((pid = fork()) == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+		    sandbox_filter_load_report(store) != 0)
+			_exit(90);
+		_exit(fn(fd));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+/* What SQLite does with its files: make, lock, write, sync, remove. */
+static int
+sqlite_files(int fd)
+{
+	static const char path[] = "/tmp/mtasts-sandbox-test.db";
+	struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+	struct stat st;
+	int f;
+
+	(void)fd;
+	if ((f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return 1;
+	if (fcntl(f, F_SETLK, &lk) != 0 || pwrite(f, "page", 4, 0) != 4 ||
+	    fdatasync(f) != 0 || fsync(f) != 0 || ftruncate(f, 2) != 0 ||
+	    fstat(f, &st) != 0 || stat(path, &st) != 0)
+		return 2;
+	close(f);
+	return unlink(path) == 0 ? 0 : 3;
+}
+
+/* What libpq does: a TCP socket, a connection (refused here), a file. */
+static int
+pg_network(int fd)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(1)};
+	int s, f;
+
+	(void)fd;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 1;
+	if (connect(s, (struct sockaddr *)&sin, sizeof(sin)) == 0)
+		return 2; /* nothing listens on port 1 */
+	close(s);
+	if ((f = open("/etc/hosts", O_RDONLY | O_CLOEXEC)) < 0)
+		return 3;
+	close(f);
+	return 0;
+}
+
+static int
+call_execve(int fd)
+{
+	char *argv[] = {(char *)"true", NULL};
+
+	(void)fd;
+	execve("/bin/true", argv, argv + 1);
+	return 11;
+}
+
+static void
+check_report_filters(void)
+{
+	tap_ok(exited(in_report_sandbox(SANDBOX_SQLITE, sqlite_files, -1), 0),
+	       "report process, SQLite: its files are made, locked, "
+	       "written, synced and removed");
+	tap_ok(exited(in_report_sandbox(SANDBOX_PG, pg_network, -1), 0),
+	       "report process, PostgreSQL: a TCP connection and a file "
+	       "to read");
+	tap_ok(killed_by_sigsys(
+		   in_report_sandbox(SANDBOX_SQLITE, call_execve, -1)) &&
+	           killed_by_sigsys(
+		       in_report_sandbox(SANDBOX_PG, call_execve, -1)),
+	       "report process: execve(2) killed by SIGSYS, either store");
+	tap_ok(killed_by_sigsys(
+		   in_report_sandbox(SANDBOX_SQLITE, call_setuid, -1)) &&
+	           killed_by_sigsys(
+		       in_report_sandbox(SANDBOX_PG, call_setuid, -1)),
+	       "report process: setuid(2) killed by SIGSYS, either store");
+	tap_ok(killed_by_sigsys(in_report_sandbox(SANDBOX_PG, call_mkdir, -1)),
+	       "report process, PostgreSQL: mkdir(2) killed by SIGSYS");
+	rmdir("/tmp/mtasts-sandbox-test");
+	tap_ok(killed_by_sigsys(
+		   in_report_sandbox(SANDBOX_SQLITE, call_chdir, -1)),
+	       "report process, SQLite: chdir(2) killed by SIGSYS");
+}
+
 int
 main(void)
 {
@@ -198,5 +299,6 @@ main(void)
 		       "nothing can be made (status %d)",
 		       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	}
+	check_report_filters();
 	return tap_done();
 }
