@@ -380,7 +380,11 @@ pid, der = sys.argv[1], open(sys.argv[2], 'rb').read()
 # SEC 1 ECPrivateKey inside PKCS#8: OCTET STRING of 32 octets after
 # INTEGER 1.
 m = re.search(rb'\x02\x01\x01\x04\x20(.{32})', der, re.S)
-needle = m.group(1)
+# As the file's octets (big-endian), or as OpenSSL keeps it after the
+# load: a BIGNUM, whose 64-bit limbs, least significant first, each
+# little-endian on this machine, are the octets reversed (the DER copy
+# is freed and may be overwritten at any time).
+needles = (m.group(1), m.group(1).lstrip(b'\0')[::-1])
 found = False
 with open(f'/proc/{pid}/maps') as maps, open(f'/proc/{pid}/mem', 'rb') as mem:
     for line in maps:
@@ -390,7 +394,8 @@ with open(f'/proc/{pid}/maps') as maps, open(f'/proc/{pid}/mem', 'rb') as mem:
         lo, hi = (int(x, 16) for x in addr.split('-'))
         try:
             mem.seek(lo)
-            if needle in mem.read(hi - lo):
+            region = mem.read(hi - lo)
+            if any(n in region for n in needles):
                 found = True
                 break
         except (OSError, ValueError, OverflowError):
