@@ -847,9 +847,8 @@ alert_json(const struct failures *f)
 		json_str(stdout, it->result);
 		fputs(",\"mx\":", stdout);
 		json_str(stdout, it->mx);
-		printf(",\"failed\":%" PRIu64 ",\"reports\":%" PRIu64
-		       ",\"organizations\":[",
-		       it->failed, it->reports);
+		printf(",\"failed\":%" PRIu64 ",\"organizations\":[",
+		       it->failed);
 		for (j = 0; j < it->org_count; j++) {
 			if (j > 0)
 				fputc(',', stdout);
@@ -891,11 +890,11 @@ out:
 static int
 alert_table(const struct read_opts *o, const struct failures *f)
 {
-	static const char *const heads[] = {"DOMAIN", "RESULT",  "MX",
-	                                    "FAILED", "REPORTS", "REPORTED BY"};
-	static const bool right[] = {false, false, false, true, true, false};
-	struct table t = {.cols = 6, .heads = heads, .right = right};
-	char since[WHEN_TIME_SIZE], *cells[6];
+	static const char *const heads[] = {"DOMAIN", "RESULT", "MX", "FAILED",
+	                                    "REPORTED BY"};
+	static const bool right[] = {false, false, false, true, false};
+	struct table t = {.cols = 5, .heads = heads, .right = right};
+	char since[WHEN_TIME_SIZE], *cells[5];
 	size_t i;
 	int rc = EXIT_VALID;
 
@@ -906,8 +905,7 @@ alert_table(const struct read_opts *o, const struct failures *f)
 		cells[1] = esc_dup(it->result, "(no details)");
 		cells[2] = esc_dup(it->mx, "-");
 		cells[3] = num_dup(it->failed);
-		cells[4] = num_dup(it->reports);
-		cells[5] = orgs_dup(it);
+		cells[4] = orgs_dup(it);
 		if (table_add(&t, cells) == -1) {
 			rc = EXIT_USAGE;
 			goto out;

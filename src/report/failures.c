@@ -2,9 +2,7 @@
 /*
  * The failures of a store (failures.h): summary rows by domain,
  * organization, MX and result-type (RFC 8460 §4.4) merged across the
- * organizations that reported them.  Each (organization, report-id) is
- * one report (§5.3) and a row holds the reports of one organization, so
- * the reports of a merged entry are the sum of its rows'.
+ * organizations that reported them.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -19,7 +17,6 @@ struct failure_row {
 	char *mx;
 	char *result;
 	uint64_t failed;
-	uint64_t reports;
 };
 
 static void
@@ -98,7 +95,6 @@ failures_add(struct failures *f, const struct store_row *row, char *why,
 	r->mx = dup_or_null(row->mx, &bad);
 	r->result = dup_or_null(row->result, &bad);
 	r->failed = row->failed;
-	r->reports = row->reports;
 	f->row_count++; /* freed by failures_reset() even when bad */
 	if (bad)
 		goto nomem;
@@ -168,14 +164,12 @@ merge(struct failure *it, const struct failure_row *rows, size_t n, char *why,
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		if (rows[i].failed > UINT64_MAX - it->failed ||
-		    rows[i].reports > UINT64_MAX - it->reports) {
+		if (rows[i].failed > UINT64_MAX - it->failed) {
 			set_why(why, why_size,
 			        "failed sessions summed past 2^64-1");
 			return -1;
 		}
 		it->failed += rows[i].failed;
-		it->reports += rows[i].reports;
 		it->orgs[it->org_count++] = rows[i].org;
 	}
 	return 0;

@@ -3,8 +3,10 @@
  * The failures of a report store, as `mtasts report alert` and the
  * failure table of `mtasts report html` show them: one entry per
  * policy-domain, result-type and receiving-mx-hostname (RFC 8460 §4.4
- * "failure-details"), with its failed sessions, the reports saying so
- * and the organizations that sent them.  Pure: it is fed the rows of
+ * "failure-details"), with its failed sessions and the organizations
+ * that reported them.  (Not how many reports: the row of failures
+ * without detail also counts the reports of that organization that
+ * had successful sessions only, store.h.)  Pure: it is fed the rows of
  * a store summary by STORE_BY_DOMAIN | STORE_BY_ORG | STORE_BY_MX |
  * STORE_BY_RESULT (store.h) and merges the organizations.
  */
@@ -28,7 +30,6 @@ struct failure {
 	const char *result; /* result-type; NULL: failures without detail */
 	const char *mx;     /* receiving-mx-hostname; NULL when not given */
 	uint64_t failed;    /* failed sessions */
-	uint64_t reports;   /* reports that say so */
 	const char **orgs;  /* organization-name, octet order; NULL first */
 	size_t org_count;
 };

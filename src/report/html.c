@@ -545,7 +545,7 @@ failure_table(FILE *fp, const struct failures *f)
 		return;
 	}
 	fputs("<table>\n<tr><th>Domain</th><th>Result</th><th>Receiving "
-	      "MX</th><th>Failed sessions</th><th>Reports</th>"
+	      "MX</th><th>Failed sessions</th>"
 	      "<th>Reported by</th></tr>\n",
 	      fp);
 	for (i = 0; i < f->count; i++) {
@@ -567,9 +567,8 @@ failure_table(FILE *fp, const struct failures *f)
 		}
 		fprintf(fp,
 		        "</td><td class=\"n\">%" PRIu64
-		        "</td><td class=\"n\">%" PRIu64
 		        "</td><td class=\"orgs\">",
-		        it->failed, it->reports);
+		        it->failed);
 		for (j = 0; j < it->org_count; j++) {
 			if (j > 0)
 				fputs(", ", fp);
