@@ -469,7 +469,7 @@ def grow(n, out):
                 "FROM c WHERE i < %d)\n" % n)
         f.write("INSERT INTO reports (id, org, report_id, range_start, "
                 "range_end, contact, received, origin, deviations, policies, "
-                "successful, failed) SELECT 1000000 + i, 'org' || (i % 7), "
+                "successful, failed) SELECT 1000000 + i, 'org' || (i %% 7), "
                 "'bench-' || i, %d + (i %% 365) * 86400, %d + (i %% 365) * "
                 "86400 + 86399, NULL, 0, NULL, '[]', 1, i %% 1000, i %% 3 "
                 "FROM c;\n" % (base, base))

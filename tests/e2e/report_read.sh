@@ -232,6 +232,29 @@ for by in day,domain day,mx,result day,domain,org,mx,result; do
 	"$MTASTS" report summary --db "$DB" --json --by "$by" >"$T/lite-$by"
 done
 
+# On a terminal of 80 columns (script(1) gives one), a table of every
+# key fits it, values shortened in their middle; --wide shortens none.
+if command -v script >/dev/null 2>&1; then
+	script -qec "stty cols 80; '$MTASTS' report summary --db '$DB' \
+		--by day,domain,org,mx,result" /dev/null >"$T/tty"
+	script -qec "stty cols 80; '$MTASTS' report summary --db '$DB' \
+		--by day,domain,org,mx,result --wide" /dev/null >"$T/tty-wide"
+	python3 - "$T/tty" "$T/tty-wide" <<-'EOF'
+	import sys
+	t = open(sys.argv[1], encoding="utf-8").read().replace("\r", "")
+	w = open(sys.argv[2], encoding="utf-8").read().replace("\r", "")
+	lines, wide = t.splitlines(), w.splitlines()
+	print("# %d lines, widest %d; --wide: widest %d" % (len(lines),
+	      max(map(len, lines)), max(map(len, wide))))
+	sys.exit(0 if len(lines) == len(wide) > 10 and
+	         max(map(len, lines)) <= 80 and "\u2026" in t and
+	         max(map(len, wide)) > 80 and "\u2026" not in w else 1)
+	EOF
+	ok $? "a table on an 80-column terminal fits it; --wide does not shorten"
+else
+	echo "ok $((n += 1)) - a table on a terminal # SKIP no script(1)"
+fi
+
 # The page in a browser.
 umask 077
 run 0 "html --out (umask 077)" "$MTASTS" report html --db "$DB" \
