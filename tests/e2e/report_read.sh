@@ -96,6 +96,11 @@ checks() {
 	run 0 "$l: summary (table)" "$MTASTS" report summary --db "$db"
 	$PY table "$T/out" "$T/e-day,domain" "$(cat "$T/total")"
 	ok $? "$l: the table's rows and total line"
+	run 0 "$l: summary --by day,org (table)" \
+		"$MTASTS" report summary --db "$db" --by day,org
+	exp e-day,org expect "$T/reports.ndjson" day,org
+	$PY table "$T/out" "$T/e-day,org" "$(cat "$T/total")"
+	ok $? "$l: by day and org, the total line is the rows' sum"
 	run 0 "$l: summary --by org,mx (table)" \
 		"$MTASTS" report summary --db "$db" --by org,mx
 	exp e-org,mx expect "$T/reports.ndjson" org,mx
