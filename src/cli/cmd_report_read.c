@@ -30,14 +30,15 @@
 #include "when.h"
 
 /* A table for people is at most this many rows: use --json or --csv. */
-#define TABLE_MAX_ROWS 200000u
+#define TABLE_MAX_ROWS  200000u
 /*
- * The width of a terminal that does not tell, and the least width of
- * a text column shortened to fit.
+ * The width of a terminal that does not tell, the least width of a
+ * text column shortened to fit, and the width of one never shortened.
  */
-#define TABLE_WIDTH    80
-#define TABLE_MIN_TEXT 5
-#define TABLE_MAX_COLS 8
+#define TABLE_WIDTH     80
+#define TABLE_MIN_TEXT  5
+#define TABLE_KEEP_TEXT 10
+#define TABLE_MAX_COLS  8
 
 enum format { FMT_TABLE, FMT_JSON, FMT_CSV };
 
@@ -412,14 +413,15 @@ table_widths(const struct table *t, const char *const *extra, size_t width,
 		    text_width(extra[i]) > w[i])
 			w[i] = text_width(extra[i]);
 		used += w[i] + (i > 0 ? 2 : 0);
-		done[i] = t->right[i];
-		left_cols += !t->right[i];
+		/* numbers, and texts as short as a day, stay whole */
+		done[i] = t->right[i] || w[i] <= TABLE_KEEP_TEXT;
+		left_cols += !done[i];
 	}
 	if (width == 0 || used <= width)
 		return;
 	avail = width > 2 * (t->cols - 1) ? width - 2 * (t->cols - 1) : 0;
 	for (i = 0; i < t->cols; i++)
-		if (t->right[i])
+		if (done[i])
 			avail = avail > w[i] ? avail - w[i] : 0;
 	while (left_cols > 0) {
 		size_t min = 0, share = avail / left_cols;
