@@ -885,7 +885,7 @@ alert_json(const struct failures *f)
 static char *
 orgs_dup(const struct failure *it)
 {
-	size_t i, len = 1;
+	size_t i, len = 1, at = 0, n;
 	char **e, *s = NULL;
 
 	if ((e = calloc(it->org_count + 1, sizeof(*e))) == NULL)
@@ -897,12 +897,16 @@ orgs_dup(const struct failure *it)
 	}
 	if ((s = malloc(len)) == NULL)
 		goto out;
-	s[0] = '\0';
 	for (i = 0; i < it->org_count; i++) {
-		if (i > 0)
-			strcat(s, ", ");
-		strcat(s, e[i]);
+		if (i > 0) {
+			memcpy(s + at, ", ", 2);
+			at += 2;
+		}
+		n = strlen(e[i]);
+		memcpy(s + at, e[i], n); /* len counted each, and 2 more */
+		at += n;
 	}
+	s[at] = '\0';
 out:
 	for (i = 0; i < it->org_count; i++)
 		free(e[i]);

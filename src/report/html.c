@@ -422,10 +422,11 @@ chart(FILE *fp, const struct html_day *days, size_t count, int64_t lo,
 		chart_gap(fp, lo + (int64_t)gap * DAY, n - gap,
 		          PLOT_L + gw * (double)gap, gw);
 	chart_frame(fp, k);
-	for (j = first; j < count; j++)
-		chart_day(fp, &days[j],
-		          PLOT_L + gw * (double)((days[j].day - lo) / DAY), gw,
-		          k);
+	for (j = first; j < count; j++) {
+		int64_t i_day = (days[j].day - lo) / DAY; /* whole days */
+
+		chart_day(fp, &days[j], PLOT_L + gw * (double)i_day, gw, k);
+	}
 	chart_axes(fp, lo, n);
 	fputs("</svg>\n", fp);
 }
