@@ -27,6 +27,10 @@ struct report_command {
 static const struct report_command report_commands[] = {
     {"parse", report_parse_main, "print a report as normalised JSON"},
     {"ingest", report_ingest_main, "store reports from files, mail or IMAP"},
+    {"summary", report_summary_main,
+     "sessions by day, domain, org, MX, result"},
+    {"alert", report_alert_main, "print the failures; exit 1 when any"},
+    {"html", report_html_main, "write a page of charts and failures"},
 };
 
 static void

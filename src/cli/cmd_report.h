@@ -28,5 +28,8 @@ int report_ingest_imap(struct ingest *in, const struct source_limits *lim,
 
 int report_parse_main(int argc, char **argv);
 int report_ingest_main(int argc, char **argv);
+int report_summary_main(int argc, char **argv);
+int report_alert_main(int argc, char **argv);
+int report_html_main(int argc, char **argv);
 
 #endif /* MTS_CLI_CMD_REPORT_H */
