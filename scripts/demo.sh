@@ -7,7 +7,8 @@
 # healthy example.test and on a broken domain, and tears it down; then
 # writes a policy and its DNS records for example.com with `mtasts
 # init`, lints them, lints a broken policy (text and --json), and
-# matches MX patterns.  Builds
+# matches MX patterns; then stores real TLS-RPT reports, summarises
+# them and alerts on their failures.  Builds
 # nothing: it runs the binary given as $1 (default build/mtasts).  Every
 # step states the exit status it expects; the demo exits 0 only when
 # every step behaved as expected.
@@ -173,6 +174,29 @@ check '--json lists findings with codes' grep -Eq '"code":' <<<"$json"
 heading "5. Which MX hosts does a pattern cover? (RFC 8461 §4.1)"
 step 0 "$MTASTS" match '*.example.com' mx1.example.com
 step 1 "$MTASTS" match '*.example.com' a.b.example.com
+
+heading "6. TLS-RPT reports: store a few, summarise them, alert on failures"
+# Real reports from Google, Microsoft, Mail.ru and the RFC's example
+# (tests/data/tlsrpt/SOURCES), one of them a whole report mail.
+SAMPLES=$(cd "$(dirname "$0")/.." && pwd)/tests/data/tlsrpt
+REPORTS=()
+for f in "$SAMPLES"/*.json "$SAMPLES"/google-2022-report.eml; do
+	case $f in *.expected.json | *.decoded.json) continue ;; esac
+	REPORTS+=("$f")
+done
+step 0 "$MTASTS" report parse -c "$SAMPLES/microsoft-no-timezone-2024.json"
+check "parse notes Microsoft's dates without a time zone" \
+    grep -q tlsrpt-report-date-no-zone <<<"$LAST_OUT"
+step 0 "$MTASTS" report ingest -v --db "sqlite:$WORK/reports.db" \
+    "${REPORTS[@]}"
+step 0 "$MTASTS" report ingest --db "sqlite:$WORK/reports.db" \
+    "${REPORTS[@]}"
+step 0 "$MTASTS" report summary --db "sqlite:$WORK/reports.db" --by domain
+step 0 "$MTASTS" report summary --db "sqlite:$WORK/reports.db" \
+    --by domain,result --since 2016-04-01 --until 2016-04-01
+step 1 "$MTASTS" report alert --db "sqlite:$WORK/reports.db" --since 2000-01-01
+check "alert names the RFC example's certificate-expired failures" \
+    grep -q certificate-expired <<<"$LAST_OUT"
 
 echo
 if [ "$bad" -eq 0 ]; then
