@@ -217,6 +217,29 @@ is "$(count quarantine)" 0 "and nothing in the quarantine"
 grep -q "tlsrpt: POST from 127.0.0.1: 201 added: " "$T/serve.log"
 ok $? "the log has each POST: origin, outcome and report-id"
 
+# ---- the same reports by HTTPS POST as by `mtasts report ingest` ----
+# (tests/e2e/report_ingest.sh shows files, mails, mboxes, maildirs and
+# IMAP giving one store; this shows POST giving the same summary.)
+python3 "$HERE/gen_reports.py" "$T/gen" 60 --seed 7 >/dev/null
+bad=0
+for f in "$T/gen/json/"*.json.gz; do
+	[ "$(post application/tlsrpt+gzip "$f")" = 201 ] || bad=$((bad + 1))
+done
+is "$bad" 0 "60 generated reports POSTed as +gzip: 201 each"
+for f in "$DATA"/*.json; do
+	case $f in *.expected.json) ;; *) printf '%s\0' "$f" ;; esac
+done | xargs -0 "$MTASTS" report ingest -q --db "sqlite:$T/files.db" \
+    "$T/gen/json"
+is "$?" 0 "the samples and the same 60 as files: ingested"
+for by in day,domain org,result domain,mx,result; do
+	"$MTASTS" report summary --json --db "sqlite:$DB" --by $by \
+	    >"$T/sum.post" 2>&1
+	"$MTASTS" report summary --json --db "sqlite:$T/files.db" --by $by \
+	    >"$T/sum.files" 2>&1
+	cmp -s "$T/sum.post" "$T/sum.files" && [ -s "$T/sum.post" ]
+	ok $? "summary --by $by: the same by POST as from files"
+done
+
 # ---- what is refused before the body is read ----
 s=$DATA/google-sts-wildcard-2025.json
 is "$(post text/plain "$s")" 415 "Content-Type text/plain: 415"
