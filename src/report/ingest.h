@@ -56,6 +56,49 @@ enum ingest_outcome ingest_item(struct ingest *in,
  */
 enum source_verdict ingest_source_fn(const struct source_item *item, void *ctx);
 
+/*
+ * The pipelined form, for many items (`mtasts report ingest` of a
+ * directory or a mailbox): the caller's thread reads and parses each
+ * item (ingest_pipe_fn() as the source callback) while a thread of the
+ * pipe stores them, in the order given, each in its own transaction as
+ * ingest_item() does.  On a machine of two cores the two halves, about
+ * as costly as each other, run at once (bench/report.sh).
+ *
+ * While the pipe runs, its thread alone uses in->store and writes
+ * in->stats and in->why, and it calls in->note, with an item holding
+ * only origin, kind and part (the rest is NULL or 0: the input is gone
+ * by then).  After the first store failure the pipe stores nothing
+ * more: ingest_pipe_fn() answers SOURCE_STOP, and the items parsed
+ * meanwhile are dropped uncounted, as if never read, so the outcome is
+ * ingest_source_fn()'s.
+ */
+struct ingest_pipe;
+
+/*
+ * Starts the pipe's thread.  0 and *out, or -1 when no thread could be
+ * made (then ingest_source_fn() does the same work in one thread).
+ */
+int ingest_pipe_start(struct ingest *in, struct ingest_pipe **out);
+
+/*
+ * ingest_item() as a source_item_fn, pipelined: `ctx` is the pipe.
+ * Parses the item, queues it, and waits only when the queue is full.
+ */
+enum source_verdict ingest_pipe_fn(const struct source_item *item, void *ctx);
+
+/*
+ * Waits until every item queued is stored (or dropped), so that what the
+ * caller prints next comes after the notes of the items before it.
+ */
+void ingest_pipe_sync(struct ingest_pipe *pipe);
+
+/*
+ * Waits for the queue, ends the thread and frees the pipe (NULL-safe).
+ * After it, in->stats count every item given and in->store is the
+ * caller's again.
+ */
+void ingest_pipe_end(struct ingest_pipe *pipe);
+
 /* The worst outcome so far: FAILED, then QUARANTINED, then ADDED. */
 enum ingest_outcome ingest_worst(const struct ingest_stats *stats);
 
