@@ -333,6 +333,56 @@ test_store_failure(const char *dir)
 	       n2.n);
 }
 
+/*
+ * A long ingest into one store: the WAL is checkpointed beside the
+ * commits (store_sqlite.c, CKPT_PAGES) and must still start over, not
+ * grow with everything written; nothing is lost on the way.
+ */
+static void
+test_long_ingest(void)
+{
+	struct ingest in;
+	struct source_item item;
+	struct store *store;
+	struct stat st;
+	char db[300], wal[310], url[320], why[STORE_WHY_SIZE], json[2048];
+	off_t wal_max = 0;
+	int i, n, bad = 0;
+
+	(void)snprintf(db, sizeof(db), "%s/long.db", tmpdir);
+	(void)snprintf(wal, sizeof(wal), "%s-wal", db);
+	(void)snprintf(url, sizeof(url), "sqlite:%s", db);
+	memset(&in, 0, sizeof(in));
+	if (store_open(url, &store, why, sizeof(why)) == -1) {
+		tap_ok(false, "long ingest: %s", why);
+		return;
+	}
+	in.store = store;
+	for (i = 0; i < 6000; i++) {
+		n = report_json(json, sizeof(json), 1000 + i);
+		memset(&item, 0, sizeof(item));
+		item.origin = "long";
+		item.kind = SOURCE_JSON;
+		item.json = json;
+		item.json_len = (size_t)n;
+		item.raw = json;
+		item.raw_len = (size_t)n;
+		if (ingest_item(&in, &item) != INGEST_ADDED)
+			bad++;
+		if (i % 100 == 0 && stat(wal, &st) == 0 && st.st_size > wal_max)
+			wal_max = st.st_size;
+	}
+	tap_ok(bad == 0 && in.stats.added == 6000, "long ingest: 6000 added");
+	/* 6000 reports write about 30,000 frames of 4 KiB (120 MB). */
+	tap_ok(wal_max > 0 && wal_max < (off_t)20000 * 4120,
+	       "long ingest: the WAL starts over (at most %lld octets)",
+	       (long long)wal_max);
+	store_close(store);
+	tap_ok(sql_int(db, "SELECT count(*) FROM reports") == 6000 &&
+	           sql_int(db, "SELECT count(*) FROM failures") == 6000,
+	       "long ingest: every report and detail is in the store");
+}
+
 int
 main(void)
 {
@@ -352,6 +402,7 @@ main(void)
 	}
 	test_same_work(dir);
 	test_store_failure(dir);
+	test_long_ingest();
 	{
 		char cmd[400];
 
