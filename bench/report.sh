@@ -205,7 +205,11 @@ if ! diff <(schema_of "$WORK/mtasts.db") <(schema_of "$WORK/python.db") >"$WORK/
 	cat "$WORK/schema.diff"
 	die "report_ingest.py's schema is not mtasts's: update its SCHEMA"
 fi
-echo "same schema: $(sqlite3 "$WORK/mtasts.db" "SELECT count(*) FROM sqlite_master WHERE type = 'table'") tables, $(sqlite3 "$WORK/mtasts.db" "SELECT count(*) FROM sqlite_master WHERE type = 'index'") indexes; journal_mode $(sqlite3 "$WORK/mtasts.db" 'PRAGMA journal_mode') on both"
+for pragma in page_size journal_mode; do
+	[ "$(sqlite3 "$WORK/mtasts.db" "PRAGMA $pragma")" = "$(sqlite3 "$WORK/python.db" "PRAGMA $pragma")" ] ||
+	    die "the two stores differ in $pragma"
+done
+echo "same schema: $(sqlite3 "$WORK/mtasts.db" "SELECT count(*) FROM sqlite_master WHERE type = 'table'") tables, $(sqlite3 "$WORK/mtasts.db" "SELECT count(*) FROM sqlite_master WHERE type = 'index'") indexes; page_size $(sqlite3 "$WORK/mtasts.db" 'PRAGMA page_size'), journal_mode $(sqlite3 "$WORK/mtasts.db" 'PRAGMA journal_mode') on both"
 
 section "$ROUNDS rounds: floor-c floor-py mtasts python, a fresh store each run"
 : >"$WORK/runs"

@@ -41,9 +41,9 @@
  * most, after up to CKPT_PASSES passes of the thread), which lets the
  * next transaction start the WAL over from its beginning.  Without the
  * thread (none could be made), the store checkpoints as SQLite's own
- * wal_autocheckpoint would.
+ * wal_autocheckpoint would.  20,000 pages of 2 KiB: a WAL of 40 MiB.
  */
-#define CKPT_PAGES  10000
+#define CKPT_PAGES  20000
 #define CKPT_REST   512
 #define CKPT_PASSES 4
 
@@ -616,8 +616,16 @@ lite_open(const char *url, struct store **out, char *why, size_t why_size)
 	 * Connection settings, once: they are not part of the schema.  A
 	 * file system without shared memory keeps its rollback journal;
 	 * then journal_mode answers what it kept, and that still works.
+	 * The page size counts only in a new file, before WAL mode makes
+	 * it: 2 KiB rather than 4 halves what each commit writes (about 8
+	 * pages a report, each written to the WAL and again at the
+	 * checkpoint) for 25% more pages: -9% CPU time per report
+	 * (bench/report.sh).  Rows stay well within a page (a
+	 * WITHOUT ROWID row of 2 KiB pages keeps 488 octets in its page).
 	 */
-	if (lite_wal(l->db, why, why_size) == -1 ||
+	if (lite_exec(&l->base, "PRAGMA page_size = 2048", why, why_size) ==
+	        -1 ||
+	    lite_wal(l->db, why, why_size) == -1 ||
 	    lite_exec(&l->base,
 	              "PRAGMA synchronous = NORMAL;"
 	              "PRAGMA foreign_keys = ON;",

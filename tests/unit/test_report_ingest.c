@@ -373,7 +373,7 @@ test_long_ingest(void)
 			wal_max = st.st_size;
 	}
 	tap_ok(bad == 0 && in.stats.added == 6000, "long ingest: 6000 added");
-	/* 6000 reports write about 30,000 frames of 4 KiB (120 MB). */
+	/* 6000 reports write about 120 MB of WAL frames in all. */
 	tap_ok(wal_max > 0 && wal_max < (off_t)20000 * 4120,
 	       "long ingest: the WAL starts over (at most %lld octets)",
 	       (long long)wal_max);
