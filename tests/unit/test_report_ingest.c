@@ -383,6 +383,50 @@ test_long_ingest(void)
 	       "long ingest: every report and detail is in the store");
 }
 
+/*
+ * A slow source (a mailbox over the network): an item queued alone is
+ * stored without waiting for the batch the pipe's threads wake for.
+ */
+static void
+test_lone_item(void)
+{
+	struct ingest in;
+	struct ingest_pipe *pipe = NULL;
+	struct source_item item;
+	struct store *store;
+	char db[300], url[320], why[STORE_WHY_SIZE], json[2048];
+	int n, waited;
+	int64_t stored = 0;
+
+	(void)snprintf(db, sizeof(db), "%s/lone.db", tmpdir);
+	(void)snprintf(url, sizeof(url), "sqlite:%s", db);
+	memset(&in, 0, sizeof(in));
+	if (store_open(url, &store, why, sizeof(why)) == -1 ||
+	    (in.store = store, ingest_pipe_start(&in, &pipe)) == -1) {
+		tap_ok(false, "lone item: no store or no pipe");
+		return;
+	}
+	n = report_json(json, sizeof(json), 7);
+	memset(&item, 0, sizeof(item));
+	item.origin = "lone";
+	item.kind = SOURCE_JSON;
+	item.json = json;
+	item.json_len = (size_t)n;
+	(void)ingest_pipe_fn(&item, pipe);
+	/* Another connection sees it once committed (2 s at most). */
+	for (waited = 0; waited < 2000 && stored != 1; waited += 10) {
+		usleep(10000);
+		stored = sql_int(db, "SELECT count(*) FROM reports");
+	}
+	tap_ok(stored == 1,
+	       "a lone item in the pipe is stored without "
+	       "more coming (after %d ms)",
+	       waited);
+	ingest_pipe_end(pipe);
+	store_close(store);
+	tap_ok(in.stats.added == 1, "lone item: counted once");
+}
+
 int
 main(void)
 {
@@ -403,6 +447,7 @@ main(void)
 	test_same_work(dir);
 	test_store_failure(dir);
 	test_long_ingest();
+	test_lone_item();
 	{
 		char cmd[400];
 
