@@ -66,17 +66,15 @@ set_reason(struct job *job, const char *reason)
 		snprintf(job->reason, sizeof(job->reason), "%s", reason);
 }
 
-/* Parses an item into a job; the job borrows what the item holds. */
+/* Parses the job's item; the job borrows what the item holds. */
 static void
-prepare(const struct ingest *in, const struct source_item *item,
-        struct job *job)
+parse_job(const struct ingest *in, struct job *job)
 {
+	const struct source_item *item = &job->item;
 	char reason[MTS_FINDING_MSG_SIZE * 2];
 	struct mts_err err;
 
-	job->item = *item;
 	job->parsed = false;
-	job->nomem = false;
 	if (item->json == NULL) {
 		set_reason(job,
 		           item->error != NULL ? item->error :
@@ -147,7 +145,13 @@ quarantine(struct ingest *in, const struct job *job)
 	return count_note(in, job, INGEST_FAILED, in->why);
 }
 
-/* Stores a prepared job, counts it and notes it; clears it. */
+/*
+ * Stores a prepared job, counts it and notes it.  The job keeps its
+ * report until job_clear(): in the pipe, the parser's thread frees it
+ * before it parses the next report into the slot, so that what a
+ * thread allocated is freed by that thread (glibc frees another
+ * thread's memory into that thread's arena, under its lock).
+ */
 static enum ingest_outcome
 store_job(struct ingest *in, struct job *job)
 {
@@ -175,18 +179,21 @@ store_job(struct ingest *in, struct job *job)
 	}
 	count_note(in, job, outcome,
 	           outcome == INGEST_FAILED ? in->why : job->report.report_id);
-	job_clear(job);
 	return outcome;
 }
 
 enum ingest_outcome
 ingest_item(struct ingest *in, const struct source_item *item)
 {
+	enum ingest_outcome outcome;
 	struct job job;
 
 	memset(&job, 0, sizeof(job));
-	prepare(in, item, &job);
-	return store_job(in, &job);
+	job.item = *item;
+	parse_job(in, &job);
+	outcome = store_job(in, &job);
+	job_clear(&job);
+	return outcome;
 }
 
 enum source_verdict
@@ -201,87 +208,113 @@ ingest_source_fn(const struct source_item *item, void *ctx)
 /* ---- the pipe ---- */
 
 /*
- * Jobs parsed ahead of the store.  Enough to ride out the store's
- * checkpoints (a few milliseconds); each holds one parsed report.
+ * The pipe is a ring of jobs in the order given, in three stages: the
+ * reader (the caller's thread) copies an item into the slot after the
+ * last job; the parser's thread parses the oldest job not yet parsed;
+ * the store's thread stores the oldest job, once parsed, and frees its
+ * slot.  One thread a stage keeps the order.  Reading and inflating,
+ * parsing, and storing cost about as much as each other, so on two
+ * cores the three threads keep both busy where two left one waiting.
  *
- * The two threads wake each other by the batch, not by the job: a
- * store that emptied the queue sleeps until PIPE_BATCH jobs are queued
- * (or PIPE_WAIT_MS passed, for a slow source, or the reader waits for
- * it), and a reader that filled it sleeps until PIPE_BATCH slots are
- * free.  Waking a thread costs the waker a system call and both a
- * context switch: once per job, it was 5% of the reader's time.
+ * PIPE_DEPTH jobs are enough to ride out the store's checkpoints (a few
+ * milliseconds).  The threads wake each other by the batch, not by the
+ * job: a thread that ran out of work sleeps until PIPE_BATCH jobs wait
+ * for it (or PIPE_WAIT_MS passed with some waiting, for a slow source,
+ * or the end or a sync came), and a reader that filled the ring sleeps
+ * until PIPE_BATCH slots are free.  Waking a thread costs the waker a
+ * system call and both a context switch: once per job, it was 5% of
+ * the reader's time.
  */
 #define PIPE_DEPTH   64
 #define PIPE_BATCH   16
 #define PIPE_WAIT_MS 20
 
+/* A slot's buffer bigger than this is freed once its job is stored. */
+#define PIPE_BUF_KEEP (256u * 1024)
+
 struct ingest_pipe {
 	struct ingest *in;
-	pthread_t thread;
+	pthread_t parser;
+	pthread_t storer;
+	bool parser_started;
+	bool storer_started;
 	pthread_mutex_t lock;
-	pthread_cond_t ready; /* jobs queued, the end, or a sync */
-	pthread_cond_t room;  /* slots freed, or the queue emptied */
-	size_t head;          /* the next job to store */
-	size_t count;         /* jobs queued and not yet stored */
+	pthread_cond_t to_parse; /* jobs read, the end, or a sync */
+	pthread_cond_t to_store; /* jobs parsed, the end, or a sync */
+	pthread_cond_t room;     /* slots freed, or the ring emptied */
+	size_t head;             /* the oldest job: the next to store */
+	size_t count;            /* jobs in the ring */
+	size_t parsed;           /* of them, from head on, parsed */
 	bool ending;
-	bool flush;       /* ingest_pipe_sync() waits for the queue */
-	bool failed;      /* the store failed: the rest is dropped */
-	bool store_waits; /* the store's thread sleeps on `ready` */
-	bool read_waits;  /* the reader sleeps on `room` */
+	bool flush;        /* ingest_pipe_sync() waits for the ring */
+	bool failed;       /* the store failed: the rest is dropped */
+	bool parser_waits; /* on to_parse */
+	bool storer_waits; /* on to_store */
+	bool reader_waits; /* on room */
 	struct job jobs[PIPE_DEPTH];
 };
 
 /*
- * Makes the job own what it borrows from the item that is gone once the
- * callback returns: the origin, and for the quarantine the input's
- * octets the store keeps (STORE_QUARANTINE_MAX at most; raw_len stays
- * the input's whole size, which the store records).
+ * Copies an item into a slot: the item's pointers are valid only during
+ * the callback.  Its origin and JSON whole, and the input's octets the
+ * store keeps should it go to the quarantine (STORE_QUARANTINE_MAX at
+ * most; raw_len stays the input's whole size, which the store records).
+ * The fields the store and the note do not use are left out.  When the
+ * copy cannot be made, the job fails the store ("out of memory").
  */
 static void
-job_own(struct job *job)
+job_copy(struct job *job, const struct source_item *from)
 {
 	struct source_item *item = &job->item;
-	size_t olen = item->origin != NULL ? strlen(item->origin) + 1 : 0;
-	size_t rlen = 0;
+	size_t olen = from->origin != NULL ? strlen(from->origin) + 1 : 0;
+	size_t jlen = from->json != NULL ? from->json_len + 1 : 0;
+	size_t rlen = 0, need;
 	char *p;
 
-	if (!job->parsed && item->raw != NULL)
-		rlen = item->raw_len < STORE_QUARANTINE_MAX ?
-		    item->raw_len :
+	if (from->raw != NULL)
+		rlen = from->raw_len < STORE_QUARANTINE_MAX ?
+		    from->raw_len :
 		    STORE_QUARANTINE_MAX;
-	/* Gone with the input: not given to the store or to note. */
-	item->json = NULL;
-	item->json_len = 0;
-	item->error = NULL;
-	item->note = NULL;
-	item->report_domain = NULL;
-	item->report_submitter = NULL;
-	item->report_id = NULL;
-	item->filename = NULL;
-	if (rlen == 0) {
-		item->raw = NULL;
-		item->raw_len = 0;
-	}
-	if (olen + rlen > job->buf_size) {
-		if ((p = realloc(job->buf, olen + rlen)) == NULL) {
-			job_clear(job);
+	memset(item, 0, sizeof(*item));
+	item->kind = from->kind;
+	item->part = from->part;
+	item->raw_len = from->raw_len;
+	job->nomem = false;
+	need = olen + jlen + rlen;
+	if (need > job->buf_size) {
+		if ((p = realloc(job->buf, need)) == NULL) {
 			job->nomem = true;
 			item->origin = "(out of memory)";
-			item->raw = NULL;
 			item->raw_len = 0;
 			return;
 		}
 		job->buf = p;
-		job->buf_size = olen + rlen;
+		job->buf_size = need;
 	}
+	p = job->buf;
 	if (olen != 0) {
-		memcpy(job->buf, item->origin, olen);
-		item->origin = job->buf;
+		memcpy(p, from->origin, olen);
+		item->origin = p;
+		p += olen;
+	}
+	if (jlen != 0) {
+		memcpy(p, from->json, jlen - 1);
+		p[jlen - 1] = '\0';
+		item->json = p;
+		item->json_len = from->json_len;
+		p += jlen;
 	}
 	if (rlen != 0) {
-		memcpy(job->buf + olen, item->raw, rlen);
-		item->raw = job->buf + olen;
+		memcpy(p, from->raw, rlen);
+		item->raw = p;
+	} else {
+		item->raw_len = 0;
 	}
+	/* Kept as a quarantine reason: copied into job->reason. */
+	if (from->json == NULL)
+		set_reason(job,
+		           from->error != NULL ? from->error :
+		                                 "no report found");
 }
 
 /* PIPE_WAIT_MS from now, on the clock of the pipe's conditions. */
@@ -296,30 +329,60 @@ deadline(struct timespec *until)
 	}
 }
 
+enum stage { STAGE_PARSE, STAGE_STORE };
+
+/* The jobs waiting for a stage's thread. */
+static size_t
+waiting(const struct ingest_pipe *p, enum stage stage)
+{
+	return stage == STAGE_PARSE ? p->count - p->parsed : p->parsed;
+}
+
+/* Whether a stage's thread, out of work, is to go on now. */
+static bool
+go_on(const struct ingest_pipe *p, enum stage stage)
+{
+	size_t n = waiting(p, stage);
+
+	if (n >= PIPE_BATCH || (n > 0 && (p->ending || p->flush)))
+		return true;
+	/* The end, and nothing left for this stage or any before it. */
+	return p->ending && (stage == STAGE_PARSE ? n == 0 : p->count == 0);
+}
+
 /*
- * Sleeps until a batch is queued, the end or a sync; or, when some jobs
- * are queued, PIPE_WAIT_MS at most (a slow source: a mailbox over the
- * network).  An idle store's thread wakes every PIPE_WAIT_MS.
+ * Sleeps until go_on(); or, once some jobs wait, PIPE_WAIT_MS at most.
+ * An idle thread wakes every PIPE_WAIT_MS.
  */
 static void
-await_batch(struct ingest_pipe *p)
+await_batch(struct ingest_pipe *p, enum stage stage)
 {
+	pthread_cond_t *cond =
+	    stage == STAGE_PARSE ? &p->to_parse : &p->to_store;
+	bool *flag = stage == STAGE_PARSE ? &p->parser_waits : &p->storer_waits;
 	struct timespec until;
 
-	p->store_waits = true;
+	*flag = true;
 	deadline(&until);
-	while (p->count < PIPE_BATCH && !p->ending && !p->flush)
-		if (pthread_cond_timedwait(&p->ready, &p->lock, &until) ==
+	while (!go_on(p, stage))
+		if (pthread_cond_timedwait(cond, &p->lock, &until) ==
 		    ETIMEDOUT) {
-			if (p->count > 0)
+			if (waiting(p, stage) > 0)
 				break;
 			deadline(&until);
 		}
-	p->store_waits = false;
+	*flag = false;
+}
+
+/* Whether a thread waiting for `n` jobs is to be woken now. */
+static bool
+wake_for(const struct ingest_pipe *p, size_t n)
+{
+	return n >= PIPE_BATCH || p->ending || p->flush;
 }
 
 static void *
-pipe_main(void *arg)
+parser_main(void *arg)
 {
 	struct ingest_pipe *p = arg;
 	struct job *job;
@@ -327,25 +390,67 @@ pipe_main(void *arg)
 
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		if (p->count == 0 && !p->ending)
-			await_batch(p);
-		if (p->count == 0) {
+		if (waiting(p, STAGE_PARSE) == 0)
+			await_batch(p, STAGE_PARSE);
+		if (waiting(p, STAGE_PARSE) == 0) {
 			if (p->ending)
+				break;
+			continue;
+		}
+		job = &p->jobs[(p->head + p->parsed) % PIPE_DEPTH];
+		drop = p->failed;
+		pthread_mutex_unlock(&p->lock);
+		job_clear(job); /* the report stored last in this slot */
+		if (!drop && !job->nomem && job->item.json != NULL)
+			parse_job(p->in, job);
+		/* What the store and the note no longer need. */
+		job->item.json = NULL;
+		job->item.json_len = 0;
+		if (job->parsed) {
+			job->item.raw = NULL;
+			job->item.raw_len = 0;
+		}
+		pthread_mutex_lock(&p->lock);
+		p->parsed++;
+		if (p->storer_waits && wake_for(p, p->parsed))
+			pthread_cond_signal(&p->to_store);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+static void *
+storer_main(void *arg)
+{
+	struct ingest_pipe *p = arg;
+	struct job *job;
+	bool drop;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		if (p->parsed == 0)
+			await_batch(p, STAGE_STORE);
+		if (p->parsed == 0) {
+			if (p->ending && p->count == 0)
 				break;
 			continue;
 		}
 		job = &p->jobs[p->head];
 		drop = p->failed;
 		pthread_mutex_unlock(&p->lock);
-		if (drop)
-			job_clear(job);
-		else if (store_job(p->in, job) == INGEST_FAILED)
+		if (!drop && store_job(p->in, job) == INGEST_FAILED)
 			drop = true;
+		if (job->buf_size > PIPE_BUF_KEEP) {
+			free(job->buf);
+			job->buf = NULL;
+			job->buf_size = 0;
+		}
 		pthread_mutex_lock(&p->lock);
 		p->failed = drop;
 		p->head = (p->head + 1) % PIPE_DEPTH;
 		p->count--;
-		if (p->read_waits &&
+		p->parsed--;
+		if (p->reader_waits &&
 		    (p->failed || p->count + PIPE_BATCH <= PIPE_DEPTH ||
 		     p->count == 0))
 			pthread_cond_signal(&p->room);
@@ -354,44 +459,68 @@ pipe_main(void *arg)
 	return NULL;
 }
 
+/* Starts a thread with every signal blocked: they stay the caller's. */
+static int
+start_thread(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(t, NULL, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc == 0 ? 0 : -1;
+}
+
+static int
+timed_cond_init(pthread_cond_t *cond)
+{
+	pthread_condattr_t attr;
+	int rc;
+
+	if (pthread_condattr_init(&attr) != 0)
+		return -1;
+	/* Timed waits on the monotonic clock: await_batch(). */
+	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	if (rc == 0)
+		rc = pthread_cond_init(cond, &attr);
+	pthread_condattr_destroy(&attr);
+	return rc == 0 ? 0 : -1;
+}
+
 int
 ingest_pipe_start(struct ingest *in, struct ingest_pipe **out)
 {
 	struct ingest_pipe *p;
-	pthread_condattr_t attr;
-	sigset_t all, old;
-	int rc;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -1;
 	p->in = in;
 	if (pthread_mutex_init(&p->lock, NULL) != 0)
 		goto fail_lock;
-	if (pthread_condattr_init(&attr) != 0)
-		goto fail_ready;
-	/* Timed waits on the monotonic clock: await_batch(). */
-	rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	if (rc == 0)
-		rc = pthread_cond_init(&p->ready, &attr);
-	pthread_condattr_destroy(&attr);
-	if (rc != 0)
-		goto fail_ready;
+	if (timed_cond_init(&p->to_parse) == -1)
+		goto fail_parse;
+	if (timed_cond_init(&p->to_store) == -1)
+		goto fail_store;
 	if (pthread_cond_init(&p->room, NULL) != 0)
 		goto fail_room;
-	/* Signals stay the caller's thread's, as without the pipe. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&p->thread, NULL, pipe_main, p);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0)
+	if (start_thread(&p->parser, parser_main, p) == -1)
 		goto fail_thread;
+	p->parser_started = true;
+	if (start_thread(&p->storer, storer_main, p) == -1)
+		goto fail_thread;
+	p->storer_started = true;
 	*out = p;
 	return 0;
 fail_thread:
-	pthread_cond_destroy(&p->room);
+	ingest_pipe_end(p);
+	return -1;
 fail_room:
-	pthread_cond_destroy(&p->ready);
-fail_ready:
+	pthread_cond_destroy(&p->to_store);
+fail_store:
+	pthread_cond_destroy(&p->to_parse);
+fail_parse:
 	pthread_mutex_destroy(&p->lock);
 fail_lock:
 	free(p);
@@ -407,24 +536,23 @@ ingest_pipe_fn(const struct source_item *item, void *ctx)
 
 	pthread_mutex_lock(&p->lock);
 	if (p->count == PIPE_DEPTH) {
-		p->read_waits = true;
+		p->reader_waits = true;
 		while (p->count + PIPE_BATCH > PIPE_DEPTH && !p->failed)
 			pthread_cond_wait(&p->room, &p->lock);
-		p->read_waits = false;
+		p->reader_waits = false;
 	}
 	failed = p->failed;
-	/* Not in the queue: the store's thread leaves it alone. */
+	/* Not in the ring: the other threads leave it alone. */
 	job = &p->jobs[(p->head + p->count) % PIPE_DEPTH];
 	pthread_mutex_unlock(&p->lock);
 	if (failed)
 		return SOURCE_STOP;
-	prepare(p->in, item, job);
-	job_own(job);
+	job_copy(job, item);
 	pthread_mutex_lock(&p->lock);
 	p->count++;
 	failed = p->failed;
-	if (p->store_waits && p->count >= PIPE_BATCH)
-		pthread_cond_signal(&p->ready);
+	if (p->parser_waits && wake_for(p, p->count - p->parsed))
+		pthread_cond_signal(&p->to_parse);
 	pthread_mutex_unlock(&p->lock);
 	return failed ? SOURCE_STOP : SOURCE_NEXT;
 }
@@ -434,11 +562,12 @@ ingest_pipe_sync(struct ingest_pipe *p)
 {
 	pthread_mutex_lock(&p->lock);
 	p->flush = true;
-	pthread_cond_signal(&p->ready);
-	p->read_waits = true;
+	pthread_cond_signal(&p->to_parse);
+	pthread_cond_signal(&p->to_store);
+	p->reader_waits = true;
 	while (p->count != 0)
 		pthread_cond_wait(&p->room, &p->lock);
-	p->read_waits = false;
+	p->reader_waits = false;
 	p->flush = false;
 	pthread_mutex_unlock(&p->lock);
 }
@@ -452,13 +581,20 @@ ingest_pipe_end(struct ingest_pipe *p)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->ending = true;
-	pthread_cond_signal(&p->ready);
+	pthread_cond_signal(&p->to_parse);
+	pthread_cond_signal(&p->to_store);
 	pthread_mutex_unlock(&p->lock);
-	pthread_join(p->thread, NULL);
-	for (i = 0; i < PIPE_DEPTH; i++)
+	if (p->parser_started)
+		pthread_join(p->parser, NULL);
+	if (p->storer_started)
+		pthread_join(p->storer, NULL);
+	for (i = 0; i < PIPE_DEPTH; i++) {
+		job_clear(&p->jobs[i]);
 		free(p->jobs[i].buf);
+	}
 	pthread_cond_destroy(&p->room);
-	pthread_cond_destroy(&p->ready);
+	pthread_cond_destroy(&p->to_store);
+	pthread_cond_destroy(&p->to_parse);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
