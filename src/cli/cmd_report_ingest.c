@@ -183,8 +183,8 @@ report_ingest_main(int argc, char **argv)
 	in->note_ctx = &cli;
 	source_limits_default(&run.lim);
 	/*
-	 * Reading and parsing in this thread, storing in the pipe's (about
-	 * half the work each); without a thread, both in this one.
+	 * Reading in this thread, parsing and storing in the pipe's (about
+	 * a third of the work each); without threads, all in this one.
 	 */
 	if (ingest_pipe_start(in, &run.pipe) == -1)
 		run.pipe = NULL;
