@@ -113,7 +113,9 @@ struct wal_file {
 	char *buf;          /* gathered octets, written at `off` */
 	size_t len;
 	sqlite3_int64 off;
-	bool commit; /* the last write was a commit frame's header */
+	sqlite3_int64 end;     /* the furthest a write reached in this WAL */
+	unsigned char salt[8]; /* of this WAL, as its frame headers give it */
+	bool commit;           /* the last write was a commit frame's header */
 };
 
 static sqlite3_vfs wal_vfs;
@@ -155,25 +157,51 @@ wal_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
 	return w->real->pMethods->xRead(w->real, p, n, off);
 }
 
+/*
+ * Only appends are gathered.  SQLite also writes behind the end of the
+ * WAL: a transaction that spilled pages to the WAL before its commit
+ * (a cache too small for it) and changed them again has them rewritten
+ * in place, and then the checksums of its frames, the commit frame's
+ * last of all, after the commit frame's page (sqlite3WalFrames(),
+ * walRewriteChecksums()).  Gathered, that last header would wait here
+ * past the commit, and a process killed then would lose the commit
+ * (the frame's checksum on disk no longer matching).  So a write that
+ * does not reach past the furthest one is made at once; but for a WAL
+ * started over from its beginning (by this process: its header at
+ * offset 0; by another: frame headers of new salts).
+ */
 static int
 wal_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 off)
 {
+	static const unsigned char zero_salt[8];
 	struct wal_file *w = (struct wal_file *)f;
 	const unsigned char *u = p;
 	bool commit_page = w->commit;
+	bool behind = off < w->end && off != 0;
 	int rc;
 
+	/*
+	 * A frame header's salts are the WAL's (SQLite zeroes them, and
+	 * the checksum, in frames appended while a rewrite is due).
+	 */
+	if (n == WAL_FRAME_HDR && memcmp(u + 8, w->salt, 8) != 0 &&
+	    memcmp(u + 8, zero_salt, 8) != 0) {
+		memcpy(w->salt, u + 8, 8); /* salt-1, salt-2 */
+		behind = false;
+	}
 	w->commit = n == WAL_FRAME_HDR &&
 	    (u[4] | u[5] | u[6] | u[7]) != 0; /* db size: a commit */
+	if (off == 0 || !behind || off + n > w->end)
+		w->end = off + n;
 	if (w->len != 0 &&
 	    (off != w->off + (sqlite3_int64)w->len ||
 	     w->len + (size_t)n > WAL_GATHER) &&
 	    (rc = wal_flush(w)) != SQLITE_OK)
 		return rc;
-	if (w->buf == NULL && (w->buf = malloc(WAL_GATHER)) == NULL)
-		return SQLITE_NOMEM;
-	if ((size_t)n > WAL_GATHER)
+	if (behind || (size_t)n > WAL_GATHER)
 		return w->real->pMethods->xWrite(w->real, p, n, off);
+	if (w->buf == NULL && (w->buf = malloc(WAL_GATHER)) == NULL)
+		return SQLITE_IOERR_NOMEM;
 	if (w->len == 0)
 		w->off = off;
 	memcpy(w->buf + w->len, p, (size_t)n);
@@ -189,6 +217,8 @@ wal_truncate(sqlite3_file *f, sqlite3_int64 size)
 
 	if ((rc = wal_flush(w)) != SQLITE_OK)
 		return rc;
+	if (w->end > size)
+		w->end = size;
 	return w->real->pMethods->xTruncate(w->real, size);
 }
 
