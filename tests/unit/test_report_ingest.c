@@ -449,8 +449,8 @@ test_spilled_commit(void)
 	    "PRAGMA wal_autocheckpoint = 0",
 	    "CREATE TABLE t (x INTEGER PRIMARY KEY, y BLOB)",
 	    "BEGIN",
-	    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
-	    "WHERE i < 2000) INSERT INTO t SELECT i, zeroblob(900) FROM n",
+	    ("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+	     "WHERE i < 2000) INSERT INTO t SELECT i, zeroblob(900) FROM n"),
 	    "UPDATE t SET y = randomblob(900) WHERE x <= 100",
 	    "COMMIT",
 	};
