@@ -26,6 +26,14 @@ struct report_imap_args {
 int report_ingest_imap(struct ingest *in, const struct source_limits *lim,
                        const struct report_imap_args *args);
 
+/*
+ * libcurl's global state, set up before any thread of the process
+ * exists (curl_global_init(3) is not thread-safe; the SQLite store
+ * starts a checkpointing thread), and released at the end.
+ */
+int report_imap_init(void);
+void report_imap_cleanup(void);
+
 int report_parse_main(int argc, char **argv);
 int report_ingest_main(int argc, char **argv);
 int report_summary_main(int argc, char **argv);

@@ -53,6 +53,22 @@ ingest_message(const struct imap_message *msg, void *ctx)
 }
 
 int
+report_imap_init(void)
+{
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		warnx_cli("report ingest: libcurl cannot start");
+		return -1;
+	}
+	return 0;
+}
+
+void
+report_imap_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+int
 report_ingest_imap(struct ingest *in, const struct source_limits *lim,
                    const struct report_imap_args *args)
 {
@@ -67,15 +83,6 @@ report_ingest_imap(struct ingest *in, const struct source_limits *lim,
 		warnx_cli("report ingest: %s", why);
 		return EXIT_USAGE;
 	}
-	/*
-	 * Not thread-safe (curl_global_init(3)): called here, before any
-	 * thread of this process exists.
-	 */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		warnx_cli("report ingest: libcurl cannot start");
-		imap_password_free(password);
-		return EXIT_TEMPFAIL;
-	}
 	memset(&opts, 0, sizeof(opts));
 	opts.url = args->url;
 	opts.password = password;
@@ -84,7 +91,6 @@ report_ingest_imap(struct ingest *in, const struct source_limits *lim,
 	opts.message_max = lim->input_max;
 	rc = imap_walk(&opts, ingest_message, &run, why, sizeof(why));
 	imap_password_free(password);
-	curl_global_cleanup();
 	if (rc < 0) {
 		/* The server or the network: the next run (cron) retries. */
 		warnx_cli("report ingest: %s", why);
