@@ -274,8 +274,10 @@ run 2 "html into a directory that does not exist: 2" "$MTASTS" report html \
 ln "$T/page.html" "$T/before.html"
 run 0 "html over an existing page" "$MTASTS" report html --db "$DB" \
 	-o "$T/page.html" --since 2026-10-30 --until 2026-11-06
+# (The pages differ in their "generated" time when a second ticks.)
 [ "$(stat -c %i "$T/page.html")" != "$(stat -c %i "$T/before.html")" ] &&
-	cmp -s "$T/page.html" "$T/before.html"
+	[ "$(tail -c 8 "$T/page.html")" = "</html>" ] &&
+	[ "$(tail -c 8 "$T/before.html")" = "</html>" ]
 ok $? "... is replaced by a new file (renamed over it), not rewritten in place"
 ! grep -Eiq '(src|href)[[:space:]]*=[[:space:]]*"?[a-z]+:|url\(' "$T/page.html"
 ok $? "the page fetches nothing (no src=, href=, url( to any scheme)"
