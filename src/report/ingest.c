@@ -280,7 +280,7 @@ job_copy(struct job *job, const struct source_item *from)
 	item->part = from->part;
 	item->raw_len = from->raw_len;
 	job->nomem = false;
-	need = olen + jlen + rlen;
+	need = olen + jlen + rlen + 1; /* never 0: realloc(p, 0) frees */
 	if (need > job->buf_size) {
 		if ((p = realloc(job->buf, need)) == NULL) {
 			job->nomem = true;

@@ -233,7 +233,7 @@ check_cert_for(const struct entry *e, X509 *leaf)
 			          "%s; senders will not accept the policy",
 			          e->name, e->cert, host);
 	}
-	for (i = 0; i < e->host_count; i++)
+	for (i = 0; e->hosts != NULL && i < e->host_count; i++)
 		if (!covers(leaf, e->hosts[i]))
 			log_warnx("tlsrpt: certificate %s does not cover %s",
 			          e->cert, e->hosts[i]);

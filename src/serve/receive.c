@@ -326,8 +326,15 @@ report_reply(struct server *srv, const uint8_t *body, size_t len)
 	bool job_answered;
 	struct conn *c;
 
+	/*
+	 * The analyzer loses TAILQ_REMOVE's write of the head through
+	 * tqe_prev when the job removed at the last reply was the only one,
+	 * and takes the freed job for the first: a known false positive of
+	 * <sys/queue.h> lists.
+	 */
 	if (report_rep_parse(body, len, &rep) != 0 || job == NULL ||
-	    job->off < job->len || rep.id != job->id)
+	    job->off < job->len || /* NOLINT(clang-analyzer-unix.Malloc) */
+	    rep.id != job->id)
 		return -1;
 	TAILQ_REMOVE(&srv->jobs, job, entry);
 	srv->report_busy--;
