@@ -104,9 +104,8 @@ nomem:
 	return -1;
 }
 
-/* strcmp in octet order with NULL first (store.h's row order). */
-static int
-cmp_str(const char *a, const char *b)
+int
+failures_key_cmp(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
 		return (a != NULL) - (b != NULL);
@@ -119,11 +118,11 @@ cmp_row(const void *va, const void *vb)
 	const struct failure_row *a = va, *b = vb;
 	int c;
 
-	if ((c = cmp_str(a->domain, b->domain)) != 0 ||
-	    (c = cmp_str(a->result, b->result)) != 0 ||
-	    (c = cmp_str(a->mx, b->mx)) != 0)
+	if ((c = failures_key_cmp(a->domain, b->domain)) != 0 ||
+	    (c = failures_key_cmp(a->result, b->result)) != 0 ||
+	    (c = failures_key_cmp(a->mx, b->mx)) != 0)
 		return c;
-	return cmp_str(a->org, b->org);
+	return failures_key_cmp(a->org, b->org);
 }
 
 static int
@@ -132,20 +131,21 @@ cmp_item(const void *va, const void *vb)
 	const struct failure *a = va, *b = vb;
 	int c;
 
-	if ((c = cmp_str(a->domain, b->domain)) != 0)
+	if ((c = failures_key_cmp(a->domain, b->domain)) != 0)
 		return c;
 	if (a->failed != b->failed)
 		return a->failed > b->failed ? -1 : 1;
-	if ((c = cmp_str(a->result, b->result)) != 0)
+	if ((c = failures_key_cmp(a->result, b->result)) != 0)
 		return c;
-	return cmp_str(a->mx, b->mx);
+	return failures_key_cmp(a->mx, b->mx);
 }
 
 static bool
 same_key(const struct failure_row *a, const struct failure_row *b)
 {
-	return cmp_str(a->domain, b->domain) == 0 &&
-	    cmp_str(a->result, b->result) == 0 && cmp_str(a->mx, b->mx) == 0;
+	return failures_key_cmp(a->domain, b->domain) == 0 &&
+	    failures_key_cmp(a->result, b->result) == 0 &&
+	    failures_key_cmp(a->mx, b->mx) == 0;
 }
 
 /* One item of rows[0..n), which share their key. */

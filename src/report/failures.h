@@ -18,6 +18,12 @@
 
 #include "store.h"
 
+/*
+ * Compares two keys of store rows in their order (store.h): octet order,
+ * NULL (a key the report did not give) first.
+ */
+int failures_key_cmp(const char *a, const char *b);
+
 /* The keys failures_add() wants its rows grouped by. */
 #define FAILURES_BY                                                            \
 	(STORE_BY_DOMAIN | STORE_BY_ORG | STORE_BY_MX | STORE_BY_RESULT)

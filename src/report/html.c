@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "failures.h"
 #include "html.h"
 #include "when.h"
 
@@ -190,18 +191,10 @@ put_domain(FILE *fp, const char *domain)
 /* ---- the chart ---- */
 
 static int
-cmp_str(const char *a, const char *b)
-{
-	if (a == NULL || b == NULL)
-		return (a != NULL) - (b != NULL);
-	return strcmp(a, b);
-}
-
-static int
 cmp_domain_day(const void *va, const void *vb)
 {
 	const struct html_day *a = va, *b = vb;
-	int c = cmp_str(a->domain, b->domain);
+	int c = failures_key_cmp(a->domain, b->domain);
 
 	if (c != 0)
 		return c;
@@ -503,8 +496,8 @@ each_domain(FILE *fp, const struct html_page *page,
 
 	for (i = 0; i < page->day_count; i = j) {
 		for (j = i + 1; j < page->day_count; j++)
-			if (cmp_str(page->days[i].domain,
-			            page->days[j].domain) != 0)
+			if (failures_key_cmp(page->days[i].domain,
+			                     page->days[j].domain) != 0)
 				break;
 		fn(fp, &page->days[i], j - i, ctx);
 	}
