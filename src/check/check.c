@@ -442,6 +442,7 @@ dom_finish(struct dom *d)
 	rep.verdict = j.verdict;
 	rep.mode = j.mode;
 	rep.id = j.id;
+	rep.facts = &d->f;
 	ck->cb(ck->cb_arg, &rep);
 	check_judgement_reset(&j);
 	dom_free(d);

@@ -17,6 +17,7 @@
 
 struct event_base;
 struct checker;
+struct check_facts;
 
 struct check_options {
 	const char *resolver;     /* --resolver; NULL: /etc/resolv.conf */
@@ -40,6 +41,7 @@ struct check_report {
 	enum mts_severity verdict;   /* the worst severity */
 	const char *mode;            /* the policy's mode, or NULL */
 	const char *id;              /* the record's id, or NULL */
+	const struct check_facts *facts; /* what was seen (facts.h) */
 };
 
 typedef void (*check_report_cb)(void *arg, const struct check_report *r);

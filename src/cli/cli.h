@@ -24,6 +24,7 @@ int cmd_init(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_rollout(int argc, char **argv);
 int cmd_tlsa(int argc, char **argv);
 
 /* The program name for messages ("mtasts"). */

@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"lint", cmd_lint, "check a policy, TXT record or TLSA record"},
     {"match", cmd_match, "test whether an mx pattern covers a host name"},
     {"report", cmd_report, "receive, store and summarise TLS-RPT reports"},
+    {"rollout", cmd_rollout, "move to enforce, change MX hosts safely"},
     {"serve", serve_main, "publish MTA-STS policies over HTTPS"},
     {"tlsa", cmd_tlsa, "make the TLSA record of a certificate or key"},
 };
