@@ -8,7 +8,9 @@
 # writes a policy and its DNS records for example.com with `mtasts
 # init`, lints them, lints a broken policy (text and --json), and
 # matches MX patterns; then stores real TLS-RPT reports, summarises
-# them and alerts on their failures.  Builds
+# them and alerts on their failures; last, judges example.com's testing
+# policy on generated reports, refuses to promote it too early, promotes
+# it, and starts an MX change.  Builds
 # nothing: it runs the binary given as $1 (default build/mtasts).  Every
 # step states the exit status it expects; the demo exits 0 only when
 # every step behaved as expected.
@@ -197,6 +199,36 @@ step 0 "$MTASTS" report summary --db "sqlite:$WORK/reports.db" \
 step 1 "$MTASTS" report alert --db "sqlite:$WORK/reports.db" --since 2000-01-01
 check "alert names the RFC example's certificate-expired failures" \
     grep -q certificate-expired <<<"$LAST_OUT"
+
+heading "7. Roll out: from testing to enforce, then an MX change"
+# Two weeks of generated reports (tests/e2e/gen_rollout_reports.py) from
+# two reporters about example.com's testing policy of part 2: first the
+# last 6 days only, then the 10 days before them as well.
+GEN=$(cd "$(dirname "$0")/.." && pwd)/tests/e2e/gen_rollout_reports.py
+RDB="sqlite:$WORK/rollout.db"
+POLICY=$OUT/mta-sts.txt
+for org in google.com microsoft.com; do
+	python3 "$GEN" --domain example.com --days=-6..-1 --org "$org" \
+	    --policy "$POLICY" "$WORK/recent" >/dev/null &&
+	python3 "$GEN" --domain example.com --days=-16..-7 --org "$org" \
+	    --policy "$POLICY" "$WORK/older" >/dev/null ||
+	    { steps=$((steps + 1)); bad=$((bad + 1)); }
+done
+"$MTASTS" report ingest -q --db "$RDB" "$WORK/recent" >/dev/null
+step 3 "$MTASTS" rollout status --policy "$POLICY" --db "$RDB" --no-fetch
+cp "$POLICY" "$WORK/policy.before"
+step 3 "$MTASTS" rollout promote --policy "$POLICY" --db "$RDB"
+check "a refused promote leaves the policy byte for byte" \
+    cmp -s "$POLICY" "$WORK/policy.before"
+"$MTASTS" report ingest -q --db "$RDB" "$WORK/older" >/dev/null
+step 0 "$MTASTS" rollout status --policy "$POLICY" --db "$RDB" --no-fetch
+step 0 "$MTASTS" rollout promote --policy "$POLICY" --db "$RDB"
+check "the promoted policy is in enforce mode" \
+    grep -q '^mode: enforce' "$POLICY"
+step 0 "$MTASTS" lint policy "$POLICY"
+step 0 "$MTASTS" rollout mx-change --policy "$POLICY" --db "$RDB" \
+    --add mx3.example.com --remove mx1.example.com
+step 3 "$MTASTS" rollout mx-change --policy "$POLICY" --db "$RDB" --finish
 
 echo
 if [ "$bad" -eq 0 ]; then

@@ -391,6 +391,7 @@ struct history {
 	int64_t last_at;
 	uint32_t last_max_age;
 	bool have_last;
+	bool last_refusing;
 	bool nomem;
 };
 
@@ -410,18 +411,33 @@ add_published(struct history *h, int64_t superseded, uint32_t max_age)
 	return 0;
 }
 
+/*
+ * Only enforce policies make a sender refuse a host they do not list
+ * (RFC 8461 §5): a testing policy still held delivers anyway.  The
+ * policy a promote replaced was a testing one; the one an MX change
+ * replaced had the change's mode.
+ */
+static bool
+refusing(const char *mode)
+{
+	return strcmp(mode, "enforce") == 0;
+}
+
 static int
 on_event(const struct rollout_event *e, void *ctx)
 {
 	struct history *h = ctx;
 
 	/* The one it replaced was served until it was written. */
-	if (add_published(h, e->at, e->previous_max_age) != 0)
+	if (strcmp(e->action, "promote") != 0 && refusing(e->mode) &&
+	    add_published(h, e->at, e->previous_max_age) != 0)
 		return 1;
 	/* And the one before it was served until this one. */
-	if (h->have_last && add_published(h, e->at, h->last_max_age) != 0)
+	if (h->have_last && h->last_refusing &&
+	    add_published(h, e->at, h->last_max_age) != 0)
 		return 1;
 	h->have_last = true;
+	h->last_refusing = refusing(e->mode);
 	h->last_at = e->at;
 	h->last_max_age = e->max_age;
 	return 0;
@@ -444,7 +460,8 @@ cached_until(struct rollout *r, int64_t *out)
 	}
 	/* The last one written may have been edited by hand since: it
 	   was served until now, whatever FILE holds. */
-	if (h.have_last && add_published(&h, r->now, h.last_max_age) != 0) {
+	if (h.have_last && h.last_refusing &&
+	    add_published(&h, r->now, h.last_max_age) != 0) {
 		warnx_cli("out of memory");
 		free(h.p);
 		return EXIT_ERROR;
