@@ -243,7 +243,7 @@ if [ "$PG" != 0 ]; then
 		echo "server: $("$PG_BINDIR/postgres" --version)"
 		for r in $(seq 0 3); do
 			"$PG_BINDIR/psql" -q -X "$PG_SOCKET_URL" -c \
-			    'DROP TABLE IF EXISTS failures, policies, reports, quarantine, schema_version CASCADE' \
+			    'DROP TABLE IF EXISTS failures, policies, reports, quarantine, schema_version, rollout_events, mx_changes CASCADE' \
 			    >/dev/null 2>&1 || die "psql cannot reach the server"
 			timed pg "$MTASTS" report ingest --db "$PG_SOCKET_URL" "$WORK/reports"
 			[ "$T_RC" = 0 ] && grep -q ": $COUNT added, 0 known" "$WORK/out.pg" ||

@@ -38,14 +38,14 @@
  * policy-domain is the domain asked for.
  */
 struct rollout_policy_row {
-	int64_t report;        /* the report's row id: equal ids, one report */
-	int64_t range_start;   /* date-range start, seconds */
-	const char *org;       /* organization-name */
-	const char *type;      /* policy-type: "sts", "tlsa", ... */
-	const char *strings;   /* policy-string as stored: a JSON array of
+	int64_t report;      /* the report's row id: equal ids, one report */
+	int64_t range_start; /* date-range start, seconds */
+	const char *org;     /* organization-name */
+	const char *type;    /* policy-type: "sts", "tlsa", ... */
+	const char *strings; /* policy-string as stored: a JSON array of
 				  strings ("[]" when absent) */
-	uint64_t successful;   /* total-successful-session-count */
-	uint64_t failed;       /* total-failure-session-count */
+	uint64_t successful; /* total-successful-session-count */
+	uint64_t failed;     /* total-failure-session-count */
 };
 
 typedef int (*rollout_policy_fn)(const struct rollout_policy_row *row,
@@ -67,12 +67,12 @@ struct rollout_failure_row {
 	int64_t report;
 	int64_t range_start;
 	const char *org;
-	const char *type;     /* the policy's policy-type */
-	const char *strings;  /* the policy's policy-string, JSON array */
-	const char *result;   /* result-type */
-	const char *mx;       /* receiving-mx-hostname, NULL when absent */
-	const char *ip;       /* receiving-ip, NULL when absent */
-	uint64_t failed;      /* failed-session-count */
+	const char *type;    /* the policy's policy-type */
+	const char *strings; /* the policy's policy-string, JSON array */
+	const char *result;  /* result-type */
+	const char *mx;      /* receiving-mx-hostname, NULL when absent */
+	const char *ip;      /* receiving-ip, NULL when absent */
+	uint64_t failed;     /* failed-session-count */
 };
 
 typedef int (*rollout_failure_fn)(const struct rollout_failure_row *row,
@@ -94,9 +94,9 @@ struct rollout_event {
 	const char *mode;        /* "testing", "enforce", "none" */
 	uint32_t max_age;
 	uint32_t previous_max_age; /* of the policy it replaced */
-	const char *mx;          /* its mx patterns, a JSON array */
-	const char *policy_file; /* the path written */
-	const char *sha256;      /* of the body written, lower-case hex */
+	const char *mx;            /* its mx patterns, a JSON array */
+	const char *policy_file;   /* the path written */
+	const char *sha256;        /* of the body written, lower-case hex */
 };
 
 /* Adds one event.  0 or -1. */
@@ -114,16 +114,16 @@ int rollout_store_events(struct store *store, const char *domain,
 /* ---- MX changes ---- */
 
 struct rollout_mx_change {
-	int64_t id;              /* its row id; set by rollout_store_mx_begin */
+	int64_t id; /* its row id; set by rollout_store_mx_begin */
 	const char *domain;
 	const char *policy_file;
 	int64_t started;
-	int64_t cutover_at;      /* when the DNS MX records may change */
-	const char *added;       /* JSON array of patterns */
-	const char *removed;     /* JSON array of patterns */
+	int64_t cutover_at;  /* when the DNS MX records may change */
+	const char *added;   /* JSON array of patterns */
+	const char *removed; /* JSON array of patterns */
 	const char *transition_id;
-	int64_t finished;        /* -1 while open */
-	const char *final_id;    /* NULL while open */
+	int64_t finished;     /* -1 while open */
+	const char *final_id; /* NULL while open */
 };
 
 #define ROLLOUT_STORE_EXISTS 1 /* an open change of the domain exists */

@@ -19,8 +19,8 @@
 /*
  * The schema, one entry per version: store_open() runs, in one
  * transaction, every entry above the database's version, in order.
- * Version 2 is one more entry at the end (and STORE_SCHEMA_VERSION
- * raised to 2); an entry is never edited once released.  Tokens fill
+ * Version 3 will be one more entry at the end (and STORE_SCHEMA_VERSION
+ * raised to 3); an entry is never edited once released.  Tokens fill
  * in what the dialects spell differently: %ID% the row id, %BLOB% raw
  * octets.  Counts are BIGINT: RFC 8460 counts are unbounded integers,
  * and the parser caps them at INT64_MAX.  The indexes are the ones the
@@ -91,6 +91,45 @@ static const struct migration migrations[] = {
      " reason TEXT NOT NULL,"
      " raw %BLOB% NOT NULL," /* the first STORE_QUARANTINE_MAX octets */
      " raw_size BIGINT NOT NULL);"},
+    /*
+     * mtasts rollout's memory (rollout_store.h).  The events of a
+     * domain are read in the order they were written, through their
+     * index.  At most one MX change of a domain is open (finished NULL):
+     * the partial unique index says so, and decides between two
+     * processes starting one at once, in both engines.  The rollout's
+     * queries of a domain's reports need no index of their own: they
+     * are bounded by dates (reports_start), as the summaries are.
+     */
+    {2,
+     "CREATE TABLE rollout_events ("
+     " id %ID%,"
+     " domain TEXT NOT NULL," /* lower-case A-labels */
+     " at BIGINT NOT NULL,"
+     " action TEXT NOT NULL,"    /* promote, mx-change, mx-finish */
+     " policy_id TEXT NOT NULL," /* the id issued */
+     " previous_id TEXT,"        /* NULL: unknown */
+     " mode TEXT NOT NULL,"
+     " max_age BIGINT NOT NULL,"
+     " previous_max_age BIGINT NOT NULL,"
+     " mx TEXT NOT NULL," /* a JSON array of patterns */
+     " policy_file TEXT NOT NULL,"
+     " sha256 TEXT NOT NULL);" /* of the body written, hex */
+     "CREATE INDEX rollout_events_domain ON rollout_events "
+     "(domain, at, id);"
+     "CREATE TABLE mx_changes ("
+     " id %ID%,"
+     " domain TEXT NOT NULL,"
+     " policy_file TEXT NOT NULL,"
+     " started BIGINT NOT NULL,"
+     " cutover_at BIGINT NOT NULL,"
+     " added TEXT NOT NULL,"   /* a JSON array of patterns */
+     " removed TEXT NOT NULL," /* a JSON array of patterns */
+     " transition_id TEXT NOT NULL,"
+     " finished BIGINT," /* NULL while open */
+     " final_id TEXT,"
+     " CHECK ((finished IS NULL) = (final_id IS NULL)));"
+     "CREATE UNIQUE INDEX mx_changes_open ON mx_changes (domain) "
+     "WHERE finished IS NULL;"},
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) ==

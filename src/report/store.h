@@ -34,7 +34,7 @@ struct store;
 #define STORE_WHY_SIZE 256
 
 /* The schema version this program writes (see store.c's migrations). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /*
  * Octets of a quarantined input kept; the rest is dropped and the

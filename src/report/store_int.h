@@ -55,6 +55,30 @@ struct store_summary_sql {
 /* The dialects the SQL of store.c is written for. */
 enum store_dialect { STORE_SQLITE, STORE_PG };
 
+/*
+ * A parameter of a query, or a cell of one of its rows.  Integer
+ * columns (SQLite INTEGER, PostgreSQL bigint, integer, smallint) come
+ * as STORE_CELL_INT, NULL as STORE_CELL_NULL, any other value as its
+ * text.
+ */
+enum store_cell_type { STORE_CELL_NULL, STORE_CELL_INT, STORE_CELL_TEXT };
+
+struct store_cell {
+	enum store_cell_type type;
+	int64_t i;     /* STORE_CELL_INT */
+	const char *s; /* STORE_CELL_TEXT; borrowed */
+};
+
+/* Columns of a row at most, and parameters of a query at most. */
+#define STORE_CELLS_MAX 16
+
+/* One row: `n` cells, valid only during the call. */
+typedef int (*store_cells_fn)(const struct store_cell *cells, size_t n,
+                              void *ctx);
+
+/* What a query returns when a unique constraint refused its row. */
+#define STORE_UNIQUE (-2)
+
 struct store_engine {
 	const char *name;
 	enum store_dialect dialect;
@@ -89,6 +113,30 @@ struct store_engine {
 	    int64_t received, char *why, size_t why_size);
 	int (*summary)(struct store *store, const struct store_summary_sql *q,
 	               store_row_fn fn, void *ctx, char *why, size_t why_size);
+	/*
+	 * Runs one statement of `sql` in the engine's dialect, its
+	 * parameters numbered (?1 in SQLite, $1 in PostgreSQL: store.c's
+	 * way), with `n` parameters (at most STORE_CELLS_MAX), and calls
+	 * fn (may be NULL) for each row of at most STORE_CELLS_MAX
+	 * columns.  0 once every row is seen; fn's non-zero return, which
+	 * stops the walk; STORE_UNIQUE when a unique constraint refused a
+	 * row (SQLITE_CONSTRAINT_UNIQUE, SQLSTATE 23505), with why; or -1
+	 * with why.  Outside a transaction the statement is one.
+	 */
+	int (*query)(struct store *store, const char *sql,
+	             const struct store_cell *params, size_t n,
+	             store_cells_fn fn, void *ctx, char *why, size_t why_size);
+	/*
+	 * A transaction of queries: begun holding the right to write (so
+	 * SQLite's never has to upgrade a read lock, as put_report), then
+	 * committed, or rolled back (also after a failed query; harmless
+	 * when none is open).  Not for migrations, which have their own.
+	 * A PostgreSQL connection lost inside one fails it: the store does
+	 * not reconnect before the transaction has ended.
+	 */
+	int (*tx_begin)(struct store *store, char *why, size_t why_size);
+	int (*tx_commit)(struct store *store, char *why, size_t why_size);
+	void (*tx_rollback)(struct store *store);
 };
 
 extern const struct store_engine store_engine_sqlite;

@@ -94,6 +94,7 @@ struct pg_store {
 	PGconn *conn;
 	bool prepared;
 	bool failed; /* a tbuf could not grow */
+	bool in_tx;  /* between tx_begin and its end */
 	struct tbuf arrays[A_COUNT];
 };
 
@@ -617,6 +618,188 @@ pg_summary(struct store *s, const struct store_summary_sql *q, store_row_fn fn,
 	return rc;
 }
 
+/* The type OIDs of the integer columns (catalog/pg_type.dat). */
+#define INT8_OID 20
+#define INT2_OID 21
+#define INT4_OID 23
+
+/*
+ * Inside a transaction a lost connection fails it: reconnecting there
+ * would run the rest of it on its own, outside the transaction.
+ */
+static int
+usable(struct pg_store *p, char *why, size_t why_size)
+{
+	if (!p->in_tx)
+		return ready(p, why, why_size);
+	if (PQstatus(p->conn) != CONNECTION_OK) {
+		why_conn(p->conn, "the connection was lost in a transaction",
+		         why, why_size);
+		return -1;
+	}
+	return 0;
+}
+
+/* The cells of row `row`: integer columns as numbers, others as text. */
+static int
+row_cells(const PGresult *res, int row, struct store_cell *cells)
+{
+	int i, n = PQnfields(res);
+	Oid type;
+	char *end;
+
+	for (i = 0; i < n; i++) {
+		if (PQgetisnull(res, row, i)) {
+			cells[i] =
+			    (struct store_cell){STORE_CELL_NULL, 0, NULL};
+			continue;
+		}
+		type = PQftype(res, i);
+		cells[i] = (struct store_cell){STORE_CELL_TEXT, 0,
+		                               PQgetvalue(res, row, i)};
+		if (type != INT8_OID && type != INT4_OID && type != INT2_OID)
+			continue;
+		errno = 0;
+		cells[i].type = STORE_CELL_INT;
+		cells[i].i = strtoll(cells[i].s, &end, 10);
+		if (errno != 0 || end == cells[i].s || *end != '\0')
+			return -1;
+		cells[i].s = NULL;
+	}
+	return 0;
+}
+
+static int
+walk_cells(const PGresult *res, store_cells_fn fn, void *ctx, char *why,
+           size_t why_size)
+{
+	struct store_cell cells[STORE_CELLS_MAX];
+	int i, rows = PQntuples(res), stop;
+
+	if (PQnfields(res) > STORE_CELLS_MAX) {
+		store_why(why, why_size, "postgresql: query: a row too wide");
+		return -1;
+	}
+	for (i = 0; i < rows; i++) {
+		if (row_cells(res, i, cells) == -1) {
+			store_why(why, why_size,
+			          "postgresql: query: an integer out of range");
+			return -1;
+		}
+		if (fn != NULL &&
+		    (stop = fn(cells, (size_t)PQnfields(res), ctx)) != 0)
+			return stop;
+	}
+	return 0;
+}
+
+static int
+pg_query(struct store *s, const char *sql, const struct store_cell *params,
+         size_t n, store_cells_fn fn, void *ctx, char *why, size_t why_size)
+{
+	struct pg_store *p = pgs(s);
+	char nums[STORE_CELLS_MAX][24];
+	const char *values[STORE_CELLS_MAX];
+	const char *state;
+	PGresult *res;
+	size_t i;
+	int rc;
+
+	if (n > STORE_CELLS_MAX) {
+		store_why(why, why_size,
+		          "postgresql: query: too many parameters");
+		return -1;
+	}
+	if (usable(p, why, why_size) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		values[i] =
+		    params[i].type == STORE_CELL_TEXT ? params[i].s : NULL;
+		if (params[i].type == STORE_CELL_INT) {
+			(void)snprintf(nums[i], sizeof(nums[i]), "%" PRId64,
+			               params[i].i);
+			values[i] = nums[i];
+		}
+	}
+	res = PQexecParams(p->conn, sql, (int)n, NULL, values, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK &&
+	    PQresultStatus(res) != PGRES_COMMAND_OK) {
+		why_pg("query",
+		       res != NULL ? PQresultErrorMessage(res) :
+		                     PQerrorMessage(p->conn),
+		       why, why_size);
+		/* 23505: unique_violation (PostgreSQL's Appendix A). */
+		state = res != NULL ?
+		    PQresultErrorField(res, PG_DIAG_SQLSTATE) :
+		    NULL;
+		rc = state != NULL && strcmp(state, "23505") == 0 ?
+		    STORE_UNIQUE :
+		    -1;
+		PQclear(res);
+		return rc;
+	}
+	rc = walk_cells(res, fn, ctx, why, why_size);
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * A transaction of READ COMMITTED, PostgreSQL's default: a unique index
+ * makes a second writer of the same key wait for the first one's end,
+ * then fail (unique_violation) when the first committed, and an UPDATE
+ * waiting for a row re-reads it once the other transaction has ended.
+ */
+static int
+pg_tx_begin(struct store *s, char *why, size_t why_size)
+{
+	struct pg_store *p = pgs(s);
+
+	if (ready(p, why, why_size) == -1 ||
+	    pg_exec(s, "BEGIN", why, why_size) == -1)
+		return -1;
+	p->in_tx = true;
+	return 0;
+}
+
+/*
+ * COMMIT of a transaction in which a statement failed answers ROLLBACK
+ * (and no error): that is a failure here.
+ */
+static int
+pg_tx_commit(struct store *s, char *why, size_t why_size)
+{
+	struct pg_store *p = pgs(s);
+	PGresult *res = PQexec(p->conn, "COMMIT");
+	int rc = 0;
+
+	p->in_tx = false;
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		why_pg("commit",
+		       res != NULL ? PQresultErrorMessage(res) :
+		                     PQerrorMessage(p->conn),
+		       why, why_size);
+		rc = -1;
+	} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+		store_why(why, why_size,
+		          "postgresql: commit: the transaction was rolled "
+		          "back");
+		rc = -1;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static void
+pg_tx_rollback(struct store *s)
+{
+	struct pg_store *p = pgs(s);
+
+	if (!p->in_tx)
+		return;
+	p->in_tx = false;
+	(void)pg_exec(s, "ROLLBACK", NULL, 0);
+}
+
 const struct store_engine store_engine_pg = {
     .name = "postgresql",
     .dialect = STORE_PG,
@@ -631,4 +814,8 @@ const struct store_engine store_engine_pg = {
     .put_report = pg_put_report,
     .put_quarantine = pg_put_quarantine,
     .summary = pg_summary,
+    .query = pg_query,
+    .tx_begin = pg_tx_begin,
+    .tx_commit = pg_tx_commit,
+    .tx_rollback = pg_tx_rollback,
 };

@@ -942,6 +942,106 @@ lite_summary(struct store *s, const struct store_summary_sql *q,
 	return stop;
 }
 
+/* The cells of the statement's current row. */
+static int
+row_cells(sqlite3_stmt *st, struct store_cell *cells, size_t *n)
+{
+	int i, count = sqlite3_column_count(st);
+
+	if (count > STORE_CELLS_MAX)
+		return -1;
+	for (i = 0; i < count; i++) {
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_NULL:
+			cells[i] =
+			    (struct store_cell){STORE_CELL_NULL, 0, NULL};
+			break;
+		case SQLITE_INTEGER:
+			cells[i] =
+			    (struct store_cell){STORE_CELL_INT,
+			                        sqlite3_column_int64(st, i),
+			                        NULL};
+			break;
+		default:
+			cells[i] = (struct store_cell){STORE_CELL_TEXT, 0,
+			                               column_text(st, i)};
+			if (cells[i].s == NULL)
+				return -1; /* out of memory */
+		}
+	}
+	*n = (size_t)count;
+	return 0;
+}
+
+static int
+bind_cells(sqlite3_stmt *st, const struct store_cell *params, size_t n)
+{
+	size_t i;
+	int rc = SQLITE_OK;
+
+	for (i = 0; i < n && rc == SQLITE_OK; i++)
+		switch (params[i].type) {
+		case STORE_CELL_NULL:
+			rc = sqlite3_bind_null(st, (int)i + 1);
+			break;
+		case STORE_CELL_INT:
+			rc = sqlite3_bind_int64(st, (int)i + 1, params[i].i);
+			break;
+		default:
+			rc = bind_text(st, (int)i + 1, params[i].s);
+		}
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static int
+lite_query(struct store *s, const char *sql, const struct store_cell *params,
+           size_t n, store_cells_fn fn, void *ctx, char *why, size_t why_size)
+{
+	sqlite3 *db = lite(s)->db;
+	struct store_cell cells[STORE_CELLS_MAX];
+	sqlite3_stmt *st = NULL;
+	size_t count;
+	int rc, stop = 0;
+
+	if (n > STORE_CELLS_MAX) {
+		store_why(why, why_size, "sqlite: query: too many parameters");
+		return -1;
+	}
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK ||
+	    bind_cells(st, params, n) == -1) {
+		why_db(db, "query", why, why_size);
+		sqlite3_finalize(st);
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (row_cells(st, cells, &count) == -1) {
+			store_why(why, why_size,
+			          "sqlite: query: a row too wide, or out of "
+			          "memory");
+			stop = -1;
+			break;
+		}
+		if (fn != NULL && (stop = fn(cells, count, ctx)) != 0)
+			break;
+	}
+	if (stop == 0 && rc != SQLITE_DONE) {
+		why_db(db, "query", why, why_size);
+		stop =
+		    sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE ?
+		    STORE_UNIQUE :
+		    -1;
+	}
+	sqlite3_finalize(st);
+	return stop;
+}
+
+/* BEGIN IMMEDIATE: the write lock up front, waiting the busy timeout. */
+static int
+lite_tx_begin(struct store *s, char *why, size_t why_size)
+{
+	return lite_exec(s, "BEGIN IMMEDIATE", why, why_size);
+}
+
 const struct store_engine store_engine_sqlite = {
     .name = "sqlite",
     .dialect = STORE_SQLITE,
@@ -956,4 +1056,8 @@ const struct store_engine store_engine_sqlite = {
     .put_report = lite_put_report,
     .put_quarantine = lite_put_quarantine,
     .summary = lite_summary,
+    .query = lite_query,
+    .tx_begin = lite_tx_begin,
+    .tx_commit = lite_commit,
+    .tx_rollback = lite_rollback,
 };

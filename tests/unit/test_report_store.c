@@ -161,7 +161,8 @@ fresh(const char *name)
 	(void)snprintf(url, sizeof(url), "%s", base_url);
 	if (sql_int(url,
 	            "DROP TABLE IF EXISTS failures, policies, reports, "
-	            "quarantine, schema_version CASCADE") != 0)
+	            "quarantine, schema_version, rollout_events, mx_changes "
+	            "CASCADE") != 0)
 		tap_diag("could not empty the database");
 	return url;
 }
