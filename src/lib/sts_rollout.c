@@ -288,32 +288,36 @@ day_cmp(const void *a, const void *b)
  * Sorts a copy of the days and checks them: each at 00:00 UTC (the
  * date-range start of a daily report, RFC 8460 §4.4, is a day's start;
  * a caller passing another time has mixed units), no day twice (the
- * caller sums a day's reports).  The copy is the caller's to free.
+ * caller sums a day's reports).  Returns the copy, which the caller
+ * frees, or NULL with err set.
  */
-static int
-sorted_days(const struct mts_rollout_day *days, size_t n,
-            struct mts_rollout_day **out, struct mts_err *err)
+static struct mts_rollout_day *
+sorted_days(const struct mts_rollout_day *days, size_t n, struct mts_err *err)
 {
 	struct mts_rollout_day *v;
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (days[i].day % MTS_ROLLOUT_DAY != 0)
-			return mts_err_set(err, MTS_ERR_ARG, 0, 0,
-			                   "a day is not at 00:00 UTC");
-	if ((v = calloc(n != 0 ? n : 1, sizeof(*v))) == NULL)
-		return mts_err_set(err, MTS_ERR_NOMEM, 0, 0, NULL);
+		if (days[i].day % MTS_ROLLOUT_DAY != 0) {
+			mts_err_set(err, MTS_ERR_ARG, 0, 0,
+			            "a day is not at 00:00 UTC");
+			return NULL;
+		}
+	if ((v = calloc(n != 0 ? n : 1, sizeof(*v))) == NULL) {
+		mts_err_set(err, MTS_ERR_NOMEM, 0, 0, NULL);
+		return NULL;
+	}
 	if (n != 0)
 		memcpy(v, days, n * sizeof(*v));
 	qsort(v, n, sizeof(*v), day_cmp);
 	for (i = 1; i < n; i++)
 		if (v[i].day == v[i - 1].day) {
 			free(v);
-			return mts_err_set(err, MTS_ERR_ARG, 0, 0,
-			                   "a day is given twice");
+			mts_err_set(err, MTS_ERR_ARG, 0, 0,
+			            "a day is given twice");
+			return NULL;
 		}
-	*out = v;
-	return 0;
+	return v;
 }
 
 /*
@@ -419,7 +423,7 @@ mts_rollout_assess(enum mts_sts_mode mode, const struct mts_rollout_day *days,
                    struct mts_rollout_readiness *out, struct mts_err *err)
 {
 	struct mts_rollout_readiness r;
-	struct mts_rollout_day *v = NULL;
+	struct mts_rollout_day *v;
 	size_t first = 0, last = 0;
 	bool have_run;
 
@@ -430,7 +434,7 @@ mts_rollout_assess(enum mts_sts_mode mode, const struct mts_rollout_day *days,
 	if (min_days < 1 || min_days > MTS_ROLLOUT_MIN_DAYS_MAX)
 		return mts_err_set(err, MTS_ERR_ARG, 0, 0,
 		                   "min_days is not 1 to 366");
-	if (sorted_days(days, n, &v, err) == -1)
+	if ((v = sorted_days(days, n, err)) == NULL)
 		return -1;
 	memset(&r, 0, sizeof(r));
 	r.run_first = r.run_last = -1;
