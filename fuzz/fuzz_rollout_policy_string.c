@@ -6,7 +6,7 @@
  * string cannot hold one, so every other octet reaches the function);
  * an empty input is no string at all.  Besides memory errors and leaks
  * (ASan) and undefined behaviour (UBSan), it aborts when:
- * - no string is not NONE, and some strings are not SAME or OTHER;
+ * - no string is not NONE, or some strings are neither SAME nor OTHER;
  * - the answer differs from the one worked out here the slow way: each
  *   string's one trailing CRLF, LF or CR dropped, empty ones skipped,
  *   the rest joined with CRLF, over 64 KiB OTHER, else parsed and
@@ -191,13 +191,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char **v, *body;
 	size_t n, len;
 
-	if ((v = cut(data, size, &n)) == NULL && size != 0)
-		return 0; /* out of memory: nothing to check */
-	shown = mts_rollout_policy_shown((const char *const *)v, n, &fixed);
-	if (n == 0) {
-		CHECK(shown == MTS_ROLLOUT_SHOWN_NONE);
+	/* No input is no string; else out of memory: nothing to check. */
+	if ((v = cut(data, size, &n)) == NULL) {
+		if (size == 0)
+			CHECK(mts_rollout_policy_shown(NULL, 0, &fixed) ==
+			      MTS_ROLLOUT_SHOWN_NONE);
 		return 0;
 	}
+	shown = mts_rollout_policy_shown((const char *const *)v, n, &fixed);
 	CHECK(shown == MTS_ROLLOUT_SHOWN_SAME ||
 	      shown == MTS_ROLLOUT_SHOWN_OTHER);
 	if ((body = join(v, n, &len)) != NULL) {
