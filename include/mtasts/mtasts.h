@@ -12,6 +12,7 @@
 #include <mtasts/diag.h>
 #include <mtasts/dname.h>
 #include <mtasts/sts.h>
+#include <mtasts/rollout.h>
 #include <mtasts/tlsrpt.h>
 #include <mtasts/tlsrpt_report.h>
 #include <mtasts/dane.h>

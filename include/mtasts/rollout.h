@@ -175,9 +175,9 @@ struct mts_rollout_published {
  * policy being replaced now, fetched a moment ago) and, for each earlier
  * policy, superseded + max_age.  Saturates at INT64_MAX.
  */
-MTS_API int64_t mts_rollout_cached_until(
-    int64_t now, uint32_t current_max_age,
-    const struct mts_rollout_published *earlier, size_t n);
+MTS_API int64_t
+mts_rollout_cached_until(int64_t now, uint32_t current_max_age,
+                         const struct mts_rollout_published *earlier, size_t n);
 
 struct mts_rollout_mx_plan {
 	/* What to publish now: the old patterns, then the added ones. */
