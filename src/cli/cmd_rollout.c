@@ -118,6 +118,28 @@ rollout_time_iso(int64_t t, char buf[32])
 	(void)strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+const char *
+rollout_reason_key(enum mts_rollout_reason reason)
+{
+	switch (reason) {
+	case MTS_ROLLOUT_READY:
+		return "ready";
+	case MTS_ROLLOUT_ALREADY_ENFORCE:
+		return "already-enforce";
+	case MTS_ROLLOUT_MODE_NONE:
+		return "mode-none";
+	case MTS_ROLLOUT_NO_REPORTS:
+		return "no-reports";
+	case MTS_ROLLOUT_STALE:
+		return "stale";
+	case MTS_ROLLOUT_TOO_FEW_DAYS:
+		return "too-few-days";
+	case MTS_ROLLOUT_FAILURES:
+		return "failures";
+	}
+	return "unknown";
+}
+
 void
 rollout_sha256(const char *buf, size_t len, char out[65])
 {

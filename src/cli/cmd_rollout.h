@@ -127,6 +127,9 @@ void rollout_time_text(int64_t t, char buf[32]);
 /* "YYYY-MM-DDTHH:MM:SSZ" (ISO 8601, for JSON) of t. */
 void rollout_time_iso(int64_t t, char buf[32]);
 
+/* The reason as a JSON token: "ready", "too-few-days", ... */
+const char *rollout_reason_key(enum mts_rollout_reason reason);
+
 /* Lower-case hex SHA-256 of buf: out holds 65 octets. */
 void rollout_sha256(const char *buf, size_t len, char out[65]);
 

@@ -242,7 +242,7 @@ refuse_not_ready(const struct rollout *r, const struct rollout_evidence *ev)
 	o = json_pack("{s:s, s:s, s:s, s:b, s:s, s:s}", "domain", r->domain,
 	              "action", "none", "policy_file", r->o->policy_path,
 	              "ready", false, "reason",
-	              mts_rollout_reason_name(ev->rd.reason), "advice", advice);
+	              rollout_reason_key(ev->rd.reason), "advice", advice);
 	(void)json_dumpf(o, stdout, JSON_COMPACT);
 	putchar('\n');
 	json_decref(o);
@@ -362,8 +362,7 @@ rollout_promote_main(const struct rollout_opts *o)
 		status = print_json(&r, &w,
 		                    json_pack("{s:b, s:s}", "forced",
 		                              !ev.rd.ready, "reason",
-		                              mts_rollout_reason_name(
-		                                  ev.rd.reason)));
+		                              rollout_reason_key(ev.rd.reason)));
 		status = status == 0 ? wrote : EXIT_ERROR;
 		goto done;
 	}

@@ -563,20 +563,47 @@ rollout_checks() {
 
 	# long.example: testing with max_age 30 days, promoted with 1 day.
 	# A sender may hold the testing policy for 30 days after the
-	# promotion: the cut-over of an MX change made now is then, not now
-	# + 1 day (the contract: "an earlier one rollout wrote whose
-	# superseded time + max_age is later").
+	# promotion, but a testing policy never makes it refuse a host
+	# (RFC 8461 §5): the cut-over of an MX change made now is now + 1
+	# day, the enforce policy's max_age.
 	f=$P/long.example
-	before=$(date -u +%s)
 	run 0 "$l: promote long.example --max-age 86400" "$MTASTS" rollout \
 		promote --db "$db" --policy "$f" --domain long.example \
 		--max-age 86400
-	after=$(date -u +%s)
-	export B0=$before A0=$after
+	before=$(date -u +%s)
 	run 0 "$l: mx-change long.example" "$MTASTS" rollout mx-change \
 		--db "$db" --policy "$f" --domain long.example \
 		--add mx3.long.example --json
-	jcheck "$l: ... cut-over at the promotion + 30 days, not now + 1 day" \
+	after=$(date -u +%s)
+	export B0=$before A0=$after
+	jcheck "$l: ... cut-over at now + 1 day: the testing policy held 30 days refuses nothing" \
+		'E("B0") + 86400 <= ts(j["cutover_at"]) <= E("A0") + 86400'
+	run 0 "$l: mx-change long.example --finish --force" "$MTASTS" rollout \
+		mx-change --db "$db" --policy "$f" --domain long.example \
+		--finish --force
+	# An enforce policy of 30 days that rollout wrote, then edited by
+	# hand down to 1 day (no event): a sender may hold the 30-day one
+	# until 30 days from now, whatever the file says now.
+	run 0 "$l: mx-change long.example --add mx4" "$MTASTS" rollout \
+		mx-change --db "$db" --policy "$f" --domain long.example \
+		--add mx4.long.example
+	run 0 "$l: mx-change long.example --finish --force" "$MTASTS" rollout \
+		mx-change --db "$db" --policy "$f" --domain long.example \
+		--finish --force
+	sed -i 's/^max_age: .*/max_age: 2592000\r/' "$f"
+	run 0 "$l: mx-change long.example (the 30-day policy written)" \
+		"$MTASTS" rollout mx-change --db "$db" --policy "$f" \
+		--domain long.example --add mx5.long.example
+	run 0 "$l: ... finished" "$MTASTS" rollout mx-change --db "$db" \
+		--policy "$f" --domain long.example --finish --force
+	sed -i 's/^max_age: .*/max_age: 86400\r/' "$f"
+	before=$(date -u +%s)
+	run 0 "$l: mx-change long.example after a hand edit to 1 day" \
+		"$MTASTS" rollout mx-change --db "$db" --policy "$f" \
+		--domain long.example --add mx6.long.example --json
+	after=$(date -u +%s)
+	export B0=$before A0=$after
+	jcheck "$l: ... cut-over at now + 30 days: the policy rollout wrote last" \
 		'E("B0") + 2592000 <= ts(j["cutover_at"]) <= E("A0") + 2592000'
 
 	# -- the policy domain --
