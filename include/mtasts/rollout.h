@@ -130,7 +130,8 @@ struct mts_rollout_readiness {
 	/*
 	 * The first day (00:00 UTC) on which the policy can be ready if
 	 * every day from now on brings clean reports: for TOO_FEW_DAYS
-	 * run_first + min_days days; for FAILURES last_failure_day + 1 +
+	 * run_first + min_days days, or, when the run has failed sessions,
+	 * the FAILURES day if later; for FAILURES last_failure_day + 1 +
 	 * min_days days; for NO_REPORTS and STALE today + min_days days
 	 * (a new run starting today).  The day after the last day needed,
 	 * since a day's reports arrive after it ends.  -1 for READY,

@@ -185,8 +185,8 @@ zone_sts_line(const char *zone, size_t len, char *domain, size_t dsize,
 		id[0] = '\0';
 		if ((s = memmem(q, (size_t)(eol - q), "id=", 3)) != NULL) {
 			s += 3;
-			for (n = 0; s + n < eol && isalnum((unsigned char)s[n]) &&
-			            n + 1 < isize;
+			for (n = 0; s + n < eol &&
+			     isalnum((unsigned char)s[n]) && n + 1 < isize;
 			     n++)
 				id[n] = s[n];
 			id[n] = '\0';
@@ -297,8 +297,8 @@ rollout_load(struct rollout *r, const struct rollout_opts *o)
 		return EXIT_ERROR;
 	}
 	mts_diag_init(&diag);
-	rc = mts_sts_policy_parse(r->body, r->body_len, &r->policy, &diag,
-	                          &err);
+	rc =
+	    mts_sts_policy_parse(r->body, r->body_len, &r->policy, &diag, &err);
 	if (rc != 0) {
 		print_findings_text(stderr, o->policy_path, &diag, false, true);
 		warnx_cli("rollout: %s is not a valid policy: fix it first "
@@ -535,8 +535,8 @@ same_file(pid_t pid, const char *path, const struct proc_file *want)
 	struct stat st;
 
 	return proc_path(pid, path, full, sizeof(full)) == 0 &&
-	       stat(full, &st) == 0 && st.st_dev == want->dev &&
-	       st.st_ino == want->ino;
+	    stat(full, &st) == 0 && st.st_dev == want->dev &&
+	    st.st_ino == want->ino;
 }
 
 /*
@@ -622,7 +622,8 @@ rollout_find_serve(const char *policy_path, pid_t *pids, size_t max)
 	DIR *dir;
 	FILE *fp;
 
-	if (stat(policy_path, &st) == -1 || (copy = strdup(policy_path)) == NULL)
+	if (stat(policy_path, &st) == -1 ||
+	    (copy = strdup(policy_path)) == NULL)
 		return 0;
 	want.dev = st.st_dev;
 	want.ino = st.st_ino;
@@ -726,7 +727,8 @@ parse_opt(struct rollout_opts *o, int ch, const char *arg)
 		o->db_url = arg;
 		return 0;
 	case OPT_MIN_DAYS:
-		if (parse_uint(arg, MTS_ROLLOUT_MIN_DAYS_MAX, &v) != 0 || v == 0)
+		if (parse_uint(arg, MTS_ROLLOUT_MIN_DAYS_MAX, &v) != 0 ||
+		    v == 0)
 			return -1;
 		o->min_days = (unsigned)v;
 		return 0;
@@ -784,15 +786,13 @@ opts_fit(const struct rollout_opts *o, const char *cmd)
 	bool promote = strcmp(cmd, "promote") == 0;
 	bool mx = strcmp(cmd, "mx-change") == 0;
 	bool fetchy = o->no_fetch || o->resolver != NULL ||
-	              o->trust_anchor != NULL || o->ca_file != NULL ||
-	              o->https_port != 0;
+	    o->trust_anchor != NULL || o->ca_file != NULL || o->https_port != 0;
 
 	if (o->policy_path == NULL)
 		return false;
 	if (fetchy && !status)
 		return false;
-	if ((o->max_age != UINT32_MAX && !promote) ||
-	    (o->min_days != 0 && mx))
+	if ((o->max_age != UINT32_MAX && !promote) || (o->min_days != 0 && mx))
 		return false;
 	if ((o->force || o->reload) && status)
 		return false;
@@ -846,8 +846,8 @@ cmd_rollout(int argc, char **argv)
 	o.cmd = cmd;
 	o.max_age = UINT32_MAX; /* not given */
 	optind = 1;
-	while ((ch = getopt_long(argc - 1, argv + 1, "hjp:", longopts,
-	                         NULL)) != -1) {
+	while ((ch = getopt_long(argc - 1, argv + 1, "hjp:", longopts, NULL)) !=
+	       -1) {
 		if (ch == 'h') {
 			usage(stdout);
 			return EXIT_VALID;

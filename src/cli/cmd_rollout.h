@@ -28,7 +28,7 @@
 /* Exit 3: not ready, or refused; the file is left as it was. */
 #define EXIT_NOT_READY 3
 /* Exit 1 of the issue: an error (the file, the store). */
-#define EXIT_ERROR 1
+#define EXIT_ERROR     1
 
 #define ROLLOUT_MX_ARGS  MTS_ROLLOUT_MX_MAX
 #define ROLLOUT_PIDS_MAX 16

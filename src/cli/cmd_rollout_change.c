@@ -194,9 +194,9 @@ print_json(const struct rollout *r, const struct written *w, json_t *extra)
 		(void)json_object_update(o, extra);
 	json_decref(extra);
 	rc = o != NULL && json_dumpf(o, stdout, JSON_COMPACT) == 0 &&
-	             putchar('\n') != EOF ?
-	         0 :
-	         -1;
+		putchar('\n') != EOF ?
+	    0 :
+	    -1;
 	json_decref(o);
 	if (rc != 0)
 		warnx_cli("rollout: cannot write the JSON");
@@ -281,8 +281,8 @@ write_policy(struct rollout *r, struct written *w,
 	}
 	find_pids(r, w);
 	rollout_sha256(body, strlen(body), sha);
-	if ((mx = mx_text(p)) == NULL || (file = file_key(r->o->policy_path)) ==
-	                                     NULL) {
+	if ((mx = mx_text(p)) == NULL ||
+	    (file = file_key(r->o->policy_path)) == NULL) {
 		warnx_cli("out of memory");
 		status = EXIT_ERROR;
 		goto done;
@@ -359,10 +359,11 @@ rollout_promote_main(const struct rollout_opts *o)
 		goto done;
 	}
 	if (o->json) {
-		status = print_json(&r, &w,
-		                    json_pack("{s:b, s:s}", "forced",
-		                              !ev.rd.ready, "reason",
-		                              rollout_reason_key(ev.rd.reason)));
+		status =
+		    print_json(&r, &w,
+		               json_pack("{s:b, s:s}", "forced", !ev.rd.ready,
+		                         "reason",
+		                         rollout_reason_key(ev.rd.reason)));
 		status = status == 0 ? wrote : EXIT_ERROR;
 		goto done;
 	}
@@ -602,8 +603,8 @@ start_change(struct rollout *r)
 		               json_pack("{s:o, s:o}", "added",
 		                         args_json(o->add, o->add_count),
 		                         "removed",
-		                         args_json(o->remove, o->remove_count))) !=
-		    0)
+		                         args_json(o->remove,
+		                                   o->remove_count))) != 0)
 			status = EXIT_ERROR;
 	} else {
 		print_timeline(r, &w, &b.c);
@@ -631,9 +632,10 @@ log_finish(struct rollout *r, const struct rollout_event *ev, void *ctx)
 	rc = rollout_store_mx_finish(r->store, f->id, r->now, ev->policy_id, ev,
 	                             why, sizeof(why));
 	if (rc == ROLLOUT_STORE_GONE) {
-		warnx_cli("rollout: the MX change of %s was finished meanwhile: "
-		          "%s is left as it was",
-		          r->domain, r->o->policy_path);
+		warnx_cli(
+		    "rollout: the MX change of %s was finished meanwhile: "
+		    "%s is left as it was",
+		    r->domain, r->o->policy_path);
 		return EXIT_NOT_READY;
 	}
 	if (rc != 0) {
@@ -783,10 +785,11 @@ rollout_mx_change_main(const struct rollout_opts *o)
 		goto done;
 	}
 	if (r.policy.mode == MTS_STS_MODE_NONE) {
-		warnx_cli("rollout mx-change: %s is in mode none: senders apply "
-		          "no policy, so the MX records may change at once; "
-		          "edit the mx lines by hand",
-		          o->policy_path);
+		warnx_cli(
+		    "rollout mx-change: %s is in mode none: senders apply "
+		    "no policy, so the MX records may change at once; "
+		    "edit the mx lines by hand",
+		    o->policy_path);
 		status = EXIT_NOT_READY;
 		goto done;
 	}

@@ -86,9 +86,12 @@ shown_of(struct gather *g, const char *strings)
 		if ((lines = calloc(n + 1, sizeof(*lines))) != NULL) {
 			json_array_foreach(a, i, v)
 			{
-				lines[i] = json_is_string(v) ? json_string_value(v) : "";
+				lines[i] = json_is_string(v) ?
+				    json_string_value(v) :
+				    "";
 			}
-			shown = mts_rollout_policy_shown(lines, n, &g->r->policy);
+			shown =
+			    mts_rollout_policy_shown(lines, n, &g->r->policy);
 			free(lines);
 		}
 	}
@@ -190,11 +193,11 @@ on_policy(const struct rollout_policy_row *row, void *ctx)
 	/* Sums past 2^64 do not happen in a year of any domain's reports;
 	   saturate rather than wrap if they did. */
 	d->successful = d->successful + row->successful < d->successful ?
-	                    UINT64_MAX :
-	                    d->successful + row->successful;
+	    UINT64_MAX :
+	    d->successful + row->successful;
 	d->failed = d->failed + row->failed < d->failed ?
-	                UINT64_MAX :
-	                d->failed + row->failed;
+	    UINT64_MAX :
+	    d->failed + row->failed;
 	return 0;
 nomem:
 	g->nomem = true;
@@ -312,7 +315,8 @@ int
 rollout_gather(struct rollout *r, unsigned min_days,
                struct rollout_evidence *ev)
 {
-	int64_t since = day_of(r->now) - (int64_t)LOOKBACK_DAYS * MTS_ROLLOUT_DAY;
+	int64_t since =
+	    day_of(r->now) - (int64_t)LOOKBACK_DAYS * MTS_ROLLOUT_DAY;
 	char why[STORE_WHY_SIZE];
 	struct mts_err err;
 	struct gather g;
@@ -391,17 +395,21 @@ failure_hint(const char *result)
 	    {"sts-policy-fetch-error",
 	     "senders could not fetch the policy: check mta-sts.DOMAIN with "
 	     "mtasts check"},
-	    {"sts-policy-invalid", "senders read the policy as invalid: run "
-	                           "mtasts lint on it"},
+	    {"sts-policy-invalid",
+	     "senders read the policy as invalid: run "
+	     "mtasts lint on it"},
 	    {"sts-webpki-invalid",
 	     "the policy host's certificate is not valid for senders: renew "
 	     "or fix it"},
-	    {"tlsa-invalid", "the MX's TLSA records do not match its "
-	                     "certificate: update them (mtasts tlsa)"},
-	    {"dnssec-invalid", "DNSSEC validation of the domain fails: check "
-	                       "the zone's signatures and DS"},
-	    {"dane-required", "DANE was required and failed: check the TLSA "
-	                      "records"},
+	    {"tlsa-invalid",
+	     "the MX's TLSA records do not match its "
+	     "certificate: update them (mtasts tlsa)"},
+	    {"dnssec-invalid",
+	     "DNSSEC validation of the domain fails: check "
+	     "the zone's signatures and DS"},
+	    {"dane-required",
+	     "DANE was required and failed: check the TLSA "
+	     "records"},
 	};
 	size_t i;
 
@@ -436,20 +444,22 @@ rollout_advice(const struct rollout *r, const struct rollout_evidence *ev,
 		               "to promote");
 		return;
 	case MTS_ROLLOUT_MODE_NONE:
-		(void)snprintf(buf, size,
-		               "mode none tells senders to drop the policy: set "
-		               "mode: testing, publish it with a new id, and "
-		               "collect %u days of clean reports first",
-		               min_days);
+		(void)
+		    snprintf(buf, size,
+		             "mode none tells senders to drop the policy: set "
+		             "mode: testing, publish it with a new id, and "
+		             "collect %u days of clean reports first",
+		             min_days);
 		return;
 	case MTS_ROLLOUT_NO_REPORTS:
-		(void)snprintf(buf, size,
-		               "no TLS-RPT report of %s for this policy in the "
-		               "store: check that _smtp._tls.%s names where "
-		               "reports go (mtasts check %s) and that they are "
-		               "ingested (mtasts report ingest); ready on %s at "
-		               "the earliest",
-		               r->domain, r->domain, r->domain, on);
+		(void)
+		    snprintf(buf, size,
+		             "no TLS-RPT report of %s for this policy in the "
+		             "store: check that _smtp._tls.%s names where "
+		             "reports go (mtasts check %s) and that they are "
+		             "ingested (mtasts report ingest); ready on %s at "
+		             "the earliest",
+		             r->domain, r->domain, r->domain, on);
 		return;
 	case MTS_ROLLOUT_STALE:
 		lag = (uint64_t)((day_of(r->now) - rd->run_last) /
@@ -466,18 +476,17 @@ rollout_advice(const struct rollout *r, const struct rollout_evidence *ev,
 		               "reports for %u consecutive day%s only (%s to "
 		               "%s), %u needed: ready on %s at the earliest if "
 		               "they stay clean",
-		               rd->run_days, rd->run_days == 1 ? "" : "s", first,
-		               last, min_days, on);
+		               rd->run_days, rd->run_days == 1 ? "" : "s",
+		               first, last, min_days, on);
 		return;
 	case MTS_ROLLOUT_FAILURES:
-		(void)snprintf(buf, size,
-		               "%" PRIu64 " failed session%s in the last %u days "
-		               "of reports: fix the causes below; with clean "
-		               "reports from then on, ready on %s at the earliest",
-		               rd->window_failed,
-		               rd->window_failed == 1 ? "" : "s",
-		               rd->run_days < min_days ? rd->run_days : min_days,
-		               on);
+		(void)snprintf(
+		    buf, size,
+		    "%" PRIu64 " failed session%s in the last %u days "
+		    "of reports: fix the causes below; with clean "
+		    "reports from then on, ready on %s at the earliest",
+		    rd->window_failed, rd->window_failed == 1 ? "" : "s",
+		    rd->run_days < min_days ? rd->run_days : min_days, on);
 		return;
 	}
 	(void)snprintf(buf, size, "%s", mts_rollout_reason_name(rd->reason));
@@ -508,8 +517,8 @@ rollout_print_evidence(const struct rollout *r,
 	if (rd->run_days > 0) {
 		rollout_day_text(rd->run_first, a);
 		rollout_day_text(rd->run_last, b);
-		printf("reports: %u consecutive day%s, %s to %s\n", rd->run_days,
-		       rd->run_days == 1 ? "" : "s", a, b);
+		printf("reports: %u consecutive day%s, %s to %s\n",
+		       rd->run_days, rd->run_days == 1 ? "" : "s", a, b);
 		rollout_day_text(rd->window_first, a);
 		rollout_day_text(rd->window_last, b);
 		printf("window %s to %s: %" PRIu64 " reports, %" PRIu64
@@ -530,9 +539,11 @@ rollout_print_evidence(const struct rollout *r,
 		printf("failure: %s at %s: %" PRIu64 " session%s, %s to %s\n"
 		       "  %s\n",
 		       ev->fails[i].result,
-		       ev->fails[i].mx != NULL ? ev->fails[i].mx : "(no MX named)",
-		       ev->fails[i].sessions, ev->fails[i].sessions == 1 ? "" : "s",
-		       a, b, failure_hint(ev->fails[i].result));
+		       ev->fails[i].mx != NULL ? ev->fails[i].mx :
+		                                 "(no MX named)",
+		       ev->fails[i].sessions,
+		       ev->fails[i].sessions == 1 ? "" : "s", a, b,
+		       failure_hint(ev->fails[i].result));
 	}
 	if (ev->failed_before > 0)
 		printf("before the window: %" PRIu64 " failed sessions (not "
@@ -545,7 +556,11 @@ rollout_print_evidence(const struct rollout *r,
 		       ev->other_reports, ev->other_reports == 1 ? "" : "s",
 		       ev->other_successful, ev->other_failed);
 	rollout_advice(r, ev, min_days, advice, sizeof(advice));
-	printf("%s: %s\n", rd->ready ? "READY" : "NOT READY", advice);
+	printf("%s: %s\n",
+	       rd->ready                                     ? "READY" :
+	           rd->reason == MTS_ROLLOUT_ALREADY_ENFORCE ? "ENFORCED" :
+	                                                       "NOT READY",
+	       advice);
 }
 
 /* ---- what rollout wrote, and the change under way ---- */
@@ -607,8 +622,7 @@ struct live {
 	const char *last_issued; /* "" when rollout issued none */
 };
 
-static void
-problem(struct live *l, const char *fmt, ...)
+static void problem(struct live *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static void
@@ -653,8 +667,9 @@ on_check(void *arg, const struct check_report *rep)
 		l->have_id = true;
 		(void)snprintf(l->id, sizeof(l->id), "%s", rep->id);
 	} else {
-		problem(l, "no valid _mta-sts.%s TXT record: publish the "
-		           "record",
+		problem(l,
+		        "no valid _mta-sts.%s TXT record: publish the "
+		        "record",
 		        r->domain);
 	}
 	got = rep->facts != NULL ? served(rep->facts) : NULL;
@@ -673,11 +688,12 @@ on_check(void *arg, const struct check_report *rep)
 			mts_sts_policy_reset(&p);
 		}
 		if (!l->body_same)
-			problem(l,
-			        "the policy served at https://mta-sts.%s/ differs "
-			        "from %s: publish %s (or reload mtasts serve), "
-			        "then a record with a new id",
-			        r->domain, r->o->policy_path, r->o->policy_path);
+			problem(
+			    l,
+			    "the policy served at https://mta-sts.%s/ differs "
+			    "from %s: publish %s (or reload mtasts serve), "
+			    "then a record with a new id",
+			    r->domain, r->o->policy_path, r->o->policy_path);
 	}
 	if (l->have_id && l->last_issued[0] != '\0' &&
 	    strcmp(l->id, l->last_issued) != 0)
@@ -749,7 +765,8 @@ evidence_json(const struct rollout *r, const struct rollout_evidence *ev,
 		json_array_append_new(orgs,
 		                      json_pack("{s:s, s:I}", "org",
 		                                ev->orgs[i].org, "reports",
-		                                (json_int_t)ev->orgs[i].reports));
+		                                (json_int_t)ev->orgs[i]
+		                                    .reports));
 	fails = json_array();
 	for (i = 0; i < ev->fail_count; i++) {
 		f = json_pack("{s:s, s:s?, s:I, s:o, s:o}", "result",
@@ -767,8 +784,8 @@ evidence_json(const struct rollout *r, const struct rollout_evidence *ev,
 	    mts_sts_mode_name(r->policy.mode), "max_age",
 	    (json_int_t)r->policy.max_age, "mx", mx, "min_days",
 	    (json_int_t)min_days, "ready", rd->ready, "reason",
-	    rollout_reason_key(rd->reason), "advice", advice, "run",
-	    "first", day_json(rd->run_days > 0 ? rd->run_first : -1), "last",
+	    rollout_reason_key(rd->reason), "advice", advice, "run", "first",
+	    day_json(rd->run_days > 0 ? rd->run_first : -1), "last",
 	    day_json(rd->run_days > 0 ? rd->run_last : -1), "days",
 	    (json_int_t)rd->run_days, "window", "first",
 	    day_json(rd->run_days > 0 ? rd->window_first : -1), "last",
@@ -820,11 +837,12 @@ print_change(const struct rollout *r, const struct open_change *c)
 		       "%s --finish\n",
 		       cut, r->o->policy_path);
 	else
-		printf("  do not change the DNS MX records before %s (in %" PRId64
-		       " h %" PRId64 " min): a sender may still hold a policy "
-		       "without the new hosts\n",
-		       cut, (c->cutover_at - r->now) / 3600,
-		       (c->cutover_at - r->now) % 3600 / 60);
+		printf(
+		    "  do not change the DNS MX records before %s (in %" PRId64
+		    " h %" PRId64 " min): a sender may still hold a policy "
+		    "without the new hosts\n",
+		    cut, (c->cutover_at - r->now) / 3600,
+		    (c->cutover_at - r->now) % 3600 / 60);
 }
 
 int
@@ -862,29 +880,31 @@ rollout_status_main(const struct rollout_opts *o)
 	if (!o->no_fetch && look_live(&r, &live) != 0)
 		problem(&live, "the published policy could not be looked at");
 	status = ev.rd.ready || ev.rd.reason == MTS_ROLLOUT_ALREADY_ENFORCE ?
-	             EXIT_VALID :
-	             EXIT_NOT_READY;
+	    EXIT_VALID :
+	    EXIT_NOT_READY;
 	if (o->json) {
 		out = evidence_json(&r, &ev, o->min_days);
-		json_object_set_new(out, "mx_change", change_json(&change, r.now));
+		json_object_set_new(out, "mx_change",
+		                    change_json(&change, r.now));
 		rollout_time_iso(last.at, at);
-		json_object_set_new(
-		    out, "last_change",
-		    last.have ? json_pack("{s:s, s:s, s:s, s:s, s:I}", "at", at,
-		                          "action", last.action, "id", last.id,
-		                          "mode", last.mode, "max_age",
-		                          (json_int_t)last.max_age) :
-		                json_null());
+		json_object_set_new(out, "last_change",
+		                    last.have ?
+		                        json_pack("{s:s, s:s, s:s, s:s, s:I}",
+		                                  "at", at, "action",
+		                                  last.action, "id", last.id,
+		                                  "mode", last.mode, "max_age",
+		                                  (json_int_t)last.max_age) :
+		                        json_null());
 		json_object_set_new(
 		    out, "published",
 		    o->no_fetch ?
-		        json_null() :
-		        json_pack("{s:s?, s:b, s:b, s:O}", "id",
+			json_null() :
+			json_pack("{s:s?, s:b, s:b, s:O}", "id",
 		                  live.have_id ? live.id : NULL, "body_same",
 		                  live.body_same, "record_current",
-		                  live.have_id && (live.last_issued[0] == '\0' ||
-		                                   strcmp(live.id,
-		                                          live.last_issued) == 0),
+		                  live.have_id &&
+		                      (live.last_issued[0] == '\0' ||
+		                       strcmp(live.id, live.last_issued) == 0),
 		                  "problems", live.problems));
 		if (out == NULL || json_dumpf(out, stdout, JSON_COMPACT) != 0 ||
 		    putchar('\n') == EOF) {
@@ -898,8 +918,9 @@ rollout_status_main(const struct rollout_opts *o)
 			print_change(&r, &change);
 		if (last.have) {
 			rollout_time_text(last.at, at);
-			printf("last change by mtasts rollout: %s on %s, id %s\n",
-			       last.action, at, last.id);
+			printf(
+			    "last change by mtasts rollout: %s on %s, id %s\n",
+			    last.action, at, last.id);
 		}
 		if (!o->no_fetch && json_array_size(live.problems) == 0)
 			printf("published: the served policy is %s, record id "
@@ -908,7 +929,7 @@ rollout_status_main(const struct rollout_opts *o)
 		for (size_t i = 0; i < json_array_size(live.problems); i++)
 			printf("published: %s\n",
 			       json_string_value(
-			           json_array_get(live.problems, i)));
+				   json_array_get(live.problems, i)));
 	}
 done:
 	json_decref(live.problems);

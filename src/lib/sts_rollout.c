@@ -408,6 +408,13 @@ judge_reason(enum mts_sts_mode mode, bool have_run, int64_t today,
 	} else if (r->run_days < min_days) {
 		r->reason = MTS_ROLLOUT_TOO_FEW_DAYS;
 		r->ready_on = day_start(day_of(r->run_first) + min_days);
+		/* Failures in a short run move the day too: the window
+		   must end clean whatever its length. */
+		if (r->window_failed != 0 &&
+		    day_start(day_of(r->last_failure_day) + 1 + min_days) >
+		        r->ready_on)
+			r->ready_on = day_start(day_of(r->last_failure_day) +
+			                        1 + min_days);
 	} else if (r->window_failed != 0) {
 		r->reason = MTS_ROLLOUT_FAILURES;
 		r->ready_on =

@@ -442,7 +442,15 @@ static const struct assess_case assess_cases[] = {
     {"ASSESS T14: too few comes before failures", T, "20240305-20240314:1/10/1",
      false, NOW, 14,
      "too-few-days 20240305..20240314/10 20240305..20240314 10/100/10 "
-     "20240314 20240319"},
+     "20240314 20240329"},
+    {"ASSESS T14b: too few, failures early in the run: the later day", T,
+     "20240305-20240306:1/10/1 20240307-20240314:1/10/0", false, NOW, 14,
+     "too-few-days 20240305..20240314/10 20240305..20240314 10/100/2 "
+     "20240306 20240321"},
+    {"ASSESS T14c: too few, failures on the first day: a day after run_first + 14",
+     T, "20240305:1/10/1 20240306-20240314:1/10/0", false, NOW, 14,
+     "too-few-days 20240305..20240314/10 20240305..20240314 10/100/1 "
+     "20240305 20240320"},
     {"ASSESS T15: a gap ends the run", T,
      "20240201-20240305:3/30/0 20240307-20240314:1/10/0", false, NOW, 14,
      "too-few-days 20240307..20240314/8 20240307..20240314 8/80/0 - "
