@@ -81,7 +81,7 @@ check() {
 # ---- sts_sender.py's pure parts, outside the world ----------------------
 
 pure() { # pure PYTHON-EXPRESSION: true when it is
-	python3 -c 'import sys; sys.path.insert(0, sys.argv[1])
+	PYTHONDONTWRITEBYTECODE=1 python3 -c 'import sys; sys.path.insert(0, sys.argv[1])
 import sts_sender as s
 sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$HERE" "$1"
 }
@@ -106,7 +106,7 @@ check "policy: parsed, CRLF or LF, several mx lines" \
     pure 's.parse_policy("version: STSv1\r\nmode: enforce\nmx: a.x\r\nmx: *.y\r\nmax_age: 30\r\n") ==
         {"mode": "enforce", "max_age": 30, "mx": ["a.x", "*.y"]}'
 check "policy: a max_age over 31557600 is refused" \
-    sh -c '! python3 -c "import sys; sys.path.insert(0, sys.argv[1])
+    sh -c '! PYTHONDONTWRITEBYTECODE=1 python3 -c "import sys; sys.path.insert(0, sys.argv[1])
 import sts_sender as s
 s.parse_policy(\"version: STSv1\nmode: enforce\nmx: a\nmax_age: 31557601\n\")" "$1" 2>/dev/null' \
     sh "$HERE"
