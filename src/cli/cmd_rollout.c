@@ -48,7 +48,7 @@ usage(FILE *fp)
 	    "       %s rollout mx-change --policy FILE [--add HOST]... "
 	    "[--remove HOST]...\n"
 	    "       %s rollout mx-change --policy FILE --finish [--force] "
-	    "[--reload]\n\n"
+	    "[--reload] [--no-fetch]\n\n"
 	    "  --policy FILE      the policy file served "
 	    "(mtasts init's mta-sts.txt)\n"
 	    "  --domain DOMAIN    the policy domain; default: from FILE's "
@@ -70,9 +70,10 @@ usage(FILE *fp)
 	    "  --finish           mx-change: drop the removed hosts after "
 	    "the cut-over\n"
 	    "  --no-fetch         status: do not look at the published "
-	    "policy\n"
+	    "policy;\n"
+	    "                     --finish: do not look at the MX records\n"
 	    "  --resolver ADDR, --trust-anchor FILE, --ca-file FILE\n"
-	    "                     status: as for mtasts check\n"
+	    "                     status, --finish: as for mtasts check\n"
 	    "  --json             one JSON object for scripts\n\n"
 	    "Exit status: 0 ready or done, 3 not ready or refused (the file "
 	    "untouched),\n"
@@ -790,7 +791,7 @@ opts_fit(const struct rollout_opts *o, const char *cmd)
 
 	if (o->policy_path == NULL)
 		return false;
-	if (fetchy && !status)
+	if (fetchy && !status && !(mx && o->finish))
 		return false;
 	if ((o->max_age != UINT32_MAX && !promote) || (o->min_days != 0 && mx))
 		return false;

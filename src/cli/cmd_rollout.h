@@ -185,6 +185,23 @@ void rollout_print_evidence(const struct rollout *r,
  */
 int rollout_previous_id(struct rollout *r, char *buf, size_t size);
 
+/* What the DNS says of the domain's MX hosts (mx-change --finish). */
+struct rollout_mx_seen {
+	bool known;   /* an answer, or no MX records */
+	char **hosts; /* the MX hosts; the domain itself when it has no MX
+	                 records (RFC 5321 §5.1); "." for a null MX */
+	size_t count;
+	char why[256]; /* when not known */
+};
+
+/*
+ * Looks up the MX records of r's domain through mtasts check's engine
+ * (validating, as senders do).  0 when known, -1 with out->why.
+ * Release with rollout_mx_seen_free() either way.
+ */
+int rollout_look_mx(const struct rollout *r, struct rollout_mx_seen *out);
+void rollout_mx_seen_free(struct rollout_mx_seen *m);
+
 int rollout_status_main(const struct rollout_opts *o);
 int rollout_promote_main(const struct rollout_opts *o);
 int rollout_mx_change_main(const struct rollout_opts *o);

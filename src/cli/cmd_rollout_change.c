@@ -692,6 +692,57 @@ not_yet(const struct rollout *r, const struct open_change *c)
 	return EXIT_NOT_READY;
 }
 
+/*
+ * Has the DNS cut-over happened?  The final policy must cover the MX
+ * hosts the DNS names now: in enforce mode a sender skips every host
+ * the policy does not cover (RFC 8461 §4.1, §5), so a final policy
+ * that covers none of them stops the mail.  One that covers some is
+ * finished with a word about the others.  EXIT_VALID to go on, or
+ * EXIT_NOT_READY (said).
+ */
+static int
+check_cutover(const struct rollout *r, const struct mts_sts_policy *final)
+{
+	struct rollout_mx_seen seen;
+	size_t i, covered = 0;
+	int status = EXIT_VALID;
+
+	if (r->o->no_fetch || r->o->force)
+		return EXIT_VALID;
+	if (rollout_look_mx(r, &seen) != 0) {
+		warnx_cli("rollout mx-change: cannot read the MX records of %s "
+		          "(%s): look at them yourself, then finish with "
+		          "--no-fetch; %s is left as it was",
+		          r->domain, seen.why, r->o->policy_path);
+		rollout_mx_seen_free(&seen);
+		return EXIT_NOT_READY;
+	}
+	for (i = 0; i < seen.count; i++)
+		if (mts_sts_policy_match(final, seen.hosts[i]))
+			covered++;
+	if (covered == 0) {
+		warnx_cli("rollout mx-change: the MX records of %s name %s%s, "
+		          "which the final policy does not list: change the "
+		          "DNS MX records first (step 2 of the timeline); %s "
+		          "is left as it was",
+		          r->domain, seen.count > 0 ? seen.hosts[0] : "nothing",
+		          seen.count > 1 ? " and others" : "",
+		          r->o->policy_path);
+		status = EXIT_NOT_READY;
+	} else {
+		for (i = 0; i < seen.count; i++)
+			if (!mts_sts_policy_match(final, seen.hosts[i]))
+				warnx_cli(
+				    "rollout mx-change: warning: the MX "
+				    "records still name %s, which senders "
+				    "in enforce mode will skip once they "
+				    "have the final policy",
+				    seen.hosts[i]);
+	}
+	rollout_mx_seen_free(&seen);
+	return status;
+}
+
 static int
 finish_change(struct rollout *r)
 {
@@ -744,6 +795,9 @@ finish_change(struct rollout *r)
 		status = EXIT_ERROR;
 		goto done;
 	}
+	if (r->policy.mode == MTS_STS_MODE_ENFORCE &&
+	    (status = check_cutover(r, &np)) != EXIT_VALID)
+		goto done;
 	f.id = c.id;
 	w.cutover_at = c.cutover_at;
 	status = write_policy(r, &w, &np, &io);

@@ -619,7 +619,8 @@ struct live {
 	bool body_same;
 	json_t *problems;
 	const struct rollout *r;
-	const char *last_issued; /* "" when rollout issued none */
+	const char *last_issued;    /* "" when rollout issued none */
+	struct rollout_mx_seen *mx; /* NULL: not wanted */
 };
 
 static void problem(struct live *l, const char *fmt, ...)
@@ -654,6 +655,68 @@ served(const struct check_facts *f)
 	return NULL;
 }
 
+static int
+add_mx_host(struct rollout_mx_seen *m, const char *host)
+{
+	char **h;
+
+	if ((h = reallocarray(m->hosts, m->count + 1, sizeof(*h))) == NULL)
+		return -1;
+	m->hosts = h;
+	if ((h[m->count] = strdup(host)) == NULL)
+		return -1;
+	m->count++;
+	return 0;
+}
+
+/*
+ * The MX hosts of the answer; with no MX records, the domain itself
+ * (RFC 5321 §5.1, the implicit MX).  A null MX ("." , RFC 7505) is a
+ * host no policy covers.
+ */
+static void
+keep_mx(struct rollout_mx_seen *m, const struct check_facts *f,
+        const char *domain)
+{
+	const struct dns_fact *d = &f->mx;
+	size_t i;
+
+	if (!d->done || d->nomem) {
+		(void)snprintf(m->why, sizeof(m->why), "no answer kept");
+		return;
+	}
+	switch (d->rcode) {
+	case MTS_DNS_ANSWER:
+		for (i = 0; i < d->count; i++)
+			if (add_mx_host(m,
+			                d->mx[i].host[0] != '\0' ?
+			                    d->mx[i].host :
+			                    ".") == -1)
+				goto nomem;
+		m->known = true;
+		return;
+	case MTS_DNS_NODATA:
+		if (add_mx_host(m, domain) == -1)
+			goto nomem;
+		m->known = true;
+		return;
+	case MTS_DNS_NAME_ERROR:
+		(void)snprintf(m->why, sizeof(m->why), "%s does not exist",
+		               domain);
+		return;
+	case MTS_DNS_SERVFAIL:
+	case MTS_DNS_TIMEOUT:
+	case MTS_DNS_ERROR:
+		break;
+	}
+	(void)snprintf(m->why, sizeof(m->why), "%s",
+	               d->why != NULL ? d->why : "the lookup failed");
+	return;
+nomem:
+	(void)snprintf(m->why, sizeof(m->why), "out of memory");
+	m->known = false;
+}
+
 static void
 on_check(void *arg, const struct check_report *rep)
 {
@@ -663,6 +726,8 @@ on_check(void *arg, const struct check_report *rep)
 	struct mts_sts_policy p;
 
 	l->done = true;
+	if (l->mx != NULL && rep->facts != NULL)
+		keep_mx(l->mx, rep->facts, r->domain);
 	if (rep->id != NULL) {
 		l->have_id = true;
 		(void)snprintf(l->id, sizeof(l->id), "%s", rep->id);
@@ -732,6 +797,38 @@ look_live(const struct rollout *r, struct live *l)
 	checker_free(ck);
 	event_base_free(base);
 	return l->done ? 0 : -1;
+}
+
+int
+rollout_look_mx(const struct rollout *r, struct rollout_mx_seen *out)
+{
+	struct live l;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&l, 0, sizeof(l));
+	l.r = r;
+	l.last_issued = "";
+	l.mx = out;
+	if ((l.problems = json_array()) == NULL)
+		return -1;
+	rc = look_live(r, &l);
+	json_decref(l.problems);
+	if (rc != 0 && out->why[0] == '\0')
+		(void)snprintf(out->why, sizeof(out->why),
+		               "the lookup could not be made");
+	return out->known ? 0 : -1;
+}
+
+void
+rollout_mx_seen_free(struct rollout_mx_seen *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->count; i++)
+		free(m->hosts[i]);
+	free(m->hosts);
+	memset(m, 0, sizeof(*m));
 }
 
 /* ---- status ---- */

@@ -18,8 +18,9 @@
 #                 policy expires, the worst RFC 8461 §5.1 allows);
 #                 `rollout mx-change --add mx2 --remove mx1 --reload`
 #                 and its timeline, followed: publish the transition id,
-#                 wait until the cut-over time, move the MX to mx2,
-#                 finish.  The senders send a message every second or
+#                 wait until the cut-over time (a --finish is refused
+#                 before it, and after it while the DNS still names
+#                 mx1 only), move the MX to mx2, finish.  The senders send a message every second or
 #                 so throughout, and every one must be delivered at once
 #                 (world_rollout_infra.sh shows that moving the MX
 #                 before the cut-over time makes the lazy sender refuse
@@ -277,6 +278,14 @@ rollout 0 st6 status --policy "$M" --domain mxmove.test --db "$DB" \
     --json --no-fetch
 check "status: the cut-over is safe now" \
     jis "$T/st6.out" 'j["mx_change"]["cutover_safe"]'
+cp "$M" "$T/mxmove.transition"
+rollout 3 fin1b mx-change --policy "$M" --domain mxmove.test --db "$DB" \
+    --finish "${LIVE[@]}"
+check "a --finish before the DNS cut-over is refused: the MX is mx1" \
+    grep -q "name mx1.mxmove.test, which the final policy does not list" \
+    "$T/fin1b.err"
+check "... and leaves the file byte for byte" \
+    cmp "$M" "$T/mxmove.transition"
 sed -i 's/^mx 10 mx1$/mx 10 mx2/' "$WORLD_DOMAINS/mxmove.test.domain"
 check "the DNS MX records move to mx2 (rezone)" \
     bash "$WORLD" rezone mxmove.test
@@ -285,7 +294,7 @@ for _ in 1 2 3; do
 	sleep 1
 done
 rollout 0 fin2 mx-change --policy "$M" --domain mxmove.test --db "$DB" \
-    --finish --reload --json
+    --finish --reload --json "${LIVE[@]}"
 check "finish: the final policy names mx2 only, with a new id" \
     jis "$T/fin2.out" 'j["mx"] == ["mx2.mxmove.test"] and
         j["action"] == "mx-finish" and j["previous_id"] == "'"$TID"'" and
