@@ -186,10 +186,20 @@ check "status: what is published is what rollout wrote" \
     jis "$T/st3.out" 'j["published"]["record_current"] and
         j["published"]["id"] == "'"$NEW_ID"'" and
         j["published"]["problems"] == []'
-# A hand edit served without a new id: status sees the body differ.
+# A hand edit served without a new id: mtasts check --state, which
+# remembers the id and body it saw, catches it (RFC 8461 §3.1).
+mkdir -p "$T/state"
+bash "$WORLD" exec "$MTASTS" check --no-smtp --state "$T/state" \
+    "${LIVE[@]}" promote.test >"$T/chk1.out" 2>&1
+check "check --state remembers the promoted policy and its id" \
+    grep -q "^id $NEW_ID " "$T/state/promote.test.state"
 sed -i 's/^max_age: .*/max_age: 86400\r/' "$P"
 kill -HUP "$SERVE_PID"
 check "a hand edit is served" served promote.test "$P"
+bash "$WORLD" exec "$MTASTS" check --no-smtp --state "$T/state" \
+    "${LIVE[@]}" promote.test >"$T/chk2.out" 2>&1
+check "check --state: the policy changed, its id did not" \
+    grep -q check-policy-same-id "$T/chk2.out"
 cp "$T/promote.before" "$T/promote.other"
 rollout 0 st4 status --policy "$T/promote.other" --domain promote.test \
     --db "$DB" --json "${LIVE[@]}"
