@@ -432,6 +432,8 @@ rollout_advice(const struct rollout *r, const struct rollout_evidence *ev,
 	rollout_day_text(rd->ready_on, on);
 	switch (rd->reason) {
 	case MTS_ROLLOUT_READY:
+		rollout_day_text(rd->window_first, first);
+		rollout_day_text(rd->window_last, last);
 		(void)snprintf(buf, size,
 		               "ready to enforce: %u days of reports without a "
 		               "failed session (%s to %s); run mtasts rollout "
