@@ -540,6 +540,28 @@ same_file(pid_t pid, const char *path, const struct proc_file *want)
 	    st.st_ino == want->ino;
 }
 
+/* At most cap + 1 octets of path, NUL-terminated; NULL on any failure. */
+static char *
+read_quietly(const char *path, size_t cap, size_t *len)
+{
+	char *buf;
+	FILE *fp;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return NULL;
+	if ((buf = malloc(cap + 2)) != NULL) {
+		*len = fread(buf, 1, cap + 1, fp);
+		if (ferror(fp)) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[*len] = '\0';
+		}
+	}
+	fclose(fp);
+	return buf;
+}
+
 /*
  * True when the configuration `conf_path` of mtasts serve pid names the
  * policy file: as a domain's policy, or as DIR/NAME/mta-sts.txt of a
@@ -554,8 +576,9 @@ conf_serves(pid_t pid, const char *conf_path, const struct proc_file *want,
 	bool found = false;
 	size_t len, i;
 
+	/* Quietly: a configuration we may not read is not ours to judge. */
 	if (proc_path(pid, conf_path, full, sizeof(full)) != 0 ||
-	    read_capped(full, CONF_MAX_SIZE, &buf, &len) != 0)
+	    (buf = read_quietly(full, CONF_MAX_SIZE, &len)) == NULL)
 		return false;
 	if (len > CONF_MAX_SIZE ||
 	    conf_parse(buf, len, conf_path, &conf, err) != 0) {
@@ -586,7 +609,8 @@ static const char *
 serve_conf_of(const char *argv, size_t len)
 {
 	const char *arg = argv, *end = argv + len, *conf = SERVE_DEFAULT_CONF;
-	const char *base;
+	const char *base, *c;
+	bool want_conf = false;
 	size_t i = 0;
 
 	for (; arg < end; arg += strlen(arg) + 1, i++) {
@@ -598,12 +622,18 @@ serve_conf_of(const char *argv, size_t len)
 		} else if (i == 1) {
 			if (strcmp(arg, "serve") != 0)
 				return NULL;
-		} else if (strcmp(arg, "--process") == 0) {
+		} else if (want_conf) {
+			conf = arg;
+			want_conf = false;
+		} else if (strncmp(arg, "--process", 9) == 0) {
 			return NULL;
-		} else if (strcmp(arg, "-c") == 0 && arg + 3 < end) {
-			conf = arg + 3;
-		} else if (strncmp(arg, "-c", 2) == 0 && arg[2] != '\0') {
-			conf = arg + 2;
+		} else if (arg[0] == '-' && arg[1] != '-' &&
+		           (c = strchr(arg + 1, 'c')) != NULL) {
+			/* getopt's "c:" in a cluster: "-c F", "-cF", "-dc F" */
+			if (c[1] != '\0')
+				conf = c + 1;
+			else
+				want_conf = true;
 		}
 	}
 	return i >= 2 ? conf : NULL;

@@ -654,5 +654,49 @@ else
 	ok 1 "PostgreSQL started"
 fi
 
+# ---- --reload: which running mtasts serve serves FILE ----
+# Stand-ins whose command lines are those of mtasts serve parents (bash
+# run as "mtasts serve ...", the script "serve" in their directory): -dc
+# CONF (a cluster), -vcCONF relative to the process's directory, a
+# configuration that does not name FILE, one that cannot be read, and a
+# child process
+# (--process), which does not reload.  promote --reload signals the
+# first two only, and says nothing of the others.
+F=$T/fake
+mkdir -p "$F/pol" "$F/other"
+printf 'sleep 30\n' >"$F/serve"
+printf 'sleep 30\n' >"$F/other/serve"
+cp "$B/ready.example" "$F/pol/mta-sts.txt"
+for c in conf other/other.conf; do
+	printf 'listen 127.0.0.1:4443\ndomain %s {\n policy %s\n certificate %s\n key %s\n}\n' \
+		fake.example "$([ $c = conf ] && echo "$F/pol/mta-sts.txt" ||
+			echo "$F/other/mta-sts.txt")" "$F/c.pem" "$F/k.pem" \
+		>"$F/$c"
+done
+cp "$F/pol/mta-sts.txt" "$F/other/mta-sts.txt"
+fake() { # fake DIR ARGV...: a stand-in, its pid on stdout
+	(cd "$1" && shift && exec python3 -c 'import os, sys
+os.execv("/bin/bash", sys.argv[1:])' "$@" >/dev/null 2>&1) &
+	echo $!
+}
+p1=$(fake "$F" mtasts serve -dc "$F/conf")
+p2=$(fake "$F" /usr/sbin/mtasts serve -vcconf)
+p3=$(fake "$F/other" mtasts serve -c other.conf)
+p4=$(fake "$F" mtasts serve --process server --layout x -c "$F/conf")
+p5=$(fake "$F" mtasts serve -c "$F/missing.conf")
+sleep 0.5
+run 0 "promote --reload with stand-ins of mtasts serve" "$MTASTS" rollout \
+	promote --db "sqlite:$T/fake.db" --policy "$F/pol/mta-sts.txt" \
+	--domain fake.example --force --reload --json
+jcheck "... signals the parents whose configuration names FILE" \
+	'sorted(j["reloaded"]) == sorted(['"$p1, $p2"'])'
+[ ! -s "$T/err" ]
+ok $? "... and says nothing of the others"
+kill "$p3" "$p4" "$p5" 2>/dev/null
+run 1 "promote --reload when no mtasts serve serves FILE" "$MTASTS" rollout \
+	mx-change --db "sqlite:$T/fake.db" --policy "$F/other/mta-sts.txt" \
+	--domain other.example --add mx9.ready.example --reload
+wait 2>/dev/null
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
