@@ -37,10 +37,10 @@ struct check_options {
 /* The result for one domain, valid during the callback. */
 struct check_report {
 	const char *domain;
-	const struct mts_diag *diag; /* every finding, in check order */
-	enum mts_severity verdict;   /* the worst severity */
-	const char *mode;            /* the policy's mode, or NULL */
-	const char *id;              /* the record's id, or NULL */
+	const struct mts_diag *diag;     /* every finding, in check order */
+	enum mts_severity verdict;       /* the worst severity */
+	const char *mode;                /* the policy's mode, or NULL */
+	const char *id;                  /* the record's id, or NULL */
 	const struct check_facts *facts; /* what was seen (facts.h) */
 };
 
