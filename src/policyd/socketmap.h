@@ -70,7 +70,8 @@ struct socketmap_frame {
  * not followed by ':', a payload not followed by ',', or a length over
  * the cap, said as soon as the digits read so far exceed it.  Nothing
  * is written on SOCKETMAP_NEED_MORE; the caller reads more and calls
- * again from the same start.  cap must be at most SIZE_MAX / 10.
+ * again from the same start.  Any cap is safe: the length is compared
+ * with it before it can overflow.
  */
 enum socketmap_decode_result socketmap_decode(const char *buf, size_t len,
                                               size_t cap,
