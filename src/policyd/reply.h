@@ -89,7 +89,8 @@ struct reply_info {
 	size_t dropped;          /* mx patterns left out (address, malformed) */
 	const char *dropped_why; /* why the first was left out, constant */
 	size_t expanded;         /* MX host names listed for "*." patterns */
-	bool loose;              /* a "*." sent as ".domain": any depth */
+	bool loose;              /* a "*." sent as ".domain" without the 3.10
+	                            attributes: any depth, looser than §4.1 */
 	bool unusable;          /* no usable pattern: conf->unusable answered */
 	bool uncovered;         /* no current MX host covered: TEMP (§5) */
 	size_t strings_dropped; /* policy_string lines Postfix cannot carry */
