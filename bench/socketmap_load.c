@@ -712,6 +712,7 @@ main(int argc, char **argv)
 	if (timed)
 		t_end = t_start + (uint64_t)(opt.duration * 1e9);
 	measuring = opt.warmup == 0;
+	cpu_start = cpu_now();
 	last_reply = t0;
 	for (i = 0; i < opt.conns; i++)
 		if (conn_fill(&conns[i]) == -1)
