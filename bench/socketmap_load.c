@@ -110,6 +110,7 @@ static bool measuring;
 static double cpu_start; /* this process's CPU seconds when measuring began */
 
 static int epfd;
+static struct conn *conns; /* here, not in main(): reachable to the end */
 static struct sockaddr_storage peer;
 static socklen_t peerlen;
 
@@ -636,7 +637,6 @@ int
 main(int argc, char **argv)
 {
 	struct epoll_event evs[64];
-	struct conn *conns;
 	uint64_t t0, t_start, t_end = 0, last_reply, now, done = 0;
 	uint64_t counted = 0;
 	bool timed;

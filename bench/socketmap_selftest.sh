@@ -56,12 +56,13 @@ start() {
 	echo "socketmap_selftest.sh: the echo server did not start: $(cat "$T/srv.err")" >&2
 	exit 1
 }
-# served: what the server answered, after it stopped.
+# stop: stops the server; SERVED is what it answered.  Not in $(...):
+# a subshell cannot wait for the server.
 stop() {
 	kill -TERM "$SRV"
 	wait "$SRV" || true
 	SRV=
-	cat "$T/count"
+	SERVED=$(cat "$T/count")
 }
 
 # run ARGS...: the generator; its last line in $LINE, output in $T/out.
@@ -97,8 +98,8 @@ for target in "127.0.0.1:$((20000 + $$ % 20000))" "unix:$T/sock"; do
 	    eval 'is errors 100 && is ok 0 && grep -q "reconnects 0" "$T/out"'
 	run -c 1 -d 1 -n 100 -K nospace.x.test "$target"
 	check "$target: NOTFOUND without its space is an error" eval 'is errors 100 && is notfound 0'
-	served=$(stop)
-	check "$target: the server answered exactly the 41,200 requests sent" [ "$served" = 41200 ]
+	stop
+	check "$target: the server answered exactly the 41,200 requests sent" [ "$SERVED" = 41200 ]
 done
 
 target=unix:$T/sock
@@ -126,7 +127,7 @@ run -c 8 -d 64 -t 2 -w 0.5 -r -k "$T/ok200" "$target"
 check "a timed run of 2 s after 0.5 s of warm-up: all OK, no error" \
     eval 'is errors 0 && is notfound 0 && [ "$(val ok)" -gt 1000 ] && grep -q "^measured 2.00 s" "$T/out"'
 sed 's/^/# /' "$T/out"
-stop >/dev/null
+stop
 
 set +e
 "$LOAD" -n 10 -w 1 -K ok.x "$target" >/dev/null 2>&1
