@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "cli.h"
@@ -197,28 +198,46 @@ zone_sts_line(const char *zone, size_t len, char *domain, size_t dsize,
 	return -1;
 }
 
-/* FILE's directory's dns.zone, read whole (NULL when there is none). */
+/* At most cap + 1 octets of path, NUL-terminated; NULL on any failure. */
+static char *
+read_quietly(const char *path, size_t cap, size_t *len)
+{
+	char *buf;
+	FILE *fp;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return NULL;
+	if ((buf = malloc(cap + 2)) != NULL) {
+		*len = fread(buf, 1, cap + 1, fp);
+		if (ferror(fp)) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[*len] = '\0';
+		}
+	}
+	fclose(fp);
+	return buf;
+}
+
+/* FILE's directory's dns.zone, its first DNS_ZONE_MAX octets (NULL when
+   there is none). */
 static char *
 read_dns_zone(const char *policy_path, size_t *len)
 {
-	char *copy, *path = NULL, *buf = NULL;
-	FILE *fp;
+	char *copy, *path = NULL, *buf;
 
 	if ((copy = strdup(policy_path)) == NULL)
 		return NULL;
 	if (asprintf(&path, "%s/dns.zone", dirname(copy)) < 0)
 		path = NULL;
 	free(copy);
-	if (path == NULL || (fp = fopen(path, "re")) == NULL) {
-		free(path);
+	if (path == NULL)
 		return NULL;
-	}
+	buf = read_quietly(path, DNS_ZONE_MAX, len);
 	free(path);
-	if ((buf = malloc(DNS_ZONE_MAX + 1)) != NULL) {
-		*len = fread(buf, 1, DNS_ZONE_MAX, fp);
-		buf[*len] = '\0';
-	}
-	fclose(fp);
+	if (buf != NULL && *len > DNS_ZONE_MAX)
+		buf[ *len = DNS_ZONE_MAX] = '\0';
 	return buf;
 }
 
@@ -392,6 +411,44 @@ rollout_previous_id(struct rollout *r, char *buf, size_t size)
 	return EXIT_VALID;
 }
 
+static int
+keep_change(const struct rollout_mx_change *c, void *ctx)
+{
+	struct rollout_open_change *o = ctx;
+
+	o->have = true;
+	o->id = c->id;
+	o->started = c->started;
+	o->cutover_at = c->cutover_at;
+	o->added = json_loads(c->added, 0, NULL);
+	o->removed = json_loads(c->removed, 0, NULL);
+	(void)snprintf(o->transition_id, sizeof(o->transition_id), "%s",
+	               c->transition_id);
+	return 0;
+}
+
+int
+rollout_open_change(const struct rollout *r, struct rollout_open_change *c)
+{
+	char why[STORE_WHY_SIZE];
+
+	memset(c, 0, sizeof(*c));
+	if (rollout_store_mx_open(r->store, r->domain, keep_change, c, why,
+	                          sizeof(why)) == -1) {
+		warnx_cli("rollout: %s", why);
+		return EXIT_ERROR;
+	}
+	return EXIT_VALID;
+}
+
+void
+rollout_open_change_free(struct rollout_open_change *c)
+{
+	json_decref(c->added);
+	json_decref(c->removed);
+	memset(c, 0, sizeof(*c));
+}
+
 /* ---- writing the file ---- */
 
 static int
@@ -538,28 +595,6 @@ same_file(pid_t pid, const char *path, const struct proc_file *want)
 	return proc_path(pid, path, full, sizeof(full)) == 0 &&
 	    stat(full, &st) == 0 && st.st_dev == want->dev &&
 	    st.st_ino == want->ino;
-}
-
-/* At most cap + 1 octets of path, NUL-terminated; NULL on any failure. */
-static char *
-read_quietly(const char *path, size_t cap, size_t *len)
-{
-	char *buf;
-	FILE *fp;
-
-	if ((fp = fopen(path, "re")) == NULL)
-		return NULL;
-	if ((buf = malloc(cap + 2)) != NULL) {
-		*len = fread(buf, 1, cap + 1, fp);
-		if (ferror(fp)) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[*len] = '\0';
-		}
-	}
-	fclose(fp);
-	return buf;
 }
 
 /*

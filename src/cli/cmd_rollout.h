@@ -34,6 +34,7 @@
 #define ROLLOUT_PIDS_MAX 16
 
 struct store;
+struct json_t;
 
 /* The options of every subcommand; each uses the ones it knows. */
 struct rollout_opts {
@@ -132,6 +133,22 @@ const char *rollout_reason_key(enum mts_rollout_reason reason);
 
 /* Lower-case hex SHA-256 of buf: out holds 65 octets. */
 void rollout_sha256(const char *buf, size_t len, char out[65]);
+
+/* The MX change under way of the domain, as the store keeps it. */
+struct rollout_open_change {
+	bool have; /* false: none under way */
+	int64_t id, started, cutover_at;
+	struct json_t *added, *removed; /* arrays of patterns; owned */
+	char transition_id[MTS_STS_ID_MAX + 1];
+};
+
+/*
+ * Reads the open MX change of r's domain into *c (zeroed first).
+ * EXIT_VALID, or EXIT_ERROR (said).  Release with
+ * rollout_open_change_free() either way.
+ */
+int rollout_open_change(const struct rollout *r, struct rollout_open_change *c);
+void rollout_open_change_free(struct rollout_open_change *c);
 
 /* ---- status (cmd_rollout_status.c) ---- */
 

@@ -471,29 +471,6 @@ cached_until(struct rollout *r, int64_t *out)
 	return EXIT_VALID;
 }
 
-struct open_change {
-	bool have;
-	int64_t id, started, cutover_at;
-	json_t *added, *removed;
-	char transition_id[MTS_STS_ID_MAX + 1];
-};
-
-static int
-keep_change(const struct rollout_mx_change *c, void *ctx)
-{
-	struct open_change *o = ctx;
-
-	o->have = true;
-	o->id = c->id;
-	o->started = c->started;
-	o->cutover_at = c->cutover_at;
-	o->added = json_loads(c->added, 0, NULL);
-	o->removed = json_loads(c->removed, 0, NULL);
-	(void)snprintf(o->transition_id, sizeof(o->transition_id), "%s",
-	               c->transition_id);
-	return 0;
-}
-
 struct begin_ctx {
 	struct rollout_mx_change c;
 	bool exists;
@@ -670,7 +647,7 @@ removed_by(const json_t *removed, const char *pattern)
 }
 
 static int
-not_yet(const struct rollout *r, const struct open_change *c)
+not_yet(const struct rollout *r, const struct rollout_open_change *c)
 {
 	char cut[32];
 	int64_t left = c->cutover_at - r->now;
@@ -748,9 +725,9 @@ finish_change(struct rollout *r)
 {
 	struct finish_ctx f;
 	struct change_io io = {log_finish, &f};
-	struct open_change c;
+	struct rollout_open_change c;
 	struct mts_sts_policy np;
-	char why[STORE_WHY_SIZE], **mx = NULL;
+	char **mx = NULL;
 	struct written w;
 	size_t i;
 	int status;
@@ -759,9 +736,8 @@ finish_change(struct rollout *r)
 	memset(&w, 0, sizeof(w));
 	w.action = "mx-finish";
 	w.cutover_at = -1;
-	if (rollout_store_mx_open(r->store, r->domain, keep_change, &c, why,
-	                          sizeof(why)) == -1) {
-		warnx_cli("rollout: %s", why);
+	if (rollout_open_change(r, &c) != EXIT_VALID) {
+		rollout_open_change_free(&c);
 		return EXIT_ERROR;
 	}
 	if (!c.have) {
@@ -816,17 +792,16 @@ finish_change(struct rollout *r)
 	}
 done:
 	free(mx);
-	json_decref(c.added);
-	json_decref(c.removed);
+	rollout_open_change_free(&c);
 	return status;
 }
 
 int
 rollout_mx_change_main(const struct rollout_opts *o)
 {
-	struct open_change c;
+	struct rollout_open_change c;
 	struct rollout r;
-	char why[STORE_WHY_SIZE], since[32];
+	char since[32];
 	int status;
 
 	memset(&c, 0, sizeof(c));
@@ -847,12 +822,8 @@ rollout_mx_change_main(const struct rollout_opts *o)
 		status = EXIT_NOT_READY;
 		goto done;
 	}
-	if (rollout_store_mx_open(r.store, r.domain, keep_change, &c, why,
-	                          sizeof(why)) == -1) {
-		warnx_cli("rollout: %s", why);
-		status = EXIT_ERROR;
+	if ((status = rollout_open_change(&r, &c)) != EXIT_VALID)
 		goto done;
-	}
 	if (c.have) {
 		rollout_time_text(c.started, since);
 		warnx_cli("rollout mx-change: an MX change of %s is under way "
@@ -864,8 +835,7 @@ rollout_mx_change_main(const struct rollout_opts *o)
 	}
 	status = start_change(&r);
 done:
-	json_decref(c.added);
-	json_decref(c.removed);
+	rollout_open_change_free(&c);
 	rollout_free(&r);
 	return status;
 }

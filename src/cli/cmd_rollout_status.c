@@ -590,28 +590,6 @@ keep_last(const struct rollout_event *e, void *ctx)
 	return 0;
 }
 
-struct open_change {
-	bool have;
-	int64_t started, cutover_at;
-	json_t *added, *removed;
-	char transition_id[MTS_STS_ID_MAX + 1];
-};
-
-static int
-keep_change(const struct rollout_mx_change *c, void *ctx)
-{
-	struct open_change *o = ctx;
-
-	o->have = true;
-	o->started = c->started;
-	o->cutover_at = c->cutover_at;
-	o->added = json_loads(c->added, 0, NULL);
-	o->removed = json_loads(c->removed, 0, NULL);
-	(void)snprintf(o->transition_id, sizeof(o->transition_id), "%s",
-	               c->transition_id);
-	return 0;
-}
-
 /* ---- the published policy ---- */
 
 struct live {
@@ -901,7 +879,7 @@ evidence_json(const struct rollout *r, const struct rollout_evidence *ev,
 }
 
 static json_t *
-change_json(const struct open_change *c, int64_t now)
+change_json(const struct rollout_open_change *c, int64_t now)
 {
 	char started[32], cut[32];
 
@@ -916,7 +894,7 @@ change_json(const struct open_change *c, int64_t now)
 }
 
 static void
-print_change(const struct rollout *r, const struct open_change *c)
+print_change(const struct rollout *r, const struct rollout_open_change *c)
 {
 	char started[32], cut[32];
 	size_t i;
@@ -947,7 +925,7 @@ print_change(const struct rollout *r, const struct open_change *c)
 int
 rollout_status_main(const struct rollout_opts *o)
 {
-	struct open_change change;
+	struct rollout_open_change change;
 	struct last_event last;
 	struct rollout_evidence ev;
 	char why[STORE_WHY_SIZE], at[32];
@@ -966,13 +944,13 @@ rollout_status_main(const struct rollout_opts *o)
 		return status;
 	}
 	if (rollout_store_events(r.store, r.domain, keep_last, &last, why,
-	                         sizeof(why)) == -1 ||
-	    rollout_store_mx_open(r.store, r.domain, keep_change, &change, why,
-	                          sizeof(why)) == -1) {
+	                         sizeof(why)) == -1) {
 		warnx_cli("rollout: %s", why);
 		status = EXIT_ERROR;
 		goto done;
 	}
+	if ((status = rollout_open_change(&r, &change)) != EXIT_VALID)
+		goto done;
 	live.r = &r;
 	live.last_issued = last.have ? last.id : "";
 	live.problems = json_array();
@@ -1032,8 +1010,7 @@ rollout_status_main(const struct rollout_opts *o)
 	}
 done:
 	json_decref(live.problems);
-	json_decref(change.added);
-	json_decref(change.removed);
+	rollout_open_change_free(&change);
 	rollout_evidence_free(&ev);
 	rollout_free(&r);
 	return status;
