@@ -117,8 +117,8 @@ pcache_entry_valid(const struct pcache_entry *e, char *why, size_t why_size)
 	/* RFC 8461 §3.3: at most 64 KiB. */
 	if (e->body_len > PCACHE_BODY_MAX) {
 		pcache_why(why, why_size,
-		           "%s: a policy body of %zu octets, over %d", e->domain,
-		           e->body_len, PCACHE_BODY_MAX);
+		           "%s: a policy body of %zu octets, over %d",
+		           e->domain, e->body_len, PCACHE_BODY_MAX);
 		return false;
 	}
 	if (e->body == NULL && e->body_len != 0) {
@@ -131,8 +131,7 @@ pcache_entry_valid(const struct pcache_entry *e, char *why, size_t why_size)
 static bool
 key_valid(const char *domain, char *why, size_t why_size)
 {
-	if (domain == NULL ||
-	    !domain_valid(domain, PCACHE_DOMAIN_MAX + 1)) {
+	if (domain == NULL || !domain_valid(domain, PCACHE_DOMAIN_MAX + 1)) {
 		pcache_why(why, why_size,
 		           "not a policy domain in lower-case A-labels");
 		return false;
@@ -141,8 +140,8 @@ key_valid(const char *domain, char *why, size_t why_size)
 }
 
 int
-pcache_get(struct pcache *cache, const char *domain,
-           struct pcache_entry *entry, char *why, size_t why_size)
+pcache_get(struct pcache *cache, const char *domain, struct pcache_entry *entry,
+           char *why, size_t why_size)
 {
 	if (cache == NULL || entry == NULL) {
 		pcache_why(why, why_size, "no cache or no entry");
