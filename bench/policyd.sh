@@ -50,10 +50,11 @@
 #   CONNS, DEPTH  connections, requests in flight on each (8, 64)
 #   WARM_DEPTH requests in flight during the warm pass (default 16)
 #   SEED       the generator's seed (default 1)
+#   RSS_DOMAINS domains cached for the memory figure (default 100000)
 #   MTS_WORLD_PREFIX  the world's namespace is $MTS_WORLD_PREFIX-policyd
 #              (default mtsworld-policyd)
 #
-# The last line: `RESULT cached_qps_ratio=X sqlite_ratio=Y` (mtasts
+# The last line: `RESULT cached_qps_ratio=X sqlite_ratio=Y ...` (mtasts
 # policyd with its default persistent cache over the peer's internal and
 # sqlite caches) once mtasts policyd exists; until then
 # `RESULT peer_cached_qps=X peer_sqlite_qps=Y`.
@@ -72,6 +73,7 @@ CONNS=${CONNS:-8}
 DEPTH=${DEPTH:-64}
 WARM_DEPTH=${WARM_DEPTH:-16}
 SEED=${SEED:-1}
+RSS_DOMAINS=${RSS_DOMAINS:-100000}
 PORT=8461 # the socketmap port of both daemons, one at a time
 WORLD=$ROOT/tests/world/world.sh
 export WORLD_NS=${MTS_WORLD_PREFIX:-mtsworld}-policyd
@@ -347,32 +349,70 @@ measure_peer() {
 	stop_daemon
 }
 
-# ---- mtasts policyd: the hook for the next session ----
+# ---- mtasts policyd ----
+
+# mtasts_conf CACHE: its configuration (mtasts-policyd(8)): the world's
+# validating resolver, trust anchor and CA, the cache CACHE (a URL).
+mtasts_conf() {
+	cat <<EOF
+listen inet:127.0.0.1:$PORT
+user nobody
+cache $1
+resolver $WORLD_RESOLVER
+trust-anchor $WORLD_TA
+ca-file $WORLD_CA
+timeout 4s
+EOF
+}
 
 # measure_mtasts: `mtasts policyd` measured as the peer is (same world,
 # core 0, one warm pass, the same loads), with its default persistent
-# cache, then the negative answer, then peak RSS with 100,000 cached
-# domains (the issue's last figure).  Returns 1, having said why, while
-# this build has no policyd; the steps to fill in are marked TODO.
+# cache (SQLite, in $WORK as the peer's), then the negative answer, then
+# peak RSS with RSS_DOMAINS (100,000) domains cached: a store filled by
+# bench_pcache_fill (bench/pcache_fill.c) on /dev/shm, every domain
+# looked up once so that each is in the daemon's memory, then the
+# largest VmHWM of its processes.  Returns 1, having said why, when this
+# build has no policyd.
 measure_mtasts() {
-	if ! "$MTASTS" policyd --help 2>&1 | grep -q policyd; then
+	local conf=$WORK/policyd.conf rss_dir worker rss=0 w
+	if ! "$MTASTS" policyd -h 2>&1 | grep -q policyd; then
 		echo "  mtasts policyd: not in this build ($MTASTS); measured once it exists"
 		return 1
 	fi
-	# TODO(policyd): its configuration, as mtasts-policyd(8) will say:
-	# listen 127.0.0.1:$PORT, the cache at sqlite:$WORK/mtasts-cache.db
-	# (its default engine), resolver $WORLD_RESOLVER, trust anchor
-	# $WORLD_TA, CA file $WORLD_CA; then, as for the peer:
-	#   start_daemon "$WORK/mtasts.out" "$MTASTS" policyd -d -c "$WORK/policyd.conf"
-	#   warm "mtasts" "$WORK/keys.pos" ok
-	#   warm "mtasts negative" "$WORK/keys.neg" notfound
-	#   measure "mtasts" "$WORK/keys.pos" ok
-	#   measure "mtasts-neg" "$WORK/keys.neg" notfound
-	#   stop_daemon
-	# and the RSS run: 100,000 domains (a world that large, or the cache
-	# filled by `mtasts fetch`/policyd's own store before start), VmHWM.
-	echo "  mtasts policyd: this build has it, but bench/policyd.sh does not measure it yet (measure_mtasts)"
-	return 1
+	mkdir -p "$WORK/mtasts-cache"
+	chmod 0777 "$WORK/mtasts-cache"
+	mtasts_conf "sqlite:$WORK/mtasts-cache/policyd.db" >"$conf"
+	start_daemon "$WORK/mtasts.out" "$MTASTS" policyd -d -f "$conf"
+	echo "  mtasts policyd (sqlite cache): pid $DAEMON, $(taskset -cp "$DAEMON" | awk '{ print "core " $NF }'), worker pid(s) $(pgrep -P "$DAEMON" | tr '\n' ' ')"
+	warm "mtasts" "$WORK/keys.pos" ok
+	warm "mtasts negative" "$WORK/keys.neg" notfound
+	echo "  sample replies:"
+	W python3 "$ROOT/bench/socketmap_query.py" "127.0.0.1:$PORT" \
+	    "$(head -1 "$WORK/keys.pos")" "$(head -1 "$WORK/keys.neg")" | sed 's/^/    /'
+	measure "mtasts" "$WORK/keys.pos" ok
+	measure "mtasts-neg" "$WORK/keys.neg" notfound
+	stop_daemon
+
+	rss_dir=$(mktemp -d /dev/shm/mtasts-policyd-rss.XXXXXX)
+	chmod 0777 "$rss_dir"
+	"$BUILD/bench/bench_pcache_fill" "sqlite:$rss_dir/policyd.db" "$RSS_DOMAINS" rss >"$WORK/fill.out" ||
+	    die "bench_pcache_fill failed"
+	chmod 0666 "$rss_dir/policyd.db"
+	seq -f 'rss%06g.test' 1 "$RSS_DOMAINS" >"$WORK/keys.rss"
+	{
+		mtasts_conf "sqlite:$rss_dir/policyd.db"
+		echo "memory-entries $((RSS_DOMAINS + 1000))"
+	} >"$conf"
+	start_daemon "$WORK/mtasts-rss.out" "$MTASTS" policyd -d -f "$conf"
+	warm "mtasts $RSS_DOMAINS domains" "$WORK/keys.rss" ok
+	for w in $DAEMON $(pgrep -P "$DAEMON"); do
+		[ "$(vm_kib "$w" VmHWM)" -gt "$rss" ] && rss=$(vm_kib "$w" VmHWM) && worker=$w
+	done
+	MTASTS_RSS_KIB=$rss
+	echo "  mtasts policyd with $RSS_DOMAINS domains cached: peak RSS $rss KiB (pid $worker; store filled: $(cat "$WORK/fill.out"))"
+	stop_daemon
+	rm -rf "$rss_dir"
+	return 0
 }
 
 # ---- run ----
@@ -417,8 +457,8 @@ PEER_CACHED=$(median 2 peer-internal)
 PEER_SQLITE=$(median 2 peer-sqlite)
 if [ "$HAVE_MTASTS" = 1 ]; then
 	MT=$(median 2 mtasts)
-	awk -v m="$MT" -v a="$PEER_CACHED" -v b="$PEER_SQLITE" \
-	    'BEGIN { printf "RESULT cached_qps_ratio=%.2f sqlite_ratio=%.2f\n", m / a, m / b }'
+	awk -v m="$MT" -v a="$PEER_CACHED" -v b="$PEER_SQLITE" -v p="$(median 4 mtasts)" -v r="$MTASTS_RSS_KIB" \
+	    'BEGIN { printf "RESULT cached_qps_ratio=%.2f sqlite_ratio=%.2f mtasts_qps=%.0f mtasts_p99_us=%s rss_kib=%d\n", m / a, m / b, m, p, r }'
 else
 	printf 'RESULT peer_cached_qps=%.0f peer_sqlite_qps=%.0f\n' "$PEER_CACHED" "$PEER_SQLITE"
 fi
