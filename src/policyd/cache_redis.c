@@ -59,6 +59,7 @@
 
 #define KEY_PREFIX     "mtasts:pcache:v1:"
 #define KEY_PREFIX_LEN (sizeof(KEY_PREFIX) - 1)
+#define KEY_PATTERN    "mtasts:pcache:v1:*" /* SCAN MATCH: every key */
 #define KEY_MAX        (KEY_PREFIX_LEN + PCACHE_DOMAIN_MAX)
 
 #define VALUE_MAGIC   "MTPC"
@@ -857,8 +858,8 @@ static int
 scan_all(struct redis_cache *r, struct names *nm, char *why, size_t why_size)
 {
 	char cursor[32] = "0";
-	const char *argv[] = {"SCAN",         cursor,  "MATCH",
-	                      KEY_PREFIX "*", "COUNT", "1000"};
+	const char *argv[] = {"SCAN",      cursor,  "MATCH",
+	                      KEY_PATTERN, "COUNT", "1000"};
 	const redisReply *cur, *keys;
 	redisReply *rep;
 	int rc;
