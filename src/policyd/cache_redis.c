@@ -656,10 +656,16 @@ read_entry(const struct redis_cache *r, const char *domain,
 	if (strcmp(t->str, "none") == 0)
 		return 0;
 	v = rep[3]->element[1];
-	if (strcmp(t->str, "string") != 0 || v->type != REDIS_REPLY_STRING) {
+	if (strcmp(t->str, "string") != 0) {
 		pcache_why(why, why_size,
 		           "redis %s: %s: holds a %s, not an entry", r->label,
 		           domain, t->str);
+		return -1;
+	}
+	if (v->type != REDIS_REPLY_STRING) {
+		pcache_why(why, why_size,
+		           "redis %s: get %s: an unexpected reply (type %d)",
+		           r->label, domain, v->type);
 		return -1;
 	}
 	if (v->len > VALUE_MAX) {

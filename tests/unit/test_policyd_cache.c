@@ -15,8 +15,10 @@
  * policy, foreign values under the prefix are errors, and a Redis
  * stopped, killed and restarted under an open handle (through
  * MTS_REDIS_PIDFILE and MTS_REDIS_CONF) makes calls fail fast with why,
- * then work again on the same handle.  The Redis URLs are checked on
- * every run (no server needed).
+ * then work again on the same handle; a wrong password, or none, is
+ * refused.  On every run (no server needed): the Redis URLs, and the
+ * Redis engine against a scripted peer answering replies of the wrong
+ * type or shape (-1 with why, no crash, the connection kept in step).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,9 +28,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <hiredis/hiredis.h>
 #include <sqlite3.h>
@@ -819,6 +825,220 @@ test_garbage(void)
 	redisFree(r);
 	pcache_close(c);
 }
+/*
+ * A scripted peer in place of Redis: the length of the one whole
+ * command (a RESP array of bulk strings) at the start of b[n], or 0.
+ */
+static size_t
+command_len(const char *b, size_t n)
+{
+	const char *p = b, *end = b + n, *nl;
+	long args, len;
+
+	if (n == 0 || *p != '*' || (nl = memchr(p, '\n', n)) == NULL)
+		return 0;
+	args = strtol(p + 1, NULL, 10);
+	p = nl + 1;
+	while (args-- > 0) {
+		if (p >= end || *p != '$' ||
+		    (nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return 0;
+		len = strtol(p + 1, NULL, 10);
+		p = nl + 1;
+		if (end - p < len + 2)
+			return 0;
+		p += len + 2;
+	}
+	return (size_t)(p - b);
+}
+
+/* Answers each command on fd with the next reply of script[]. */
+static void
+scripted_peer(int fd, const char *const *script)
+{
+	static char buf[1 << 17];
+	size_t have = 0, n;
+	ssize_t got;
+
+	while (*script != NULL) {
+		while ((n = command_len(buf, have)) == 0) {
+			got = read(fd, buf + have, sizeof(buf) - have);
+			if (got <= 0)
+				_exit(0);
+			have += (size_t)got;
+		}
+		memmove(buf, buf + n, have - n);
+		have -= n;
+		if (write(fd, *script, strlen(*script)) < 0)
+			_exit(1);
+		script++;
+	}
+	_exit(0);
+}
+
+static int
+walk_nothing(const struct pcache_entry *e, void *ctx)
+{
+	(void)e;
+	(void)ctx;
+	return 0;
+}
+
+/*
+ * The Redis engine against a peer answering with replies of the wrong
+ * type or shape: each call fails with -1 and why, nothing crashes, and
+ * the connection stays in step (the last get reads a well-formed
+ * answer).  No Redis needed: run on every engine's run.
+ */
+static void
+test_odd_replies(void)
+{
+	static const char *const script[] = {
+	    "+PONG\r\n", /* open */
+	    /* get: integers for every reply */
+	    ":1\r\n",
+	    ":2\r\n",
+	    ":3\r\n",
+	    ":4\r\n",
+	    /* get: EXEC's array with TYPE an integer */
+	    "+OK\r\n",
+	    "+QUEUED\r\n",
+	    "+QUEUED\r\n",
+	    "*2\r\n:1\r\n:2\r\n",
+	    /* get: a string said, an integer given */
+	    "+OK\r\n",
+	    "+QUEUED\r\n",
+	    "+QUEUED\r\n",
+	    "*2\r\n+string\r\n:7\r\n",
+	    /* get: EXEC's array too short */
+	    "+OK\r\n",
+	    "+QUEUED\r\n",
+	    "+QUEUED\r\n",
+	    "*1\r\n+string\r\n",
+	    "$2\r\nhi\r\n",                  /* put: a string, not OK */
+	    "+OK\r\n",                       /* delete: not an integer */
+	    ":7\r\n",                        /* delete: not 0 or 1 */
+	    "*2\r\n$1\r\n0\r\n:5\r\n",       /* walk: keys not an array */
+	    "*2\r\n$1\r\n0\r\n*1\r\n:5\r\n", /* walk: a key not a string */
+	    "*3\r\n$1\r\n0\r\n*0\r\n*0\r\n", /* walk: three elements */
+	    "*2\r\n$1\r\n0\r\n*1\r\n$20\r\nmtasts:pcache:v1:a.b\r\n",
+	    "-ERR x\r\n",
+	    "-ERR x\r\n",
+	    "-ERR x\r\n",
+	    "-ERR x\r\n",
+	    /* get: a well-formed "none" */
+	    "+OK\r\n",
+	    "+QUEUED\r\n",
+	    "+QUEUED\r\n",
+	    "*2\r\n+none\r\n$0\r\n\r\n",
+	    NULL,
+	};
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sin);
+	struct pcache *c = NULL;
+	struct pcache_entry e, out = {0};
+	char url[64], body[4], why[PCACHE_WHY_SIZE] = "", *pass;
+	int lfd, fd, i, rc, status;
+	pid_t pid;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(lfd, 1) == -1 ||
+	    getsockname(lfd, (struct sockaddr *)&sin, &sl) == -1) {
+		printf("Bail out! a listening socket: %s\n", strerror(errno));
+		exit(1);
+	}
+	fflush(stdout);
+	if ((pid = fork()) == -1) {
+		printf("Bail out! fork: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (pid == 0) {
+		if ((fd = accept(lfd, NULL, NULL)) == -1)
+			_exit(1);
+		scripted_peer(fd, script);
+	}
+	close(lfd);
+	(void)snprintf(url, sizeof(url), "redis://127.0.0.1:%d",
+	               (int)ntohs(sin.sin_port));
+	/* The peer's script has no AUTH: no password for this open. */
+	if ((pass = getenv("MTASTS_REDIS_PASSWORD")) != NULL &&
+	    (pass = strdup(pass)) == NULL) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	(void)unsetenv("MTASTS_REDIS_PASSWORD");
+	rc = pcache_open(url, &c, why, sizeof(why));
+	if (pass != NULL)
+		(void)setenv("MTASTS_REDIS_PASSWORD", pass, 1);
+	free(pass);
+	tap_ok(rc == 0, "open on a scripted peer: %s", why);
+	if (c == NULL)
+		goto out;
+	for (i = 0; i < 4; i++) {
+		out.kind = PCACHE_DANE;
+		rc = pcache_get(c, "a.example", &out, why, sizeof(why));
+		tap_ok(rc == -1 && out.kind == PCACHE_DANE,
+		       "get, odd answer %d: -1: %s", i + 1, why);
+	}
+	make_entry(&e, "a.example", 1, body, sizeof(body));
+	rc = pcache_put(c, &e, why, sizeof(why));
+	tap_ok(rc == -1, "put answered by a string: -1: %s", why);
+	rc = pcache_delete(c, "a.example", why, sizeof(why));
+	tap_ok(rc == -1, "delete answered by a status: -1: %s", why);
+	rc = pcache_delete(c, "a.example", why, sizeof(why));
+	tap_ok(rc == -1, "delete answered by 7: -1: %s", why);
+	for (i = 0; i < 4; i++) {
+		rc = pcache_walk(c, walk_nothing, NULL, why, sizeof(why));
+		tap_ok(rc == -1, "walk, odd answer %d: -1: %s", i + 1, why);
+	}
+	rc = pcache_get(c, "a.example", &out, why, sizeof(why));
+	tap_ok(rc == 0, "the connection stayed in step: a get reads none");
+	pcache_close(c);
+out:
+	tap_ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	           WEXITSTATUS(status) == 0,
+	       "the scripted peer saw every command it expected");
+}
+
+/*
+ * Redis with a password (the unix run): a wrong one, or none, fails
+ * the open with Redis's why, never showing the password.
+ */
+static void
+test_auth(void)
+{
+	const char *env = getenv("MTASTS_REDIS_PASSWORD");
+	char why[PCACHE_WHY_SIZE] = "", *pass;
+	struct pcache *c = NULL;
+	int rc;
+
+	if (env == NULL || env[0] == '\0') {
+		tap_skip("a wrong password or none is refused",
+		         "this Redis has no password");
+		return;
+	}
+	if ((pass = strdup(env)) == NULL) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	(void)setenv("MTASTS_REDIS_PASSWORD", "not-the-password", 1);
+	rc = pcache_open(url_of("see"), &c, why, sizeof(why));
+	tap_ok(rc == -1 && c == NULL && strstr(why, "AUTH: WRONGPASS") &&
+	           strstr(why, "not-the-password") == NULL,
+	       "a wrong password fails the open: %s", why);
+	(void)unsetenv("MTASTS_REDIS_PASSWORD");
+	rc = pcache_open(url_of("see"), &c, why, sizeof(why));
+	tap_ok(rc == -1 && c == NULL && strstr(why, "NOAUTH") != NULL,
+	       "no password fails the open: %s", why);
+	(void)setenv("MTASTS_REDIS_PASSWORD", pass, 1);
+	rc = pcache_open(url_of("see"), &c, why, sizeof(why));
+	tap_ok(rc == 0 && strstr(why, pass) == NULL, "the right one opens it");
+	pcache_close(c);
+	free(pass);
+}
+
 static double
 clock_s(clockid_t id)
 {
@@ -1076,8 +1296,10 @@ main(void)
 	test_newer_schema();
 	test_see_each_other();
 	test_urls();
+	test_odd_replies();
 	if (redis_url != NULL) {
 		test_garbage();
+		test_auth();
 		test_expiry_down();
 	}
 	{
