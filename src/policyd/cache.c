@@ -40,6 +40,9 @@ engine_of(const char *url)
 {
 	if (strncmp(url, "sqlite:", 7) == 0 || url[0] == '/' || url[0] == '.')
 		return &pcache_engine_sqlite;
+	if (strncmp(url, "redis://", 8) == 0 ||
+	    strncmp(url, "redis+unix:", 11) == 0)
+		return &pcache_engine_redis;
 	return NULL;
 }
 
@@ -49,9 +52,11 @@ pcache_open(const char *url, struct pcache **out, char *why, size_t why_size)
 	const struct pcache_engine *e;
 
 	if (url == NULL || out == NULL || (e = engine_of(url)) == NULL) {
-		pcache_why(why, why_size,
-		           "%s: not a policy cache URL (sqlite:PATH)",
-		           url == NULL ? "(null)" : url);
+		pcache_why(
+		    why, why_size,
+		    "%s: not a policy cache URL (sqlite:PATH, "
+		    "redis://HOST[:PORT][/DB] or redis+unix:PATH[?db=N])",
+		    url == NULL ? "(null)" : url);
 		return -1;
 	}
 	return e->open(url, out, why, why_size);

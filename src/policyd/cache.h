@@ -6,8 +6,34 @@
  * HTTPS fail, §3.3), plus the daemon's own bookkeeping of refreshes
  * (when the TXT id is re-checked, the back-off after a failed fetch,
  * the last failure) and its negative answers.  One small interface,
- * the engine chosen by URL: `sqlite:PATH` (cache_sqlite.c) now, a
- * Redis URL for a fleet of MTAs next.
+ * the engine chosen by URL: `sqlite:PATH` (cache_sqlite.c), or Redis
+ * (cache_redis.c) for a fleet of MTAs sharing one cache:
+ *
+ *   redis://HOST[:PORT][/DB]   TCP; port 6379 and database 0 by
+ *                              default; an IPv6 HOST in brackets
+ *   redis+unix:PATH[?db=N]     a UNIX socket (PATH absolute;
+ *                              redis+unix:///PATH is the same)
+ *
+ * A Redis URL holds no password (it would show in `ps` and in logs):
+ * when the environment has MTASTS_REDIS_PASSWORD, it is sent with AUTH
+ * at each connect.  HOST is best an address: a name is resolved by the
+ * system's resolver at each connect, which the timeouts below do not
+ * bound.  Redis 6.2 or later (SET ... EXAT).
+ *
+ * On Redis, each entry is one key, "mtasts:pcache:v1:" + the domain,
+ * whose value is a versioned binary encoding of the whole entry (a
+ * value of another version, or not ours, is an error on get and
+ * walk).  The key expires at the entry's `expires` (EXAT), by Redis's
+ * clock; a put of an entry whose `expires` has passed (by that clock;
+ * or is 0 or less) deletes the domain's entry and returns 0; an
+ * `expires` past Redis's range (over INT64_MAX / 1000) is kept without
+ * an expiry.  Every connect, read and write gives up after 500 ms; a
+ * call that fails drops the connection and returns -1 with why
+ * ("redis 127.0.0.1:6379: Connection refused"), and a later call
+ * reconnects by itself, at most once a second (calls in between fail
+ * at once, with the last why).  A put survives the process being
+ * killed once it returned; it survives Redis's own restart only as far
+ * as that Redis persists (its `appendonly`/`save` settings).
  *
  * The interface is shaped so that a key-value store with per-key
  * expiry fits it as well as SQLite: an entry is a whole value under
@@ -89,7 +115,10 @@ struct pcache;
  * version, refusing a store of a newer one (an older program never
  * writes rows it does not understand).  The SQLite file is created if
  * missing, its directory is not: the daemon's parent makes it before
- * dropping privileges.  On success *out is a handle for
+ * dropping privileges.  A Redis URL (above) is connected to at once: a
+ * Redis that cannot be reached, or refuses the password or database,
+ * fails the open (so a wrong URL shows at start); one lost later is
+ * reconnected by the calls.  On success *out is a handle for
  * pcache_close(); on failure -1, with why (may be NULL) saying why and
  * *out untouched.
  */
@@ -135,7 +164,11 @@ int pcache_delete(struct pcache *cache, const char *domain, char *why,
  * same order from every engine).  The entry and its body are borrowed
  * for the call only; fn must not call the store.  fn's non-zero return
  * stops the walk and is returned; 0 once every entry was seen; -1 on
- * error with why.
+ * error with why, also on an entry that cannot be read (an error, not
+ * skipped, on every engine).  Redis: the keys are listed with SCAN
+ * (never KEYS, which stalls the server) and sorted here, at most
+ * 1,000,000 domains and 32 MiB of names (else -1); an entry deleted or
+ * expired between the listing and its reading is passed over.
  */
 typedef int (*pcache_walk_fn)(const struct pcache_entry *entry, void *ctx);
 int pcache_walk(struct pcache *cache, pcache_walk_fn fn, void *ctx, char *why,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Inside the policy cache: what cache.c (the URL, the checks of an
- * entry) shares with its engines (cache_sqlite.c; Redis next).  An
+ * entry) shares with its engines (cache_sqlite.c, cache_redis.c).  An
  * engine only talks to its database; every entry it is given has
  * passed pcache_entry_valid().
  */
@@ -39,6 +39,7 @@ struct pcache_engine {
 };
 
 extern const struct pcache_engine pcache_engine_sqlite;
+extern const struct pcache_engine pcache_engine_redis;
 
 /* Writes a message to why (NUL-terminated, cut to fit); why may be NULL. */
 void pcache_why(char *why, size_t why_size, const char *fmt, ...)

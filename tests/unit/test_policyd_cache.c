@@ -1,13 +1,24 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The policy cache of mtasts policyd (src/policyd/cache.h) on its SQLite
- * engine, in files of a temporary directory: every field of an entry
+ * The policy cache of mtasts policyd (src/policyd/cache.h), the same
+ * checks on each engine: SQLite in files of a temporary directory (by
+ * default), or the Redis of MTS_CACHE_URL (redis://127.0.0.1:PORT or
+ * redis+unix:PATH, no database part: each group of checks takes a
+ * database of its own and empties it first), which tests/e2e/
+ * cache_redis.sh starts for the test.  Every field of an entry
  * round-trips, a put replaces, delete and purge_expired remove what
  * they say, the walk is in domain order, the body cap is RFC 8461
- * §3.3's 64 KiB to the octet, two processes share one file, a writer
- * killed (SIGKILL) in a loop of puts leaves a readable file of whole
- * entries holding every put that returned, and a file of a newer
- * schema is refused.
+ * §3.3's 64 KiB to the octet, two processes share one store and see
+ * each other's puts, a writer killed (SIGKILL) in a loop of puts leaves
+ * whole entries holding every put that returned, and a store of a
+ * newer version is refused.  Redis only: entries expire with the
+ * policy, foreign values under the prefix are errors, and a Redis
+ * stopped, killed and restarted under an open handle (through
+ * MTS_REDIS_PIDFILE and MTS_REDIS_CONF) makes calls fail fast with why,
+ * then work again on the same handle; a wrong password, or none, is
+ * refused.  On every run (no server needed): the Redis URLs, and the
+ * Redis engine against a scripted peer answering replies of the wrong
+ * type or shape (-1 with why, no crash, the connection kept in step).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,24 +28,105 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <hiredis/hiredis.h>
 #include <sqlite3.h>
 
 #include "cache.h"
 #include "tap.h"
 
 static char tmpdir[256];
+static const char *redis_url; /* MTS_CACHE_URL, or NULL for SQLite */
+static int64_t t0;            /* the entries' times start here */
+
+/* Each group of checks has a store: a file, or a Redis database. */
+static const char *const stores[] = {
+    "",       "round", "replace", "walk",    "cap",  "shared",
+    "killed", "newer", "see",     "garbage", "down",
+};
+
+static int
+db_of(const char *name)
+{
+	size_t i;
+
+	for (i = 1; i < sizeof(stores) / sizeof(stores[0]); i++)
+		if (strcmp(stores[i], name) == 0)
+			return (int)i;
+	printf("Bail out! no store %s\n", name);
+	exit(1);
+}
 
 static const char *
 url_of(const char *name)
 {
-	static char url[512];
+	static char url[1024];
 
-	(void)snprintf(url, sizeof(url), "sqlite:%s/%s.db", tmpdir, name);
+	if (redis_url == NULL)
+		(void)snprintf(url, sizeof(url), "sqlite:%s/%s.db", tmpdir,
+		               name);
+	else if (strncmp(redis_url, "redis+unix:", 11) == 0)
+		(void)snprintf(url, sizeof(url), "%s?db=%d", redis_url,
+		               db_of(name));
+	else
+		(void)snprintf(url, sizeof(url), "%s/%d", redis_url,
+		               db_of(name));
 	return url;
+}
+
+/* A connection of the test's own to the Redis, past the cache. */
+static redisContext *
+raw_open(const char *name)
+{
+	const char *pass = getenv("MTASTS_REDIS_PASSWORD");
+	redisContext *c;
+	redisReply *rep;
+	char host[64];
+	int port;
+
+	if (strncmp(redis_url, "redis+unix:", 11) == 0)
+		c = redisConnectUnix(redis_url + 11);
+	else if (sscanf(redis_url, "redis://%63[^:]:%d", host, &port) == 2)
+		c = redisConnect(host, port);
+	else
+		c = NULL;
+	if (c == NULL || c->err != 0) {
+		printf("Bail out! raw connection to %s: %s\n", redis_url,
+		       c == NULL ? "?" : c->errstr);
+		exit(1);
+	}
+	if (pass != NULL && pass[0] != '\0') {
+		rep = redisCommand(c, "AUTH %s", pass);
+		freeReplyObject(rep);
+	}
+	rep = redisCommand(c, "SELECT %d", db_of(name));
+	if (rep == NULL || rep->type != REDIS_REPLY_STATUS) {
+		printf("Bail out! SELECT: %s\n",
+		       rep == NULL ? c->errstr : rep->str);
+		exit(1);
+	}
+	freeReplyObject(rep);
+	return c;
+}
+
+/* The store of `name` as new: its Redis database emptied. */
+static const char *
+fresh_url(const char *name)
+{
+	if (redis_url != NULL) {
+		redisContext *c = raw_open(name);
+
+		freeReplyObject(redisCommand(c, "FLUSHDB"));
+		redisFree(c);
+	}
+	return url_of(name);
 }
 
 static struct pcache *
@@ -65,7 +157,7 @@ make_entry(struct pcache_entry *e, const char *domain, unsigned n, char *body,
 		body[i] = (char)('a' + (n + i) % 26);
 	e->body = body_len == 0 ? NULL : body;
 	e->body_len = body_len;
-	e->fetched = INT64_C(1767225600) + n;
+	e->fetched = t0 + n;
 	e->expires = e->fetched + 86400 + n;
 	e->next_check = e->fetched + 3600;
 	e->backoff_until = e->fetched + 300;
@@ -90,7 +182,7 @@ same(const struct pcache_entry *a, const struct pcache_entry *b)
 static void
 test_round_trip(void)
 {
-	struct pcache *c = open_or_die(url_of("round"));
+	struct pcache *c = open_or_die(fresh_url("round"));
 	struct pcache_entry in, out = {0};
 	char body[100], why[PCACHE_WHY_SIZE] = "";
 	unsigned n;
@@ -143,7 +235,7 @@ test_round_trip(void)
 static void
 test_replace_delete(void)
 {
-	struct pcache *c = open_or_die(url_of("replace"));
+	struct pcache *c = open_or_die(fresh_url("replace"));
 	struct pcache_entry a, b, out = {0};
 	char ba[300], bb[20], why[PCACHE_WHY_SIZE] = "";
 
@@ -186,6 +278,20 @@ walk_fn(const struct pcache_entry *e, void *ctx)
 	return w->stop_at != 0 && w->n == w->stop_at ? 42 : 0;
 }
 
+/* pcache_get()'s return for domain, the entry dropped. */
+static int
+get_rc(struct pcache *c, const char *domain)
+{
+	struct pcache_entry out = {0};
+	char why[PCACHE_WHY_SIZE] = "";
+	int rc = pcache_get(c, domain, &out, why, sizeof(why));
+
+	if (rc == -1)
+		tap_diag("get %s: %s", domain, why);
+	pcache_entry_reset(&out);
+	return rc;
+}
+
 static void
 test_walk_purge(void)
 {
@@ -195,17 +301,17 @@ test_walk_purge(void)
 	static const char *const sorted[] = {"a-b.example", "a.example",
 	                                     "a.example.com", "b.example",
 	                                     "c.example"};
-	struct pcache *c = open_or_die(url_of("walk"));
-	struct pcache_entry e, out = {0};
+	struct pcache *c = open_or_die(fresh_url("walk"));
+	struct pcache_entry e;
 	struct walked w = {0};
 	char body[8], why[PCACHE_WHY_SIZE] = "";
-	size_t i, count = 99;
+	size_t i, want, count = 99;
 	bool ok = true;
 	int rc;
 
 	for (i = 0; i < 5; i++) {
 		make_entry(&e, put_order[i], (unsigned)i, body, sizeof(body));
-		e.expires = 1000 + (int64_t)i; /* b 1000, a 1001, ... */
+		e.expires = t0 + 1000 + (int64_t)i; /* b +1000, a +1001 */
 		ok = ok && pcache_put(c, &e, why, sizeof(why)) == 0;
 	}
 	tap_ok(ok, "five puts: %s", why);
@@ -217,17 +323,19 @@ test_walk_purge(void)
 	w = (struct walked){.stop_at = 2};
 	tap_ok(pcache_walk(c, walk_fn, &w, why, sizeof(why)) == 42 && w.n == 2,
 	       "walk stops at fn's non-zero return and returns it");
-	rc = pcache_purge_expired(c, 1001, &count, why, sizeof(why));
-	tap_ok(rc == 0 && count == 2,
-	       "purge_expired(1001) deletes the two entries expiring at or "
-	       "before it (%zu)",
-	       count);
-	tap_ok(pcache_get(c, "b.example", &out, why, sizeof(why)) == 0 &&
-	           pcache_get(c, "a.example", &out, why, sizeof(why)) == 0 &&
-	           pcache_get(c, "a-b.example", &out, why, sizeof(why)) == 1,
-	       "the expired ones are gone, the others stay");
-	pcache_entry_reset(&out);
-	tap_ok(pcache_purge_expired(c, 999, &count, why, sizeof(why)) == 0 &&
+	rc = pcache_purge_expired(c, t0 + 1001, &count, why, sizeof(why));
+	/* Redis expires its keys itself, by its clock: purge deletes none. */
+	want = redis_url == NULL ? 2 : 0;
+	tap_ok(rc == 0 && count == want,
+	       "purge_expired(+1001) deletes the %zu entries it should "
+	       "(%zu)",
+	       want, count);
+	tap_ok(get_rc(c, "b.example") == (redis_url == NULL ? 0 : 1) &&
+	           get_rc(c, "a.example") == (redis_url == NULL ? 0 : 1) &&
+	           get_rc(c, "a-b.example") == 1,
+	       "the purged ones are gone, the others stay");
+	tap_ok(pcache_purge_expired(c, t0 + 999, &count, why, sizeof(why)) ==
+	               0 &&
 	           count == 0,
 	       "purge_expired before any expiry deletes none");
 	pcache_close(c);
@@ -236,7 +344,7 @@ test_walk_purge(void)
 static void
 test_body_cap(void)
 {
-	struct pcache *c = open_or_die(url_of("cap"));
+	struct pcache *c = open_or_die(fresh_url("cap"));
 	struct pcache_entry e, out = {0};
 	char why[PCACHE_WHY_SIZE] = "";
 	char *body = malloc(PCACHE_BODY_MAX + 1);
@@ -298,7 +406,7 @@ count_fn(const struct pcache_entry *e, void *ctx)
 static void
 test_two_processes(void)
 {
-	const char *url = url_of("shared");
+	const char *url = fresh_url("shared");
 	char why[PCACHE_WHY_SIZE] = "";
 	struct pcache *c;
 	size_t n = 0;
@@ -380,7 +488,7 @@ whole_fn(const struct pcache_entry *e, void *ctx)
 static void
 test_kill_writer(void)
 {
-	const char *url = url_of("killed");
+	const char *url = fresh_url("killed");
 	char why[PCACHE_WHY_SIZE] = "";
 	unsigned round, got, last;
 	bool readable = true, whole = true, durable = true;
@@ -455,34 +563,723 @@ test_kill_writer(void)
 	tap_ok(durable, "the last put that returned before each kill is in it");
 }
 
+/* Redis: the raw value of domain's key, or NULL. */
+static redisReply *
+raw_get(redisContext *r, const char *domain)
+{
+	redisReply *rep = redisCommand(r, "GET mtasts:pcache:v1:%s", domain);
+
+	if (rep != NULL && rep->type != REDIS_REPLY_STRING) {
+		freeReplyObject(rep);
+		return NULL;
+	}
+	return rep;
+}
+
+/* Redis: sets domain's key to v[len]: whether Redis said OK. */
+static bool
+raw_set(redisContext *r, const char *domain, const char *v, size_t len)
+{
+	redisReply *rep =
+	    redisCommand(r, "SET mtasts:pcache:v1:%s %b", domain, v, len);
+	bool ok = rep != NULL && rep->type == REDIS_REPLY_STATUS;
+
+	freeReplyObject(rep);
+	return ok;
+}
+
 static void
 test_newer_schema(void)
 {
-	const char *url = url_of("newer");
+	const char *url = fresh_url("newer");
 	char why[PCACHE_WHY_SIZE] = "";
 	struct pcache *c = open_or_die(url);
-	sqlite3 *db = NULL;
 	int rc;
 
+	if (redis_url == NULL) {
+		sqlite3 *db = NULL;
+
+		pcache_close(c);
+		rc = sqlite3_open(url + strlen("sqlite:"), &db);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(
+			    db, "UPDATE schema_version SET version = 99", NULL,
+			    NULL, NULL);
+		sqlite3_close(db);
+		tap_ok(rc == SQLITE_OK, "the file is set to schema version 99");
+		c = NULL;
+		tap_ok(pcache_open(url, &c, why, sizeof(why)) == -1 &&
+		           c == NULL && strstr(why, "version 99") != NULL,
+		       "a store of a newer schema is refused: %s", why);
+	} else {
+		/* An entry as written, its version octet (after "MTPC")
+		   raised to 99: what a newer mtasts might write. */
+		redisContext *r = raw_open("newer");
+		struct pcache_entry e, out = {0};
+		char body[10];
+		redisReply *v;
+		bool set = false;
+
+		make_entry(&e, "v.example", 1, body, sizeof(body));
+		if (pcache_put(c, &e, why, sizeof(why)) == 0 &&
+		    (v = raw_get(r, "v.example")) != NULL) {
+			if (v->len > 4) {
+				v->str[4] = 99;
+				set = raw_set(r, "v.example", v->str, v->len);
+			}
+			freeReplyObject(v);
+		}
+		tap_ok(set, "the entry's value is set to version 99");
+		out.kind = PCACHE_DANE;
+		tap_ok(pcache_get(c, "v.example", &out, why, sizeof(why)) ==
+		               -1 &&
+		           strstr(why, "version 99") != NULL &&
+		           out.kind == PCACHE_DANE,
+		       "a value of a newer version is refused: %s", why);
+		redisFree(r);
+		pcache_close(c);
+	}
+	tap_ok(pcache_open("memcached://localhost", &c, why, sizeof(why)) == -1,
+	       "a URL of no engine is refused: %s", why);
+}
+
+/*
+ * Two processes, each with its own handle opened before the other's
+ * put, see each other's puts: nothing is cached in a handle.
+ */
+static void
+test_see_each_other(void)
+{
+	const char *url = fresh_url("see");
+	struct pcache *c = open_or_die(url);
+	struct pcache_entry e, out = {0};
+	char body[16], why[PCACHE_WHY_SIZE] = "";
+	int to_child[2], rc, status = 0;
+	pid_t pid;
+	char go;
+
+	if (pipe(to_child) == -1) {
+		printf("Bail out! pipe: %s\n", strerror(errno));
+		exit(1);
+	}
+	fflush(stdout);
+	if ((pid = fork()) == -1) {
+		printf("Bail out! fork: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (pid == 0) {
+		/* The child: its own handle; a put; then, once the parent
+		   put, it must see the parent's. */
+		struct pcache *k = open_or_die(url);
+		int seen;
+
+		close(to_child[1]);
+		make_entry(&e, "child.example", 5, body, sizeof(body));
+		if (pcache_put(k, &e, why, sizeof(why)) == -1)
+			_exit(2);
+		if (read(to_child[0], &go, 1) != 1)
+			_exit(3);
+		seen = pcache_get(k, "parent.example", &out, why, sizeof(why));
+		make_entry(&e, "parent.example", 6, body, sizeof(body));
+		_exit(seen == 1 && same(&e, &out) ? 0 : 4);
+	}
+	close(to_child[0]);
+	/* Wait for the child's entry (it puts at once). */
+	for (int i = 0; i < 500 && get_rc(c, "child.example") != 1; i++)
+		(void)nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
+	make_entry(&e, "child.example", 5, body, sizeof(body));
+	tap_ok(pcache_get(c, "child.example", &out, why, sizeof(why)) == 1 &&
+	           same(&e, &out),
+	       "a handle sees another process's put, whole");
+	pcache_entry_reset(&out);
+	make_entry(&e, "parent.example", 6, body, sizeof(body));
+	rc = pcache_put(c, &e, why, sizeof(why));
+	tap_ok(rc == 0 && write(to_child[1], "g", 1) == 1,
+	       "the parent puts its entry: %s", why);
+	close(to_child[1]);
+	tap_ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	           WEXITSTATUS(status) == 0,
+	       "the other process's open handle sees it, whole (status %d)",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	pcache_close(c);
-	rc = sqlite3_open(url + strlen("sqlite:"), &db);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "UPDATE schema_version SET version = 99",
-		                  NULL, NULL, NULL);
-	sqlite3_close(db);
-	tap_ok(rc == SQLITE_OK, "the file is set to schema version 99");
-	c = NULL;
-	tap_ok(pcache_open(url, &c, why, sizeof(why)) == -1 && c == NULL &&
-	           strstr(why, "version 99") != NULL,
-	       "a store of a newer schema is refused: %s", why);
-	tap_ok(pcache_open("redis://localhost", &c, why, sizeof(why)) == -1,
-	       "a URL of no engine yet is refused: %s", why);
+}
+
+/* The Redis URLs, refused before any connection or by it. */
+static void
+test_urls(void)
+{
+	static const struct {
+		const char *url;
+		const char *why; /* a part of the message */
+	} bad[] = {
+	    {"redis://u:secret@127.0.0.1", "MTASTS_REDIS_PASSWORD"},
+	    {"redis://:secret@127.0.0.1:6379/0", "MTASTS_REDIS_PASSWORD"},
+	    {"redis://", "not a Redis URL"},
+	    {"redis://:6379", "not a Redis URL"},
+	    {"redis://127.0.0.1:0", "not a Redis URL"},
+	    {"redis://127.0.0.1:65536", "not a Redis URL"},
+	    {"redis://127.0.0.1:63x", "not a Redis URL"},
+	    {"redis://127.0.0.1/x", "not a Redis URL"},
+	    {"redis://127.0.0.1/", "not a Redis URL"},
+	    {"redis://127.0.0.1/1/2", "not a Redis URL"},
+	    {"redis://[::1", "not a Redis URL"},
+	    {"redis+unix:relative.sock", "not a Redis URL"},
+	    {"redis+unix:", "not a Redis URL"},
+	    {"redis+unix:/tmp/r.sock?db=", "not a Redis URL"},
+	    {"redis+unix:/tmp/r.sock?database=1", "not a Redis URL"},
+	    /* Port 1 of loopback: nothing listens (tcpmux is long gone). */
+	    {"redis://127.0.0.1:1", "redis 127.0.0.1:1: Connection refused"},
+	    {"redis://[::1]:1/3", "redis [::1]:1: "},
+	    {"redis+unix:/nonexistent/redis.sock",
+	     "redis /nonexistent/redis.sock: No such file or directory"},
+	    {"redis+unix:///nonexistent/r.sock?db=2",
+	     "redis /nonexistent/r.sock: No such file or directory"},
+	};
+	char why[PCACHE_WHY_SIZE];
+	struct pcache *c;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = NULL;
+		why[0] = '\0';
+		tap_ok(pcache_open(bad[i].url, &c, why, sizeof(why)) == -1 &&
+		           c == NULL && strstr(why, bad[i].why) != NULL &&
+		           strstr(why, "secret") == NULL,
+		       "open %s: -1: %s", bad[i].url, why);
+	}
+}
+
+/* Redis: values under the prefix that this program did not write. */
+static void
+test_garbage(void)
+{
+	struct pcache *c = open_or_die(fresh_url("garbage"));
+	redisContext *r = raw_open("garbage");
+	struct pcache_entry e, out = {0};
+	char body[20], why[PCACHE_WHY_SIZE] = "";
+	size_t n = 0;
+	redisReply *v;
+	int rc;
+	static const struct {
+		const char *domain;
+		const char *cmd; /* the foreign value, %s: the key */
+		const char *why;
+	} bad[] = {
+	    {"text.example", "SET %s hello", "not a policy cache entry"},
+	    {"empty.example", "SET %s %s", "not a policy cache entry"},
+	    {"hash.example", "HSET %s kind policy", "holds a hash"},
+	    {"list.example", "RPUSH %s a", "holds a list"},
+	    /* One octet over the largest entry's encoding. */
+	    {"big.example", "SETRANGE %s 66155 x", "a value over 66155"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char key[300];
+		redisReply *rep;
+
+		(void)snprintf(key, sizeof(key), "mtasts:pcache:v1:%s",
+		               bad[i].domain);
+		rep = strstr(bad[i].cmd, "%s %s") != NULL ?
+		    redisCommand(r, bad[i].cmd, key, "") :
+		    redisCommand(r, bad[i].cmd, key);
+		freeReplyObject(rep);
+		out.kind = PCACHE_DANE;
+		tap_ok(pcache_get(c, bad[i].domain, &out, why, sizeof(why)) ==
+		               -1 &&
+		           strstr(why, bad[i].why) != NULL &&
+		           out.kind == PCACHE_DANE,
+		       "get of a foreign value (%s): -1: %s", bad[i].cmd, why);
+	}
+	/* A whole entry of ours, under another domain's key or cut. */
+	make_entry(&e, "ours.example", 2, body, sizeof(body));
+	if (pcache_put(c, &e, why, sizeof(why)) == 0 &&
+	    (v = raw_get(r, "ours.example")) != NULL) {
+		(void)raw_set(r, "moved.example", v->str, v->len);
+		(void)raw_set(r, "cut.example", v->str, v->len - 1);
+		freeReplyObject(v);
+	}
+	tap_ok(pcache_get(c, "moved.example", &out, why, sizeof(why)) == -1 &&
+	           strstr(why, "damaged") != NULL,
+	       "get of an entry under another domain's key: -1: %s", why);
+	tap_ok(pcache_get(c, "cut.example", &out, why, sizeof(why)) == -1 &&
+	           strstr(why, "damaged") != NULL,
+	       "get of an entry cut by an octet: -1: %s", why);
+	tap_ok(pcache_get(c, "ours.example", &out, why, sizeof(why)) == 1 &&
+	           same(&e, &out),
+	       "the handle still reads a good entry after them");
+	pcache_entry_reset(&out);
+	tap_ok(pcache_walk(c, count_fn, &n, why, sizeof(why)) == -1 &&
+	           strstr(why, "redis ") != NULL,
+	       "walk over foreign values: -1 (an error, not skipped): %s", why);
+	/* Keys outside the prefix are not ours: the walk passes them. */
+	freeReplyObject(redisCommand(r, "FLUSHDB"));
+	freeReplyObject(redisCommand(r, "SET other:key hello"));
+	freeReplyObject(redisCommand(r, "SET mtasts:pcache:v2:x.example y"));
+	n = 0;
+	rc = pcache_put(c, &e, why, sizeof(why));
+	if (rc == 0)
+		rc = pcache_walk(c, count_fn, &n, why, sizeof(why));
+	tap_ok(rc == 0 && n == 1,
+	       "walk sees only the keys of its prefix (%zu of 1)", n);
+	redisFree(r);
+	pcache_close(c);
+}
+/*
+ * A scripted peer in place of Redis: the length of the one whole
+ * command (a RESP array of bulk strings) at the start of b[n], or 0.
+ */
+static size_t
+command_len(const char *b, size_t n)
+{
+	const char *p = b, *end = b + n, *nl;
+	long args, len;
+
+	if (n == 0 || *p != '*' || (nl = memchr(p, '\n', n)) == NULL)
+		return 0;
+	args = strtol(p + 1, NULL, 10);
+	p = nl + 1;
+	while (args-- > 0) {
+		if (p >= end || *p != '$' ||
+		    (nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return 0;
+		len = strtol(p + 1, NULL, 10);
+		p = nl + 1;
+		if (end - p < len + 2)
+			return 0;
+		p += len + 2;
+	}
+	return (size_t)(p - b);
+}
+
+/* Answers each command on fd with the next reply of script[]. */
+static void
+scripted_peer(int fd, const char *const *script)
+{
+	static char buf[1 << 17];
+	size_t have = 0, n;
+	ssize_t got;
+
+	while (*script != NULL) {
+		while ((n = command_len(buf, have)) == 0) {
+			got = read(fd, buf + have, sizeof(buf) - have);
+			if (got <= 0)
+				_exit(0);
+			have += (size_t)got;
+		}
+		memmove(buf, buf + n, have - n);
+		have -= n;
+		if (write(fd, *script, strlen(*script)) < 0)
+			_exit(1);
+		script++;
+	}
+	_exit(0);
+}
+
+static int
+walk_nothing(const struct pcache_entry *e, void *ctx)
+{
+	(void)e;
+	(void)ctx;
+	return 0;
+}
+
+/*
+ * The Redis engine against a peer answering with replies of the wrong
+ * type or shape: each call fails with -1 and why, nothing crashes, and
+ * the connection stays in step (the last get reads a well-formed
+ * answer).  No Redis needed: run on every engine's run.
+ */
+static void
+test_odd_replies(void)
+{
+	static const char *const script[] = {
+	    "+PONG\r\n", /* open */
+	    /* get: integers for every reply */
+	    ":1\r\n",
+	    ":2\r\n",
+	    ":3\r\n",
+	    ":4\r\n",
+	    /* get: EXEC's array with TYPE an integer */
+	    "+OK\r\n",
+	    "+QUEUED\r\n",
+	    "+QUEUED\r\n",
+	    "*2\r\n:1\r\n:2\r\n",
+	    /* get: a string said, an integer given */
+	    "+OK\r\n",
+	    "+QUEUED\r\n",
+	    "+QUEUED\r\n",
+	    "*2\r\n+string\r\n:7\r\n",
+	    /* get: EXEC's array too short */
+	    "+OK\r\n",
+	    "+QUEUED\r\n",
+	    "+QUEUED\r\n",
+	    "*1\r\n+string\r\n",
+	    "$2\r\nhi\r\n",                  /* put: a string, not OK */
+	    "+OK\r\n",                       /* delete: not an integer */
+	    ":7\r\n",                        /* delete: not 0 or 1 */
+	    "*2\r\n$1\r\n0\r\n:5\r\n",       /* walk: keys not an array */
+	    "*2\r\n$1\r\n0\r\n*1\r\n:5\r\n", /* walk: a key not a string */
+	    "*3\r\n$1\r\n0\r\n*0\r\n*0\r\n", /* walk: three elements */
+	    "*2\r\n$1\r\n0\r\n*1\r\n$20\r\nmtasts:pcache:v1:a.b\r\n",
+	    "-ERR x\r\n",
+	    "-ERR x\r\n",
+	    "-ERR x\r\n",
+	    "-ERR x\r\n",
+	    /* get: a well-formed "none" */
+	    "+OK\r\n",
+	    "+QUEUED\r\n",
+	    "+QUEUED\r\n",
+	    "*2\r\n+none\r\n$0\r\n\r\n",
+	    NULL,
+	};
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	socklen_t sl = sizeof(sin);
+	struct pcache *c = NULL;
+	struct pcache_entry e, out = {0};
+	char url[64], body[4], why[PCACHE_WHY_SIZE] = "", *pass;
+	int lfd, fd, i, rc, status;
+	pid_t pid;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((lfd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(lfd, 1) == -1 ||
+	    getsockname(lfd, (struct sockaddr *)&sin, &sl) == -1) {
+		printf("Bail out! a listening socket: %s\n", strerror(errno));
+		exit(1);
+	}
+	fflush(stdout);
+	if ((pid = fork()) == -1) {
+		printf("Bail out! fork: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (pid == 0) {
+		if ((fd = accept(lfd, NULL, NULL)) == -1)
+			_exit(1);
+		scripted_peer(fd, script);
+	}
+	close(lfd);
+	(void)snprintf(url, sizeof(url), "redis://127.0.0.1:%d",
+	               (int)ntohs(sin.sin_port));
+	/* The peer's script has no AUTH: no password for this open. */
+	if ((pass = getenv("MTASTS_REDIS_PASSWORD")) != NULL &&
+	    (pass = strdup(pass)) == NULL) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	(void)unsetenv("MTASTS_REDIS_PASSWORD");
+	rc = pcache_open(url, &c, why, sizeof(why));
+	if (pass != NULL)
+		(void)setenv("MTASTS_REDIS_PASSWORD", pass, 1);
+	free(pass);
+	tap_ok(rc == 0, "open on a scripted peer: %s", why);
+	if (c == NULL)
+		goto out;
+	for (i = 0; i < 4; i++) {
+		out.kind = PCACHE_DANE;
+		rc = pcache_get(c, "a.example", &out, why, sizeof(why));
+		tap_ok(rc == -1 && out.kind == PCACHE_DANE,
+		       "get, odd answer %d: -1: %s", i + 1, why);
+	}
+	make_entry(&e, "a.example", 1, body, sizeof(body));
+	rc = pcache_put(c, &e, why, sizeof(why));
+	tap_ok(rc == -1, "put answered by a string: -1: %s", why);
+	rc = pcache_delete(c, "a.example", why, sizeof(why));
+	tap_ok(rc == -1, "delete answered by a status: -1: %s", why);
+	rc = pcache_delete(c, "a.example", why, sizeof(why));
+	tap_ok(rc == -1, "delete answered by 7: -1: %s", why);
+	for (i = 0; i < 4; i++) {
+		rc = pcache_walk(c, walk_nothing, NULL, why, sizeof(why));
+		tap_ok(rc == -1, "walk, odd answer %d: -1: %s", i + 1, why);
+	}
+	rc = pcache_get(c, "a.example", &out, why, sizeof(why));
+	tap_ok(rc == 0, "the connection stayed in step: a get reads none");
+	pcache_close(c);
+out:
+	tap_ok(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	           WEXITSTATUS(status) == 0,
+	       "the scripted peer saw every command it expected");
+}
+
+/*
+ * Redis with a password (the unix run): a wrong one, or none, fails
+ * the open with Redis's why, never showing the password.
+ */
+static void
+test_auth(void)
+{
+	const char *env = getenv("MTASTS_REDIS_PASSWORD");
+	char why[PCACHE_WHY_SIZE] = "", *pass;
+	struct pcache *c = NULL;
+	int rc;
+
+	if (env == NULL || env[0] == '\0') {
+		tap_skip("a wrong password or none is refused",
+		         "this Redis has no password");
+		return;
+	}
+	if ((pass = strdup(env)) == NULL) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	(void)setenv("MTASTS_REDIS_PASSWORD", "not-the-password", 1);
+	rc = pcache_open(url_of("see"), &c, why, sizeof(why));
+	tap_ok(rc == -1 && c == NULL && strstr(why, "AUTH: WRONGPASS") &&
+	           strstr(why, "not-the-password") == NULL,
+	       "a wrong password fails the open: %s", why);
+	(void)unsetenv("MTASTS_REDIS_PASSWORD");
+	rc = pcache_open(url_of("see"), &c, why, sizeof(why));
+	tap_ok(rc == -1 && c == NULL && strstr(why, "NOAUTH") != NULL,
+	       "no password fails the open: %s", why);
+	(void)setenv("MTASTS_REDIS_PASSWORD", pass, 1);
+	rc = pcache_open(url_of("see"), &c, why, sizeof(why));
+	tap_ok(rc == 0 && strstr(why, pass) == NULL, "the right one opens it");
+	pcache_close(c);
+	free(pass);
+}
+
+static double
+clock_s(clockid_t id)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(id, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Sleeps until the clock id reads at least `until`. */
+static void
+sleep_until(clockid_t id, double until)
+{
+	double left;
+
+	while ((left = until - clock_s(id)) > 0) {
+		struct timespec ts = {.tv_sec = (time_t)left,
+		                      .tv_nsec =
+		                          (long)((left - (double)(time_t)left) *
+		                                 1e9)};
+
+		(void)nanosleep(&ts, NULL);
+	}
+}
+
+/* The pid of the test's Redis, from MTS_REDIS_PIDFILE, or -1. */
+static pid_t
+redis_pid(const char *pidfile)
+{
+	FILE *f = fopen(pidfile, "r");
+	long pid = -1;
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &pid) != 1)
+			pid = -1;
+		fclose(f);
+	}
+	return pid > 1 ? (pid_t)pid : -1;
+}
+
+/* Whether pid has exited (gone, or a zombie nobody reaped yet). */
+static bool
+exited(pid_t pid)
+{
+	char path[64], line[128];
+	bool gone = true;
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return true;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "State:", 6) == 0)
+			gone = strchr(line, 'Z') != NULL;
+	fclose(f);
+	return gone;
+}
+
+/* Whether the Redis answers PING, tried for up to 5 s. */
+static bool
+redis_answers(void)
+{
+	const char *pass = getenv("MTASTS_REDIS_PASSWORD");
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		redisContext *r;
+		redisReply *rep = NULL;
+		char host[64];
+		int port = 0;
+		bool up;
+
+		if (strncmp(redis_url, "redis+unix:", 11) == 0)
+			r = redisConnectUnix(redis_url + 11);
+		else {
+			(void)sscanf(redis_url, "redis://%63[^:]:%d", host,
+			             &port);
+			r = redisConnect(host, port);
+		}
+		if (r != NULL && r->err == 0 && pass != NULL && pass[0] != 0)
+			freeReplyObject(redisCommand(r, "AUTH %s", pass));
+		if (r != NULL && r->err == 0)
+			rep = redisCommand(r, "PING");
+		up = rep != NULL && rep->type == REDIS_REPLY_STATUS &&
+		    strcmp(rep->str, "PONG") == 0;
+		freeReplyObject(rep);
+		redisFree(r);
+		if (up)
+			return true;
+		(void)nanosleep(&(struct timespec){.tv_nsec = 50000000}, NULL);
+	}
+	return false;
+}
+
+/* The key's absolute expiry as Redis holds it (EXPIRETIME), or -3. */
+static long long
+raw_expiretime(const char *domain)
+{
+	redisContext *r = raw_open("down");
+	redisReply *rep =
+	    redisCommand(r, "EXPIRETIME mtasts:pcache:v1:%s", domain);
+	long long t = -3;
+
+	if (rep != NULL && rep->type == REDIS_REPLY_INTEGER)
+		t = rep->integer;
+	freeReplyObject(rep);
+	redisFree(r);
+	return t;
+}
+
+/*
+ * Redis: entries expire with their policy, and a Redis stopped
+ * (SIGSTOP: connections open, no answer), then killed, then started
+ * again under one open handle.  The waits overlap: the entry expiring
+ * in 1-2 s is checked after the second the handle waits before it
+ * reconnects; about 3 s of sleep in all.
+ */
+static void
+test_expiry_down(void)
+{
+	const char *pidfile = getenv("MTS_REDIS_PIDFILE");
+	const char *conf = getenv("MTS_REDIS_CONF");
+	struct pcache *c;
+	struct pcache_entry e, out = {0};
+	char body[10], cmd[1200], why[PCACHE_WHY_SIZE] = "";
+	double t, el, failed;
+	int64_t soon;
+	pid_t pid;
+	int rc;
+
+	if (pidfile == NULL || conf == NULL ||
+	    (pid = redis_pid(pidfile)) == -1) {
+		tap_skip("a Redis stopped, killed and restarted",
+		         "no MTS_REDIS_PIDFILE and MTS_REDIS_CONF");
+		return;
+	}
+	c = open_or_die(fresh_url("down"));
+	/* Expiry: the key's EXAT is the entry's expires. */
+	soon = (int64_t)clock_s(CLOCK_REALTIME) + 2;
+	make_entry(&e, "soon.example", 1, body, sizeof(body));
+	e.expires = soon;
+	tap_ok(pcache_put(c, &e, why, sizeof(why)) == 0 &&
+	           get_rc(c, "soon.example") == 1 &&
+	           raw_expiretime("soon.example") == soon,
+	       "an entry expiring in 1-2 s is there, its key expiring at "
+	       "its expires: %s",
+	       why);
+	make_entry(&e, "never.example", 2, body, sizeof(body));
+	e.expires = INT64_MAX;
+	tap_ok(pcache_put(c, &e, why, sizeof(why)) == 0 &&
+	           raw_expiretime("never.example") == -1,
+	       "an entry expiring past Redis's range is kept without "
+	       "expiry");
+	make_entry(&e, "past.example", 3, body, sizeof(body));
+	rc = pcache_put(c, &e, why, sizeof(why));
+	e.expires = (int64_t)clock_s(CLOCK_REALTIME) - 10;
+	rc |= pcache_put(c, &e, why, sizeof(why));
+	tap_ok(rc == 0 && get_rc(c, "past.example") == 0,
+	       "a put of an entry already expired deletes the domain's "
+	       "entry: %s",
+	       why);
+	make_entry(&e, "past.example", 3, body, sizeof(body));
+	rc = pcache_put(c, &e, why, sizeof(why));
+	e.expires = INT64_MIN;
+	rc |= pcache_put(c, &e, why, sizeof(why));
+	tap_ok(rc == 0 && get_rc(c, "past.example") == 0,
+	       "so does one of an expiry before 1970: %s", why);
+
+	/* Stopped: the connection is open, nothing answers. */
+	(void)kill(pid, SIGSTOP);
+	t = clock_s(CLOCK_MONOTONIC);
+	rc = pcache_get(c, "never.example", &out, why, sizeof(why));
+	failed = clock_s(CLOCK_MONOTONIC);
+	el = failed - t;
+	(void)kill(pid, SIGCONT);
+	tap_ok(rc == -1 && el < 1.5 && strstr(why, "redis ") == why &&
+	           strstr(why, "no answer within 500 ms") != NULL,
+	       "a stopped Redis: get fails after %.2f s: %s", el, why);
+	t = clock_s(CLOCK_MONOTONIC);
+	rc = pcache_put(c, &e, why, sizeof(why));
+	el = clock_s(CLOCK_MONOTONIC) - t;
+	tap_ok(rc == -1 && el < 0.25 && strstr(why, "no new connection"),
+	       "within the second after, a call fails at once (%.3f s), "
+	       "without a new try: %s",
+	       el, why);
+	sleep_until(CLOCK_MONOTONIC, failed + 1.05);
+	why[0] = '\0';
+	rc = pcache_get(c, "never.example", &out, why, sizeof(why));
+	tap_ok(rc == 1,
+	       "a second later the same handle reconnects by "
+	       "itself and reads: %s",
+	       why);
+	pcache_entry_reset(&out);
+	sleep_until(CLOCK_REALTIME, (double)soon + 0.1);
+	tap_ok(get_rc(c, "soon.example") == 0,
+	       "the entry is gone once its expires passed");
+
+	/* Killed: the kernel closes its sockets; a write may SIGPIPE. */
+	(void)kill(pid, SIGKILL);
+	for (int i = 0; i < 200 && !exited(pid); i++)
+		(void)nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
+	t = clock_s(CLOCK_MONOTONIC);
+	rc = pcache_get(c, "never.example", &out, why, sizeof(why));
+	failed = clock_s(CLOCK_MONOTONIC);
+	el = failed - t;
+	tap_ok(rc == -1 && el < 0.6 && strstr(why, "redis ") == why,
+	       "a killed Redis: get fails at once (%.3f s), saying why: %s", el,
+	       why);
+	t = clock_s(CLOCK_MONOTONIC);
+	e.expires = INT64_MAX;
+	rc = pcache_put(c, &e, why, sizeof(why));
+	el = clock_s(CLOCK_MONOTONIC) - t;
+	tap_ok(rc == -1 && el < 0.25 && strstr(why, "redis ") == why,
+	       "and so does a put (%.3f s): %s", el, why);
+	(void)snprintf(cmd, sizeof(cmd), "redis-server '%s' >/dev/null 2>&1",
+	               conf);
+	tap_ok(system(cmd) == 0 && redis_answers(), "Redis is started again");
+	sleep_until(CLOCK_MONOTONIC, failed + 1.05);
+	why[0] = '\0';
+	rc = get_rc(c, "never.example") == 0 ? 0 : -1;
+	if (rc == 0)
+		rc = pcache_put(c, &e, why, sizeof(why));
+	tap_ok(rc == 0 && get_rc(c, "past.example") == 1,
+	       "the same handle works on the restarted Redis (which kept "
+	       "nothing): %s",
+	       why);
+	pcache_close(c);
 }
 
 int
 main(void)
 {
 	const char *t = getenv("TMPDIR");
+
+	/* A library write to a closed socket must not kill the caller. */
+	(void)signal(SIGPIPE, SIG_DFL);
+	redis_url = getenv("MTS_CACHE_URL");
+	if (redis_url != NULL && redis_url[0] == '\0')
+		redis_url = NULL;
+	t0 = (int64_t)time(NULL);
+	tap_diag("engine: %s", redis_url == NULL ? "sqlite" : redis_url);
 
 	(void)snprintf(tmpdir, sizeof(tmpdir), "%s/test_policyd_cache.XXXXXX",
 	               t != NULL && t[0] == '/' ? t : "/tmp");
@@ -497,6 +1294,14 @@ main(void)
 	test_two_processes();
 	test_kill_writer();
 	test_newer_schema();
+	test_see_each_other();
+	test_urls();
+	test_odd_replies();
+	if (redis_url != NULL) {
+		test_garbage();
+		test_auth();
+		test_expiry_down();
+	}
 	{
 		char cmd[300];
 
