@@ -22,18 +22,22 @@
 # the DNSSEC keys and signatures are made at every start and never kept.
 # MX hosts with an `smtp` line get a receiving Postfix instance each
 # (a raw python3 server for `garbage`, a malformed reply no Postfix sends).
+# With WORLD_SENDER=1 a sending Postfix listens on 127.0.0.2:25 and
+# relays by the world's DNS, asking smtp_tls_policy_maps (the policyd
+# socketmap on 127.0.0.1:8461) how to secure each domain.
 #
 # Environment (all optional):
 #   WORLD_NS        namespace name (mtsworld)
 #   WORLD_DIR       state directory (a new mktemp dir under ${TMPDIR:-/tmp})
-#   WORLD_DOMAINS   directory of *.domain files (tests/world/domains; for
-#                   rezone, the one `up` read)
+#   WORLD_DOMAINS   directories of *.domain files, separated by ':'
+#                   (tests/world/domains; for rezone, the ones `up` read)
 #   WORLD_POLICIES  directory policy-file names are relative to
 #                   (tests/world/policies)
 #   WORLD_HTTPS     mtasts|nginx: the main policy server (mtasts when
 #                   "$MTASTS serve --help" works, else nginx)
 #   MTASTS          the mtasts binary for WORLD_HTTPS=mtasts
 #   WORLD_SMTP=0    no Postfix MX hosts (the `smtp` lines are ignored)
+#   WORLD_SENDER=1  also the sending Postfix on 127.0.0.2 (README.md)
 #   WORLD_RUN       where `up` records WORLD_DIR for `down` (/run/mtasts-world)
 #   WORLD_KEEP=1    `down` keeps WORLD_DIR (logs) and says where it is
 #
@@ -64,7 +68,8 @@ POINTER=$WORLD_RUN/$WORLD_NS
 ADDR_RESOLVER=127.0.0.1 # unbound :53, its remote control :8953 (rezone);
                         # later the policyd socketmap :8461
 UNBOUND_CONTROL_PORT=8953
-ADDR_SENDER=127.0.0.2   # reserved: the sending Postfix instance
+ADDR_SENDER=127.0.0.2   # the sending Postfix instance (WORLD_SENDER=1)
+POLICYD_MAP=socketmap:inet:127.0.0.1:8461:postfix # what the sender asks
 ADDR_AUTH=127.0.0.53    # nsd :53, authoritative for test. and children
 ADDR_MAIN=127.0.0.80    # the main policy server :443 (mtasts serve/nginx)
 ADDR_REF=127.0.0.81     # the reference nginx :443 for broken HTTPS
@@ -163,6 +168,8 @@ declare -A CERT_ZONE=() # host -> the zone of its cert directive's file (zone-na
 declare -A SMTP=()      # host -> the mode of its MX (Postfix, or raw for garbage)
 declare -A SMTP_AT=()   # host -> file:line of its smtp directive
 PF_HOSTS=()             # the smtp hosts a Postfix instance serves
+PF_ALL=()               # every Postfix instance: PF_HOSTS, and `sender`
+                        # with WORLD_SENDER=1 (a name no host has: no dot)
 RAW_HOSTS=()            # the smtp hosts a raw server serves (garbage)
 
 # fqdn ZONE NAME: sets FQDN to a name of a domain file as an absolute
@@ -212,6 +219,8 @@ parse_domain()
 	zone=${zone,,}
 	[[ $zone =~ ^[a-z0-9]([a-z0-9-]*[a-z0-9])?\.test$ ]] ||
 	    die "$file: the file name must be LABEL.test.domain (a child of test.)"
+	[ -z "${Z_SRC[$zone]:-}" ] ||
+	    die "$file: zone $zone is in ${Z_SRC[$zone]} too"
 	DOMAINS+=("$zone")
 	Z_SRC[$zone]=$file
 	Z_MODE[$zone]=signed
@@ -372,15 +381,43 @@ parse_domain()
 	done <"$file"
 }
 
+# domain_dirs: sets DOMAIN_DIRS to the directories of WORLD_DOMAINS
+# (':' between them), each checked.
+domain_dirs()
+{
+	local d
+	IFS=: read -r -a DOMAIN_DIRS <<<"$WORLD_DOMAINS"
+	[ ${#DOMAIN_DIRS[@]} -ne 0 ] || die "WORLD_DOMAINS names no directory"
+	for d in "${DOMAIN_DIRS[@]}"; do
+		[ -d "$d" ] || die "no domain directory $d"
+	done
+}
+
+# domain_file ZONE: sets DOMAIN_FILE to the file of ZONE in the first
+# directory of WORLD_DOMAINS that has one (empty when none has).
+domain_file()
+{
+	local d
+	DOMAIN_FILE=""
+	domain_dirs
+	for d in "${DOMAIN_DIRS[@]}"; do
+		[ ! -f "$d/$1.domain" ] || { DOMAIN_FILE=$d/$1.domain; return 0; }
+	done
+}
+
 read_domains()
 {
-	local f z
-	local -a files
-	[ -d "$WORLD_DOMAINS" ] || die "no domain directory $WORLD_DOMAINS"
+	local f z d
+	local -a files=()
+	domain_dirs
 	shopt -s nullglob
-	files=("$WORLD_DOMAINS"/*.domain)
+	for d in "${DOMAIN_DIRS[@]}"; do
+		files+=("$d"/*.domain)
+	done
 	shopt -u nullglob
 	[ ${#files[@]} -ne 0 ] || die "no *.domain files in $WORLD_DOMAINS"
+	# A zone in two directories is refused (parse_domain): which file
+	# would rezone reread?
 	for f in "${files[@]}"; do
 		parse_domain "$f"
 	done
@@ -413,6 +450,12 @@ read_domains()
 			PF_HOSTS+=("$z")
 		fi
 	done
+	PF_ALL=(${PF_HOSTS[@]+"${PF_HOSTS[@]}"})
+	case ${WORLD_SENDER:-0} in
+	0) ;;
+	1) PF_ALL+=(sender) ;;
+	*) die "WORLD_SENDER must be 0 or 1" ;;
+	esac
 }
 
 # The server that answers for mta-sts.ZONE: the main one (mtasts serve,
@@ -1175,18 +1218,19 @@ make_postfix()
 {
 	local host
 	local -a paths=()
-	[ ${#PF_HOSTS[@]} -ne 0 ] || return 0
+	[ ${#PF_ALL[@]} -ne 0 ] || return 0
 	printf '%s\n' '# not a certificate: STARTTLS fails (smtp HOST starttls-refused)' \
 	    >"$PKI/broken-chain.pem"
-	for host in "${PF_HOSTS[@]}"; do
+	for host in "${PF_ALL[@]}"; do
 		paths+=("$PFX/$host/etc" "$PFX/$host/spool" "$PFX/$host/data")
 	done
 	mkdir -p "${paths[@]}"
-	for host in "${PF_HOSTS[@]}"; do
+	for host in ${PF_HOSTS[@]+"${PF_HOSTS[@]}"}; do
 		postfix_instance "$host"
 		[ "${SMTP[$host]}" = sni-required ] || continue
 		postfix_sni_map "$host"
 	done
+	[ "${WORLD_SENDER:-0}" != 1 ] || sender_instance
 	# Postfix waits, rereading it every 0.3 s, until a config file it
 	# reads is older than a second or two (so it does not read one being
 	# written): two seconds of every start.  These are complete.
@@ -1216,10 +1260,10 @@ postfix_path_open()
 		state_set added_o_x 1
 	fi
 	chmod 0711 "$PFX"
-	for host in "${PF_HOSTS[@]}"; do
+	for host in "${PF_ALL[@]}"; do
 		chmod 0711 "$PFX/$host"
 	done
-	runuser -u postfix -- test -x "$PFX/${PF_HOSTS[0]}" ||
+	runuser -u postfix -- test -x "$PFX/${PF_ALL[0]}" ||
 	    die "user postfix cannot reach $PFX: a WORLD_DIR (or TMPDIR)" \
 	    "under a directory closed to others?"
 }
@@ -1245,7 +1289,7 @@ postfix_queues()
 	for line in "${spec[@]}"; do
 		IFS=: read -r path _ user group mode _ <<<"$line"
 		key="${user/\$mail_owner/$owner}:${group/\$setgid_group/$setgid}:$mode"
-		for host in "${PF_HOSTS[@]}"; do
+		for host in "${PF_ALL[@]}"; do
 			case $path in
 			\$queue_directory*)
 				dirs[$key]+=" $PFX/$host/spool${path#\$queue_directory}" ;;
@@ -1263,7 +1307,7 @@ postfix_queues()
 		    chmod "$mode" ${dirs[$key]} ||
 		    die "cannot make the Postfix queues"
 	done
-	for host in "${PF_HOSTS[@]}"; do
+	for host in "${PF_ALL[@]}"; do
 		: >"$PFX/$host/spool/quick-start"
 	done
 }
@@ -1273,12 +1317,12 @@ postfix_queues()
 # refuses is a failure.
 start_postfix()
 {
-	local host pid a
+	local host pid a addrs
 	local -A jobs=()
-	[ ${#PF_HOSTS[@]} -ne 0 ] || return 0
+	[ ${#PF_ALL[@]} -ne 0 ] || return 0
 	postfix_path_open
 	postfix_queues
-	for host in "${PF_HOSTS[@]}"; do
+	for host in "${PF_ALL[@]}"; do
 		ns_exec postfix -c "$PFX/$host/etc" start \
 		    >>"$WORLD_DIR/log/postfix-$host.log" 2>&1 </dev/null &
 		jobs[$!]=$host
@@ -1291,13 +1335,92 @@ start_postfix()
 			return 1
 		fi
 	done
-	for host in "${PF_HOSTS[@]}"; do
-		for a in ${HOST_ADDRS[$host]}; do
+	for host in "${PF_ALL[@]}"; do
+		addrs=${HOST_ADDRS[$host]:-}
+		[ "$host" != sender ] || addrs=$ADDR_SENDER
+		for a in $addrs; do
 			wait_for "postfix of $host on $a:25" 5 tcp_open "$a" 25 ||
 			    return 1
 		done
 	done
 }
+
+# ======================================================================
+# SMTP: the sending Postfix (WORLD_SENDER=1)
+# ======================================================================
+#
+# An instance made and started like the MX hosts' ($PFX/sender/), for
+# the tests of `mtasts policyd` (tests/e2e/policyd_world.sh): it accepts
+# mail from 127.0.0.0/8 on 127.0.0.2:25 (swaks) and relays it to the
+# recipient domain's MX by the world's DNS, as a Debian Postfix with
+# policyd would: DNSSEC-validated lookups (so DANE can work), the world
+# CA as its only trust anchor for certificates, and the TLS level of
+# each domain from smtp_tls_policy_maps (whatever answers the socketmap
+# on 127.0.0.1:8461; no answer at all defers the mail).  No local
+# delivery.  A deferred message stays in the queue (tests read
+# `postqueue -j` and the log); retries come every 15 to 60 s.
+
+# sender_instance: $PFX/sender/etc/{main,master}.cf.
+sender_instance()
+{
+	local d=$PFX/sender text
+	IFS= read -r -d '' text <<EOF || true
+# generated by world.sh: the sending Postfix (WORLD_SENDER=1)
+compatibility_level = 3.6
+queue_directory = $d/spool
+data_directory = $d/data
+maillog_file = $WORLD_DIR/log/postfix-sender.log
+maillog_file_prefixes = $WORLD_DIR/log
+inet_interfaces = $ADDR_SENDER
+inet_protocols = ipv4
+myhostname = sender.test
+myorigin = sender.test
+smtpd_banner = sender.test ESMTP mtasts world sender
+mydestination =
+local_recipient_maps =
+local_transport = error:5.1.1 no local delivery in the world's sender
+relay_domains =
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_tls_security_level = none
+default_transport = smtp
+relay_transport = smtp
+# DANE needs validated MX and TLSA answers: the resolver's AD bit
+# (resolv.conf has "options trust-ad").
+smtp_dns_support_level = dnssec
+smtp_tls_security_level = may
+smtp_tls_CAfile = $PKI/ca.pem
+smtp_tls_policy_maps = $POLICYD_MAP
+# Level 1 and the certificate match lines: "Matched DANE EE certificate
+# at depth 0: 3 1 1 ..." shows which TLSA record authenticated a DANE
+# delivery (tls_log_mask() of Postfix reads these names).
+smtp_tls_loglevel = 1,certmatch
+smtp_connect_timeout = 5s
+# Tests want the first attempt's outcome at once and later attempts
+# soon; a deferred message is kept for an hour.
+queue_run_delay = 15s
+minimal_backoff_time = 15s
+maximal_backoff_time = 60s
+maximal_queue_lifetime = 1h
+bounce_queue_lifetime = 1h
+delay_warning_time = 0
+alias_maps =
+alias_database =
+smtputf8_enable = no
+biff = no
+notify_classes =
+# No root zone in the world: no DNSSEC self-test at start.
+dnssec_probe =
+EOF
+	printf '%s' "$text" >"$d/etc/main.cf"
+	printf '%s%s' "$PF_MASTER_CF" "$PF_SENDER_MASTER_CF" >"$d/etc/master.cf"
+}
+
+# The sender's master.cf: the MX hosts' services and the SMTP client.
+IFS= read -r -d '' PF_SENDER_MASTER_CF <<'EOF' || true
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+EOF
 
 # ======================================================================
 # SMTP: a raw server for each `smtp HOST garbage`
@@ -1687,7 +1810,7 @@ generate()
 
 cmd_up()
 {
-	local t0=$SECONDS
+	local t0=$SECONDS d SENDER_SAYS=none
 	need_root
 	check_ns_name
 	need_tools ip nsd nsd-checkzone nsd-checkconf unbound unbound-checkconf \
@@ -1708,10 +1831,16 @@ cmd_up()
 	trap 'exit 143' TERM HUP
 	trap 'exit 141' PIPE
 	state_set https "$WORLD_HTTPS"
-	state_set domains "$(cd "$WORLD_DOMAINS" && pwd -P)"
+	domain_dirs
+	state_set domains "$(for d in "${DOMAIN_DIRS[@]}"; do
+	    (cd "$d" && pwd -P); done | paste -sd:)"
 	state_set policies "$(cd "$WORLD_POLICIES" 2>/dev/null && pwd -P)"
 	generate
-	[ ${#PF_HOSTS[@]} -eq 0 ] || need_tools postfix runuser
+	[ ${#PF_ALL[@]} -eq 0 ] || need_tools postfix runuser
+	if [ "${WORLD_SENDER:-0}" = 1 ]; then
+		state_set sender 1
+		SENDER_SAYS="on $ADDR_SENDER"
+	fi
 	[ ${#RAW_HOSTS[@]} -eq 0 ] || need_tools python3
 	make_netns
 	start_dns || die "$WAIT_FAILED"
@@ -1719,15 +1848,15 @@ cmd_up()
 	start_raw_smtp
 	start_postfix || die "$WAIT_FAILED"
 	wait_raw_smtp || die "$WAIT_FAILED"
-	# Later: the sending Postfix on $ADDR_SENDER and start_policyd; see
-	# README.md "Hooks".  `down` stops them like the others: every
-	# process of the namespace is killed.
+	# Later: start_policyd; see README.md "Hooks".  `down` stops
+	# it like the others: every process of the namespace is killed.
 	# The report on stderr, the variables on stdout:
 	# `eval "$(world.sh up)"` works.  The report is made while a
 	# failure still undoes the world, so that up never exits non-zero
 	# with the world left running.
 	say "world $WORLD_NS is up in $((SECONDS - t0)) s: ${#DOMAINS[@]} domains," \
 	    "${#SMTP[@]} MX hosts (${#PF_HOSTS[@]} Postfix, ${#RAW_HOSTS[@]} raw)," \
+	    "sending Postfix: $SENDER_SAYS," \
 	    "main policy server: $WORLD_HTTPS," \
 	    "state in $WORLD_DIR" >&2
 	trap - EXIT INT TERM HUP PIPE
@@ -1859,6 +1988,11 @@ env_vars()
 	printf 'WORLD_RESOLVER=%s\n' "$ADDR_RESOLVER"
 	printf 'WORLD_AUTH=%s\n' "$ADDR_AUTH"
 	printf 'WORLD_HTTPS=%s\n' "$(state_get https)"
+	if [ "$(state_get sender)" = 1 ]; then
+		printf 'WORLD_SENDER_ADDR=%s\n' "$ADDR_SENDER"
+		printf 'WORLD_SENDER_ETC=%s\n' "$PFX/sender/etc"
+		printf 'WORLD_SENDER_LOG=%s\n' "$WORLD_DIR/log/postfix-sender.log"
+	fi
 }
 
 # As sh assignments, quoted anyway: `eval "$(world.sh env)"`, with
@@ -1965,8 +2099,9 @@ cmd_rezone()
 	WORLD_POLICIES=${GIVEN_POLICIES:-$(state_get policies)}
 	[ -n "$WORLD_DOMAINS" ] || WORLD_DOMAINS=$HERE/domains
 	[ -n "$WORLD_POLICIES" ] || WORLD_POLICIES=$HERE/policies
-	f=$WORLD_DOMAINS/$z.domain
-	[ -f "$f" ] || die "no domain file $f"
+	domain_file "$z"
+	f=$DOMAIN_FILE
+	[ -n "$f" ] || die "no domain file $z.domain in $WORLD_DOMAINS"
 	# Every file, as up read them: a `tlsa auto` may name a host whose
 	# certificate another file's `cert` line made.
 	read_domains
