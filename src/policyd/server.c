@@ -456,9 +456,13 @@ conn_parse(struct conn *c)
 		off += f.consumed;
 	}
 	if (r == SOCKETMAP_ERROR) {
+		/* The stream cannot be trusted past it: what came before
+		   is answered, nothing after is read. */
 		c->srv->stats.protocol_errors++;
 		log_debug("socketmap protocol error: %s; closing", why);
-		return -1;
+		c->eof = true;
+		c->in_len = 0;
+		return 0;
 	}
 	memmove(c->in, c->in + off, c->in_len - off);
 	c->in_len -= off;
