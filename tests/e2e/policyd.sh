@@ -50,8 +50,13 @@ is() { # is GOT WANT NAME
 	[ $r -eq 0 ] || printf '# got  %s\n# want %s\n' "$1" "$2"
 }
 
-PORT=$((30000 + ($$ % 15000)))
-MPORT=$((PORT + 1))
+# Two ports free on this machine (the kernel's choice, then released).
+read -r PORT MPORT < <(python3 -c '
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s:
+    x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
 A=127.0.0.1:$PORT
 NL='
 '
