@@ -20,6 +20,7 @@ enum {
 };
 
 int cmd_check(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
 int cmd_init(int argc, char **argv);
 int cmd_lint(int argc, char **argv);
 int cmd_match(int argc, char **argv);

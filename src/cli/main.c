@@ -22,6 +22,7 @@ struct command {
 
 static const struct command commands[] = {
     {"check", cmd_check, "verify domains' MTA-STS, TLS-RPT and DANE setup"},
+    {"fetch", cmd_fetch, "print what mtasts policyd answers for domains"},
     {"init", cmd_init, "write a policy and its DNS records for a domain"},
     {"lint", cmd_lint, "check a policy, TXT record or TLSA record"},
     {"match", cmd_match, "test whether an mx pattern covers a host name"},
