@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "daemon.h"
 #include "serve_main.h"
 
 const char *progname = "mtasts";
@@ -26,6 +27,7 @@ static const struct command commands[] = {
     {"init", cmd_init, "write a policy and its DNS records for a domain"},
     {"lint", cmd_lint, "check a policy, TXT record or TLSA record"},
     {"match", cmd_match, "test whether an mx pattern covers a host name"},
+    {"policyd", policyd_main, "answer Postfix's TLS policy lookups"},
     {"report", cmd_report, "receive, store and summarise TLS-RPT reports"},
     {"rollout", cmd_rollout, "move to enforce, change MX hosts safely"},
     {"serve", serve_main, "publish MTA-STS policies over HTTPS"},

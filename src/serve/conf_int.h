@@ -12,7 +12,11 @@
 
 #include "conf.h"
 
-#define ARGS_MAX         4  /* arguments kept per statement; none needs more */
+#define ARGS_MAX         4 /* arguments kept per statement; none needs more */
+/* Room for arguments in a statement: another parser on this tokenizer
+   (policyd.conf's `listen unix:PATH mode M group G`) may raise its cap
+   up to it with parser.args_max. */
+#define ARGS_ROOM        6
 #define TOP_KEYWORDS_MAX 24 /* room in parser.first[] */
 
 enum stmt_result { STMT_EOF, STMT_OK, STMT_CLOSE, STMT_ERR };
@@ -21,7 +25,7 @@ enum stmt_result { STMT_EOF, STMT_OK, STMT_CLOSE, STMT_ERR };
 struct stmt {
 	unsigned line;
 	const char *kw;
-	const char *argv[ARGS_MAX];
+	const char *argv[ARGS_ROOM];
 	size_t argc;
 	bool block;
 	/* The unescaped tokens, NUL-terminated; a line never needs more. */
@@ -50,6 +54,7 @@ struct parser {
 	unsigned cert_line; /* of the default certificate, 0: none */
 	unsigned key_line;
 	unsigned first[TOP_KEYWORDS_MAX]; /* line of each top_keywords[] */
+	size_t args_max; /* arguments per statement; 0: ARGS_MAX */
 };
 
 /*

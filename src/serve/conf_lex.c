@@ -241,7 +241,7 @@ read_args(struct parser *p, struct stmt *st, size_t used)
 		case TOK_STRING:
 			break;
 		}
-		if (st->argc == ARGS_MAX) {
+		if (st->argc == (p->args_max != 0 ? p->args_max : ARGS_MAX)) {
 			conf_fail(p, st->line, "%s: too many arguments",
 			          st->kw);
 			return STMT_ERR;

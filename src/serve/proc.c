@@ -78,7 +78,15 @@ pid_t
 proc_spawn(const char *role, const struct proc_fds *f, const char *user,
            bool foreground, int verbose)
 {
-	char layout[64], verbosity[8] = "-v", rolebuf[16], userbuf[128];
+	return proc_spawn_cmd("serve", role, f, user, foreground, verbose);
+}
+
+pid_t
+proc_spawn_cmd(const char *command, const char *role, const struct proc_fds *f,
+               const char *user, bool foreground, int verbose)
+{
+	char layout[64], verbosity[8] = "-v", rolebuf[16], userbuf[128],
+			 cmdbuf[16];
 	char *argv[12];
 	sigset_t all, old;
 	size_t n = 0;
@@ -87,7 +95,8 @@ proc_spawn(const char *role, const struct proc_fds *f, const char *user,
 	snprintf(layout, sizeof(layout), "%zu,%d,%d,%d", f->nlisten,
 	         f->metrics >= 0, f->log >= 0, f->sign >= 0);
 	argv[n++] = (char *)"mtasts";
-	argv[n++] = (char *)"serve";
+	snprintf(cmdbuf, sizeof(cmdbuf), "%s", command);
+	argv[n++] = cmdbuf;
 	argv[n++] = (char *)"--process";
 	snprintf(rolebuf, sizeof(rolebuf), "%s", role);
 	argv[n++] = rolebuf;
@@ -140,9 +149,9 @@ layout_field(const char **s, unsigned max, char end, unsigned *out)
 	return 0;
 }
 
-static int
-parse_layout(const char *s, size_t *nlisten, bool *metrics, bool *log,
-             bool *sign)
+int
+proc_layout_parse(const char *s, size_t *nlisten, bool *metrics, bool *log,
+                  bool *sign)
 {
 	unsigned l, m, g, k;
 
@@ -166,7 +175,7 @@ proc_main(const char *role, const char *layout, const char *user,
 	bool metrics, log, sign;
 	size_t i, n;
 
-	if (parse_layout(layout, &n, &metrics, &log, &sign) != 0) {
+	if (proc_layout_parse(layout, &n, &metrics, &log, &sign) != 0) {
 		fprintf(stderr,
 		        "mtasts serve: --process is internal: the "
 		        "parent starts its processes itself\n");

@@ -34,6 +34,16 @@ struct proc_fds {
 pid_t proc_spawn(const char *role, const struct proc_fds *fds, const char *user,
                  bool foreground, int verbose);
 
+/* proc_spawn() of another subcommand: `mtasts COMMAND --process ROLE
+   ...` (mtasts policyd's worker). */
+pid_t proc_spawn_cmd(const char *command, const char *role,
+                     const struct proc_fds *fds, const char *user,
+                     bool foreground, int verbose);
+
+/* Reads a --layout "L,M,G,K" (proc.c); 0, or -1 when malformed. */
+int proc_layout_parse(const char *s, size_t *nlisten, bool *metrics, bool *log,
+                      bool *sign);
+
 /* The new program's side: `mtasts serve --process ROLE --layout ...`. */
 int proc_main(const char *role, const char *layout, const char *user,
               bool foreground, int verbose);

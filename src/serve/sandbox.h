@@ -47,6 +47,17 @@ int sandbox_seccomp_report(enum sandbox_store store);
 /* Its filter alone, in every build (for its test); 0, or -1 logged. */
 int sandbox_filter_load_report(enum sandbox_store store);
 
+/*
+ * sandbox_seccomp() for the worker of mtasts policyd: the server's calls,
+ * those of its DNS and HTTPS clients, and, when sqlite, those of an
+ * SQLite store in its chroot.  The filter is put on every thread (the
+ * resolver's too).  0, or -1 logged.
+ */
+int sandbox_seccomp_policyd(bool sqlite);
+
+/* Its filter alone, in every build (for its test); 0, or -1 logged. */
+int sandbox_filter_load_policyd(bool sqlite);
+
 /* Whether this is a sanitizer build (its sandbox is wider; see above). */
 bool sandbox_sanitized(void);
 

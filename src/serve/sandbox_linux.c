@@ -200,6 +200,22 @@ static const int allowed_pg[] = {
     SCMP_SYS(pread64),   SCMP_SYS(getcwd),     SCMP_SYS(getdents64),
 };
 
+/*
+ * What the worker of mtasts policyd adds: its DNS client (libunbound's
+ * thread, started before the filter, binds a random source port and
+ * talks to it over a pipe), its HTTPS fetches (non-blocking connect),
+ * and the file calls of SQLite in its chroot (allowed_sqlite) or of
+ * nothing in its empty one (an open there finds nothing: OpenSSL's
+ * lookups of a CA directory fail instead of killing the process).
+ */
+static const int allowed_policyd[] = {
+    SCMP_SYS(bind),     SCMP_SYS(pipe2),      SCMP_SYS(epoll_create1),
+    SCMP_SYS(select),   SCMP_SYS(pselect6),   SCMP_SYS(ioctl),
+    SCMP_SYS(openat),   SCMP_SYS(open),       SCMP_SYS(eventfd2),
+    SCMP_SYS(uname),    SCMP_SYS(getsockopt), SCMP_SYS(socketpair),
+    SCMP_SYS(recvmmsg), SCMP_SYS(sendmmsg),   SCMP_SYS(getdents64),
+};
+
 static int
 add_rules(scmp_filter_ctx ctx, const int *calls, size_t n)
 {
@@ -220,9 +236,14 @@ add_rules(scmp_filter_ctx ctx, const int *calls, size_t n)
 	return 0;
 }
 
-/* Loads the allowlist and, when extra is not NULL, n_extra more. */
+/*
+ * Loads the allowlist and, when extra is not NULL, n_extra more (and
+ * extra2's n_extra2).  tsync: on every thread of the process (the
+ * policyd worker's libunbound thread), not only the caller.
+ */
 static int
-filter_load(const int *extra, size_t n_extra)
+filter_load_ex(const int *extra, size_t n_extra, const int *extra2,
+               size_t n_extra2, bool tsync)
 {
 	scmp_filter_ctx ctx;
 	int rc;
@@ -232,9 +253,17 @@ filter_load(const int *extra, size_t n_extra)
 		log_warnx("sandbox: seccomp_init failed");
 		return -1;
 	}
+	if (tsync &&
+	    (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) != 0) {
+		errno = -rc;
+		log_warn("sandbox: seccomp thread synchronisation");
+		seccomp_release(ctx);
+		return -1;
+	}
 	if (add_rules(ctx, allowed, sizeof(allowed) / sizeof(allowed[0])) !=
 	        0 ||
-	    (extra != NULL && add_rules(ctx, extra, n_extra) != 0)) {
+	    (extra != NULL && add_rules(ctx, extra, n_extra) != 0) ||
+	    (extra2 != NULL && add_rules(ctx, extra2, n_extra2) != 0)) {
 		log_warn("sandbox: seccomp_rule_add");
 		seccomp_release(ctx);
 		return -1;
@@ -247,6 +276,12 @@ filter_load(const int *extra, size_t n_extra)
 	}
 	seccomp_release(ctx);
 	return 0;
+}
+
+static int
+filter_load(const int *extra, size_t n_extra)
+{
+	return filter_load_ex(extra, n_extra, NULL, 0, false);
 }
 
 int
@@ -294,4 +329,26 @@ sandbox_seccomp_report(enum sandbox_store store)
 	int rc = no_new_privs();
 
 	return rc != 0 ? (rc < 0 ? -1 : 0) : sandbox_filter_load_report(store);
+}
+
+int
+sandbox_filter_load_policyd(bool sqlite)
+{
+	return filter_load_ex(allowed_policyd,
+	                      sizeof(allowed_policyd) /
+	                          sizeof(allowed_policyd[0]),
+	                      sqlite ? allowed_sqlite : NULL,
+	                      sqlite ? sizeof(allowed_sqlite) /
+	                              sizeof(allowed_sqlite[0]) :
+	                               0,
+	                      true);
+}
+
+int
+sandbox_seccomp_policyd(bool sqlite)
+{
+	int rc = no_new_privs();
+
+	return rc != 0 ? (rc < 0 ? -1 : 0) :
+			 sandbox_filter_load_policyd(sqlite);
 }
