@@ -207,13 +207,27 @@ static const int allowed_pg[] = {
  * and the file calls of SQLite in its chroot (allowed_sqlite) or of
  * nothing in its empty one (an open there finds nothing: OpenSSL's
  * lookups of a CA directory fail instead of killing the process).
+ * The Redis engine (cache_redis.c) holds SIGPIPE off around each
+ * exchange and takes back one it caused: sigpending, sigtimedwait.
  */
 static const int allowed_policyd[] = {
-    SCMP_SYS(bind),     SCMP_SYS(pipe2),      SCMP_SYS(epoll_create1),
-    SCMP_SYS(select),   SCMP_SYS(pselect6),   SCMP_SYS(ioctl),
-    SCMP_SYS(openat),   SCMP_SYS(open),       SCMP_SYS(eventfd2),
-    SCMP_SYS(uname),    SCMP_SYS(getsockopt), SCMP_SYS(socketpair),
-    SCMP_SYS(recvmmsg), SCMP_SYS(sendmmsg),   SCMP_SYS(getdents64),
+    SCMP_SYS(bind),
+    SCMP_SYS(pipe2),
+    SCMP_SYS(epoll_create1),
+    SCMP_SYS(select),
+    SCMP_SYS(pselect6),
+    SCMP_SYS(ioctl),
+    SCMP_SYS(openat),
+    SCMP_SYS(open),
+    SCMP_SYS(eventfd2),
+    SCMP_SYS(uname),
+    SCMP_SYS(getsockopt),
+    SCMP_SYS(socketpair),
+    SCMP_SYS(recvmmsg),
+    SCMP_SYS(sendmmsg),
+    SCMP_SYS(getdents64),
+    SCMP_SYS(rt_sigpending),
+    SCMP_SYS(rt_sigtimedwait),
 };
 
 static int

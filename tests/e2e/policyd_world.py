@@ -75,7 +75,10 @@ def query(requests):
 
 
 def cmd_query(args):
+    global ADDR
     name = "postfix"
+    if len(args) >= 2 and args[0] == "--port":
+        ADDR, args = ("127.0.0.1", int(args[1])), args[2:]
     if len(args) >= 2 and args[0] == "--name":
         name, args = args[1], args[2:]
     for reply in query(["%s %s" % (name, k) for k in args]):

@@ -488,8 +488,78 @@ scenario_mx_change() {
 # world, two daemons with `cache redis://...` on two ports, a policy
 # fetched through one answered from the cache by the other with its
 # policy host down, and Redis stopped: both keep answering from memory.
+# scenario_redis: two policyd instances share one Redis (cache
+# redis://...): what one fetched, the other answers from the store with
+# the policy host down; a third with `cache none` shows that without the
+# shared store the answer would be NOTFOUND.  Then Redis dies: both keep
+# answering, and the store failure is logged once, not per lookup.
+# mtasts only (the peer's Redis cache has its own format).
+pd_extra() {
+	local port=$1 cache=$2 log=$T/policyd-$1.log
+	mkdir -p "$T/pd-$port"
+	cat >"$T/pd-$port/policyd.conf" <<EOF
+listen inet:127.0.0.1:$port
+user nobody
+resolver $WORLD_RESOLVER
+trust-anchor $WORLD_TA
+ca-file $WORLD_CA
+cache $cache
+EOF
+	setsid ip netns exec "$WORLD_NS" "$MTASTS" policyd -d \
+	    -f "$T/pd-$port/policyd.conf" </dev/null >>"$log" 2>&1 &
+	for _ in $(seq 100); do
+		in_world bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null &&
+		    return 0
+		sleep 0.1
+	done
+	return 1
+}
+reply_at() {
+	in_world python3 "$HELPER" query --port "$1" "$2" 2>&1 | head -n 1
+}
 scenario_redis() {
-	:
+	local want="OK secure match=mx1.pd-enforce.test servername=hostname" ttl
+	[ "$POLICYD" = mtasts ] || return 0
+	if ! command -v redis-server >/dev/null; then
+		ok 1 "redis: redis-server is not installed (package redis-server)"
+		return
+	fi
+	mkdir -p "$T/redis"
+	in_world redis-server --bind 127.0.0.1 --port 6379 --save '' \
+	    --appendonly no --daemonize yes --dir "$T/redis" \
+	    --pidfile "$T/redis/redis.pid" --logfile "$T/redis/redis.log" &&
+	    for _ in $(seq 50); do
+		    in_world redis-cli -p 6379 ping 2>/dev/null | grep -qx PONG && break
+		    sleep 0.1
+	    done
+	ok $? "redis: a Redis server in the world (127.0.0.1:6379)"
+	pd_extra 8462 redis://127.0.0.1:6379 && pd_extra 8463 redis://127.0.0.1:6379 &&
+	    pd_extra 8464 none
+	ok $? "redis: two policyd on one Redis (8462, 8463), one without a cache (8464)"
+	is "$(reply_at 8462 pd-enforce.test)" "$want" "redis: the first instance fetches the policy"
+	in_world redis-cli -p 6379 --scan --pattern 'mtasts:pcache:v1:*' |
+	    grep -qx 'mtasts:pcache:v1:pd-enforce.test'
+	ok $? "redis: the entry is in Redis under its domain"
+	ttl=$(in_world redis-cli -p 6379 ttl mtasts:pcache:v1:pd-enforce.test)
+	[ "$ttl" -gt 0 ] && [ "$ttl" -le 86400 ]
+	ok $? "redis: the entry expires with the policy (TTL $ttl s, max_age 86400)"
+	rezone pd-enforce.test -e 's/^a mta-sts @https$/a mta-sts 192.0.2.1/' &&
+	    policy_host_down pd-enforce.test
+	ok $? "redis: the policy host made unreachable (rezone)"
+	is "$(reply_at 8464 pd-enforce.test)" "NOTFOUND " \
+	    "redis: without the shared store the policy cannot be had now"
+	is "$(reply_at 8463 pd-enforce.test)" "$want" \
+	    "redis: the second instance answers the policy the first fetched"
+	kill "$(cat "$T/redis/redis.pid")"
+	sleep 0.5
+	is "$(reply_at 8463 pd-enforce.test)" "$want" \
+	    "redis: Redis down, the second instance answers from memory"
+	reply_at 8462 pd-testing.test >/dev/null
+	reply_at 8462 pd-mx-outside.test >/dev/null
+	is "$(reply_at 8462 pd-enforce.test)" "$want" \
+	    "redis: Redis down, the first instance answers from memory"
+	is "$(grep -c 'cache store: .* failed' "$T/policyd-8462.log")" 1 \
+	    "redis: the store failure logged once for two failing lookups"
 }
 
 # agreement ARGS...: "AGREE/ROWS" of a refdata run (policyd_world.py
