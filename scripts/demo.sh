@@ -10,7 +10,8 @@
 # matches MX patterns; then stores real TLS-RPT reports, summarises
 # them and alerts on their failures; last, judges example.com's testing
 # policy on generated reports, refuses to promote it too early, promotes
-# it, and starts an MX change.  Builds
+# it, and starts an MX change; at the end a sending Postfix asks
+# `mtasts policyd` and delivers one mail over verified TLS.  Builds
 # nothing: it runs the binary given as $1 (default build/mtasts).  Every
 # step states the exit status it expects; the demo exits 0 only when
 # every step behaved as expected.
@@ -229,6 +230,66 @@ step 0 "$MTASTS" lint policy "$POLICY"
 step 0 "$MTASTS" rollout mx-change --policy "$POLICY" --db "$RDB" \
     --add mx3.example.com --remove mx1.example.com
 step 3 "$MTASTS" rollout mx-change --policy "$POLICY" --db "$RDB" --finish
+
+heading "8. Send: Postfix asks mtasts policyd, and delivers over verified TLS"
+# The local internet again, with a sending Postfix (127.0.0.2) whose
+# smtp_tls_policy_maps is socketmap:inet:127.0.0.1:8461:postfix, and
+# mtasts policyd answering it; one mail to a domain with an enforce
+# policy (tests/world/domains-policyd/pd-enforce.test.domain).
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+if [ "$(id -u)" -ne 0 ]; then
+	echo "(skipped: the local internet needs root for its network namespace)"
+elif ! eval "$(WORLD_SENDER=1 WORLD_DOMAINS=$ROOT/tests/world/domains-policyd \
+    bash "$WORLD_SH" up 2>"$WORK/world.log")"; then
+	printf '%sthe world did not come up:%s\n' "$R" "$N"
+	tail -5 "$WORK/world.log"
+	steps=$((steps + 1))
+	bad=$((bad + 1))
+else
+	tail -1 "$WORK/world.log"
+	w() { bash "$WORLD_SH" exec "$@"; }
+	mkdir -p "$WORK/policyd"
+	cat >"$WORK/policyd/policyd.conf" <<EOF
+listen inet:127.0.0.1:8461
+user nobody
+resolver $WORLD_RESOLVER
+trust-anchor $WORLD_TA
+ca-file $WORLD_CA
+cache sqlite:$WORK/policyd/cache/policyd.db
+EOF
+	echo "\$ cat policyd.conf"
+	cat "$WORK/policyd/policyd.conf"
+	step 0 "$MTASTS" policyd -n -f "$WORK/policyd/policyd.conf"
+	setsid ip netns exec "$WORLD_NS" "$MTASTS" policyd -d \
+	    -f "$WORK/policyd/policyd.conf" </dev/null >"$WORK/policyd.log" 2>&1 &
+	for _ in $(seq 100); do
+		w bash -c 'exec 3<>/dev/tcp/127.0.0.1/8461' 2>/dev/null && break
+		sleep 0.1
+	done
+	step 0 w "$MTASTS" fetch --postfix --resolver "$WORLD_RESOLVER" \
+	    --trust-anchor "$WORLD_TA" --ca-file "$WORLD_CA" pd-enforce.test
+	check "policyd's answer is secure, with the policy's MX host" \
+	    grep -qx 'OK secure match=mx1.pd-enforce.test servername=hostname' \
+	    <<<"$(head -1 <<<"$LAST_OUT")"
+	echo "\$ swaks --server 127.0.0.2 --to user@pd-enforce.test"
+	qid=$(w swaks --server "$WORLD_SENDER_ADDR:25" --to user@pd-enforce.test \
+	    --from demo@sender.test --h-Subject "mtasts demo" --timeout 20 2>&1 |
+	    sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p' | head -1)
+	echo "queued as ${qid:-?}"
+	for _ in $(seq 100); do
+		grep -q "$qid: to=.*status=" "$WORLD_SENDER_LOG" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -E "policyd|Verified TLS|$qid: to=" "$WORLD_SENDER_LOG" 2>/dev/null |
+	    grep -v "warning: .*socketmap" | sed 's/^.*postfix/postfix/' | tail -3
+	check "the mail went to mx1.pd-enforce.test, delivered" \
+	    grep -q "$qid: to=<user@pd-enforce.test>.*relay=mx1.pd-enforce.test.*status=sent" \
+	    "$WORLD_SENDER_LOG"
+	check "over TLS that Postfix verified (as policyd asked)" \
+	    grep -q "Verified TLS connection established to mx1.pd-enforce.test" \
+	    "$WORLD_SENDER_LOG"
+	bash "$WORLD_SH" down >/dev/null 2>&1
+fi
 
 echo
 if [ "$bad" -eq 0 ]; then
