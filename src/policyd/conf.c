@@ -181,7 +181,7 @@ parse_inet(struct parser *p, const struct stmt *st, const char *s,
 	unsigned char bin[sizeof(struct in6_addr)];
 	char text[INET6_ADDRSTRLEN];
 	const char *host = s, *end, *port;
-	unsigned long long v;
+	unsigned long long v = 0; /* written by number() unless it fails */
 	int af = AF_INET;
 
 	if (host[0] == '[') {
@@ -402,7 +402,7 @@ kw_resolver(struct parser *p, const struct stmt *st, struct policyd_conf *c)
 	char text[INET6_ADDRSTRLEN];
 	const char *s = st->argv[0], *at = strchr(s, '@');
 	size_t n = at != NULL ? (size_t)(at - s) : strlen(s);
-	unsigned long long v;
+	unsigned long long v = 0; /* written by number() unless it fails */
 
 	if (n == 0 || n >= sizeof(text))
 		goto bad;
@@ -439,7 +439,7 @@ kw_ca_file(struct parser *p, const struct stmt *st, struct policyd_conf *c)
 static int
 kw_timeout(struct parser *p, const struct stmt *st, struct policyd_conf *c)
 {
-	uint32_t v;
+	uint32_t v = 0; /* written by duration() unless it fails */
 
 	if (duration(p, st, TIMEOUT_MAX, &v) != 0)
 		return -1;
@@ -551,7 +551,7 @@ kw_backoff(struct parser *p, const struct stmt *st, struct policyd_conf *c)
 static int
 kw_memory(struct parser *p, const struct stmt *st, struct policyd_conf *c)
 {
-	unsigned long long v;
+	unsigned long long v = 0; /* written by number() unless it fails */
 
 	if (number(p, st, 1, MEMORY_MAX, &v) != 0)
 		return -1;
@@ -562,7 +562,7 @@ kw_memory(struct parser *p, const struct stmt *st, struct policyd_conf *c)
 static int
 kw_max_conn(struct parser *p, const struct stmt *st, struct policyd_conf *c)
 {
-	unsigned long long v;
+	unsigned long long v = 0; /* written by number() unless it fails */
 
 	if (number(p, st, 1, CONN_MAX, &v) != 0)
 		return -1;
@@ -573,7 +573,7 @@ kw_max_conn(struct parser *p, const struct stmt *st, struct policyd_conf *c)
 static int
 kw_idle(struct parser *p, const struct stmt *st, struct policyd_conf *c)
 {
-	uint32_t v;
+	uint32_t v = 0; /* written by duration() unless it fails */
 
 	if (duration(p, st, 86400, &v) != 0)
 		return -1;

@@ -120,6 +120,10 @@ policyd_conf_load(const char *path, struct policyd_conf *conf, char **text,
 	ssize_t r;
 	int fd;
 
+	if (path == NULL) { /* -f without a file: getopt never does it */
+		log_warnx("no configuration file given");
+		return -1;
+	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) <
 	    0) {
 		log_warn("%s", path);

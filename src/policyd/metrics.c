@@ -305,10 +305,14 @@ pd_metrics_new(struct event_base *base, int fd, const struct pd_server *srv,
 void
 pd_metrics_free(struct pd_metrics *m)
 {
+	struct mconn *c, *next;
+
 	if (m == NULL)
 		return;
-	while (m->conns != NULL)
-		mconn_close(m->conns);
+	for (c = m->conns; c != NULL; c = next) {
+		next = c->next; /* mconn_close() unlinks c only */
+		mconn_close(c);
+	}
 	event_free(m->ev);
 	close(m->fd);
 	free(m);

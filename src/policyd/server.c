@@ -663,13 +663,16 @@ static void
 drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct pd_server *srv = arg;
+	struct conn *c, *next;
 
 	(void)fd;
 	(void)what;
 	log_info("drain: %zu connections still open after %u s; closing",
 	         srv->stats.open, srv->conf.drain_timeout);
-	while (srv->conns != NULL)
-		conn_close(srv->conns);
+	for (c = srv->conns; c != NULL; c = next) {
+		next = c->next; /* conn_close() unlinks c only */
+		conn_close(c);
+	}
 	drain_check(srv);
 }
 
@@ -696,10 +699,14 @@ pd_server_drain(struct pd_server *srv, void (*done)(void *), void *arg)
 void
 pd_server_free(struct pd_server *srv)
 {
+	struct conn *c, *next;
+
 	if (srv == NULL)
 		return;
-	while (srv->conns != NULL)
-		conn_close(srv->conns);
+	for (c = srv->conns; c != NULL; c = next) {
+		next = c->next; /* conn_close() unlinks c only */
+		conn_close(c);
+	}
 	close_listeners(srv);
 	if (srv->drain_ev != NULL)
 		event_free(srv->drain_ev);
