@@ -364,9 +364,10 @@ kw_map_name(struct parser *p, const struct stmt *st, struct policyd_conf *c)
 }
 
 /*
- * `none`, `sqlite:/ABSOLUTE/PATH`, or the URL of another engine
- * (redis://, rediss://, unix: for Redis on a socket), which cache.c
- * decides on when the daemon opens it.
+ * `none`, `sqlite:/ABSOLUTE/FILE`, `redis://HOST[:PORT][/DB]` or
+ * `redis+unix:/ABSOLUTE/SOCKET[?db=N]` (cache.h): the files absolute,
+ * since the worker chroots into their directory.  cache.c checks the
+ * rest when the daemon opens the store.
  */
 static int
 kw_cache(struct parser *p, const struct stmt *st, struct policyd_conf *c)
@@ -382,11 +383,15 @@ kw_cache(struct parser *p, const struct stmt *st, struct policyd_conf *c)
 			return conf_fail(
 			    p, st->line,
 			    "cache: '%s' is not sqlite:/ABSOLUTE/FILE", s);
-	} else if (strncmp(s, "redis://", 8) != 0 &&
-	           strncmp(s, "rediss://", 9) != 0) {
+	} else if (strncmp(s, "redis+unix:", 11) == 0) {
+		if (s[11] != '/' || s[strlen(s) - 1] == '/')
+			return conf_fail(
+			    p, st->line,
+			    "cache: '%s' is not redis+unix:/ABSOLUTE/SOCKET", s);
+	} else if (strncmp(s, "redis://", 8) != 0) {
 		return conf_fail(p, st->line,
-		                 "cache: '%s' is not none, sqlite:PATH or "
-		                 "redis://HOST[:PORT]",
+		                 "cache: '%s' is not none, sqlite:PATH, "
+		                 "redis://HOST[:PORT] or redis+unix:PATH",
 		                 s);
 	}
 	if ((c->cache = strdup(s)) == NULL)

@@ -12,9 +12,9 @@
  * RFC 6761 §6.4); OpenSSL loads its CA file whole (the default file of
  * the system when ca-file is unset, never the lazily read hashed
  * directory, which the chroot hides).  Then privdrop_into() (serve's
- * privdrop.c): a chroot into the SQLite store's directory, or an empty
- * one for another store or none, and the user; the store is opened
- * there; then the seccomp filter (sandbox_linux.c), on every thread.
+ * privdrop.c): a chroot into the directory of the SQLite store or of
+ * the Redis UNIX socket, or an empty one for another store or none, and
+ * the user; the store is opened there; then the seccomp filter (sandbox_linux.c), on every thread.
  * Only then does it tell the parent "OK" and serve.
  *
  * SIGTERM drains: the listeners close, each connection is closed once
@@ -172,26 +172,40 @@ ssl_setup(struct worker *w)
 }
 
 /*
- * Leaves the file system for the SQLite store's directory, or for an
- * empty root, becomes the user, and opens the store there.
+ * Leaves the file system for the directory of the store's file (the
+ * SQLite database, or the UNIX socket of a redis+unix: URL, whose
+ * query part is kept), or for an empty root, becomes the user, and
+ * opens the store there.
  */
 static void
 store_setup(struct worker *w)
 {
-	char path[PATH_MAX], dir[PATH_MAX], url[PATH_MAX + 16],
+	char path[PATH_MAX], dir[PATH_MAX], url[PATH_MAX + 32],
 	    why[PCACHE_WHY_SIZE];
-	const char *cache = w->conf.cache;
+	const char *cache = w->conf.cache, *scheme = NULL, *query = "";
+	size_t skip = 0;
 	bool sqlite = cache != NULL && strncmp(cache, "sqlite:", 7) == 0;
 
-	if (!sqlite) {
+	if (sqlite) {
+		scheme = "sqlite:";
+		skip = 7;
+	} else if (cache != NULL && strncmp(cache, "redis+unix:", 11) == 0) {
+		scheme = "redis+unix:";
+		skip = 11;
+	}
+	if (scheme == NULL) {
 		privdrop_into(w->conf.user, "worker", NULL);
 	} else {
-		snprintf(path, sizeof(path), "%s", cache + 7);
+		snprintf(path, sizeof(path), "%s", cache + skip);
+		if (!sqlite && strchr(path, '?') != NULL) {
+			query = cache + skip + (strchr(path, '?') - path);
+			*strchr(path, '?') = '\0';
+		}
 		snprintf(dir, sizeof(dir), "%s", path);
 		if (geteuid() == 0 && !sandbox_sanitized()) {
-			/* Inside the chroot the store is its base name. */
-			snprintf(url, sizeof(url), "sqlite:/%s",
-			         basename(path));
+			/* Inside the chroot the file is its base name. */
+			snprintf(url, sizeof(url), "%s/%s%s", scheme,
+			         basename(path), query);
 			cache = url;
 		}
 		privdrop_into(w->conf.user, "worker", dirname(dir));

@@ -172,6 +172,7 @@ resolver $WORLD_RESOLVER
 trust-anchor $WORLD_TA
 ca-file $WORLD_CA
 cache sqlite:$T/policyd-cache/policyd.db
+metrics inet:127.0.0.1:9461
 EOF
 		setsid ip netns exec "$WORLD_NS" "$MTASTS" policyd -d -f "$conf" \
 		    </dev/null >>"$PD_LOG" 2>&1 &
@@ -488,11 +489,42 @@ scenario_mx_change() {
 # world, two daemons with `cache redis://...` on two ports, a policy
 # fetched through one answered from the cache by the other with its
 # policy host down, and Redis stopped: both keep answering from memory.
-# scenario_redis: two policyd instances share one Redis (cache
-# redis://...): what one fetched, the other answers from the store with
-# the policy host down; a third with `cache none` shows that without the
-# shared store the answer would be NOTFOUND.  Then Redis dies: both keep
-# answering, and the store failure is logged once, not per lookup.
+# scenario_protocol: what tests/e2e/policyd.sh checks over a scripted
+# resolver, here with real lookups: on one connection, a request for an
+# uncached domain (DNS and an HTTPS fetch) holds back the replies after
+# it, which come in request order; 20 pipelined requests for one
+# uncached domain make one resolution (/metrics).  mtasts only.
+metric() {
+	in_world curl -s --max-time 5 http://127.0.0.1:9461/metrics |
+	    awk -v m="$1" '$1 == m { print $2; exit }'
+}
+scenario_protocol() {
+	local got want r0 r1 c0 c1 keys=()
+	[ "$POLICYD" = mtasts ] || return 0
+	reply_for pd-enforce.test >/dev/null # cached from here on
+	got=$(in_world python3 "$HELPER" query rd-good.test pd-enforce.test \
+	    .pd-enforce.test '[192.0.2.1]' 2>&1 | tr '\n' '|')
+	want="OK secure match=mail.rd-good.test servername=hostname|"
+	want+="OK secure match=mx1.pd-enforce.test servername=hostname|NOTFOUND |NOTFOUND |"
+	is "$got" "$want" "protocol: pipelined replies in request order behind a real fetch"
+	r0=$(metric mtasts_policyd_resolutions_total)
+	c0=$(metric mtasts_policyd_coalesced_total)
+	for _ in $(seq 20); do keys+=(rd-testing.test); done
+	got=$(in_world python3 "$HELPER" query "${keys[@]}" 2>&1 | sort | uniq -c |
+	    awk '{ $1 = $1; print }')
+	is "$got" "20 NOTFOUND" "protocol: 20 pipelined lookups of one uncached domain answered"
+	r1=$(metric mtasts_policyd_resolutions_total)
+	c1=$(metric mtasts_policyd_coalesced_total)
+	[ -n "$r0" ] && [ -n "$r1" ] && [ $((r1 - r0)) -eq 1 ] &&
+	    [ $((c1 - c0)) -eq 19 ]
+	ok $? "protocol: one resolution for them, 19 coalesced (/metrics: resolutions $r0 -> $r1, coalesced $c0 -> $c1)"
+}
+# scenario_redis: three policyd instances share one Redis (cache
+# redis://... and redis+unix:...): what one fetched, the others answer
+# from the store with the policy host down; a fourth with `cache none`
+# shows that without the shared store the answer would be NOTFOUND.
+# Then Redis dies: they keep answering, and the store failure is logged
+# once, not per lookup.
 # mtasts only (the peer's Redis cache has its own format).
 pd_extra() {
 	local port=$1 cache=$2 log=$T/policyd-$1.log
@@ -527,6 +559,7 @@ scenario_redis() {
 	mkdir -p "$T/redis"
 	in_world redis-server --bind 127.0.0.1 --port 6379 --save '' \
 	    --appendonly no --daemonize yes --dir "$T/redis" \
+	    --unixsocket "$T/redis/redis.sock" --unixsocketperm 777 \
 	    --pidfile "$T/redis/redis.pid" --logfile "$T/redis/redis.log" &&
 	    for _ in $(seq 50); do
 		    in_world redis-cli -p 6379 ping 2>/dev/null | grep -qx PONG && break
@@ -534,8 +567,8 @@ scenario_redis() {
 	    done
 	ok $? "redis: a Redis server in the world (127.0.0.1:6379)"
 	pd_extra 8462 redis://127.0.0.1:6379 && pd_extra 8463 redis://127.0.0.1:6379 &&
-	    pd_extra 8464 none
-	ok $? "redis: two policyd on one Redis (8462, 8463), one without a cache (8464)"
+	    pd_extra 8464 none && pd_extra 8465 "redis+unix:$T/redis/redis.sock"
+	ok $? "redis: three policyd on one Redis (8462, 8463 over TCP, 8465 over its UNIX socket), one without a cache (8464)"
 	is "$(reply_at 8462 pd-enforce.test)" "$want" "redis: the first instance fetches the policy"
 	in_world redis-cli -p 6379 --scan --pattern 'mtasts:pcache:v1:*' |
 	    grep -qx 'mtasts:pcache:v1:pd-enforce.test'
@@ -550,6 +583,8 @@ scenario_redis() {
 	    "redis: without the shared store the policy cannot be had now"
 	is "$(reply_at 8463 pd-enforce.test)" "$want" \
 	    "redis: the second instance answers the policy the first fetched"
+	is "$(reply_at 8465 pd-enforce.test)" "$want" \
+	    "redis: so does the one on the UNIX socket (chrooted into its directory)"
 	kill "$(cat "$T/redis/redis.pid")"
 	sleep 0.5
 	is "$(reply_at 8463 pd-enforce.test)" "$want" \
@@ -607,6 +642,7 @@ scenario_testing
 scenario_dane
 scenario_cached
 scenario_mx_change
+scenario_protocol
 scenario_redis
 for table in refdata refdata_nosni refdata_strict; do
 	refdata "$table"

@@ -103,7 +103,13 @@ static const struct error_case {
     {"cache a directory", "cache sqlite:/var/lib/\n", 1,
      "is not sqlite:/ABSOLUTE/FILE"},
     {"cache unknown engine", "cache memcached://x\n", 1,
-     "is not none, sqlite:PATH or redis://"},
+     "is not none, sqlite:PATH, redis://HOST[:PORT] or redis+unix:PATH"},
+    {"cache redis over TLS (not supported)", "cache rediss://x\n", 1,
+     "is not none, sqlite:PATH, redis://"},
+    {"cache redis+unix relative", "cache redis+unix:run/r.sock\n", 1,
+     "'redis+unix:run/r.sock' is not redis+unix:/ABSOLUTE/SOCKET"},
+    {"cache redis+unix a directory", "cache redis+unix:/run/\n", 1,
+     "is not redis+unix:/ABSOLUTE/SOCKET"},
     /* resolver and files */
     {"resolver a name", "resolver ns.example\n", 1,
      "'ns.example' is not a numeric address"},
@@ -380,6 +386,13 @@ test_values(void)
 	           "cache redis:// parses (CRLF line end)")) {
 		tap_ok(strcmp(c.cache, "redis://127.0.0.1:6379/0") == 0,
 		       "cache redis:// kept as given, for cache.c");
+		policyd_conf_free(&c);
+	}
+	if (tap_ok(policyd_conf_parse("cache redis+unix:/run/redis/r.sock?db=2\n",
+	                              40, FILE_NAME, &c, err) == 0,
+	           "cache redis+unix: parses")) {
+		tap_ok(strcmp(c.cache, "redis+unix:/run/redis/r.sock?db=2") == 0,
+		       "cache redis+unix: kept as given, for cache.c");
 		policyd_conf_free(&c);
 	}
 	if (tap_ok(policyd_conf_parse("listen inet:[::]:8461\n"
