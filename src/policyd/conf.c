@@ -387,7 +387,8 @@ kw_cache(struct parser *p, const struct stmt *st, struct policyd_conf *c)
 		if (s[11] != '/' || s[strlen(s) - 1] == '/')
 			return conf_fail(
 			    p, st->line,
-			    "cache: '%s' is not redis+unix:/ABSOLUTE/SOCKET", s);
+			    "cache: '%s' is not redis+unix:/ABSOLUTE/SOCKET",
+			    s);
 	} else if (strncmp(s, "redis://", 8) != 0) {
 		return conf_fail(p, st->line,
 		                 "cache: '%s' is not none, sqlite:PATH, "

@@ -388,10 +388,12 @@ test_values(void)
 		       "cache redis:// kept as given, for cache.c");
 		policyd_conf_free(&c);
 	}
-	if (tap_ok(policyd_conf_parse("cache redis+unix:/run/redis/r.sock?db=2\n",
-	                              40, FILE_NAME, &c, err) == 0,
-	           "cache redis+unix: parses")) {
-		tap_ok(strcmp(c.cache, "redis+unix:/run/redis/r.sock?db=2") == 0,
+	if (tap_ok(
+		policyd_conf_parse("cache redis+unix:/run/redis/r.sock?db=2\n",
+	                           40, FILE_NAME, &c, err) == 0,
+		"cache redis+unix: parses")) {
+		tap_ok(strcmp(c.cache, "redis+unix:/run/redis/r.sock?db=2") ==
+		           0,
 		       "cache redis+unix: kept as given, for cache.c");
 		policyd_conf_free(&c);
 	}
