@@ -228,6 +228,15 @@ stop_daemon() {
 # cpu_ticks PID: utime + stime of every thread of PID (/proc/PID/stat
 # fields 14 and 15; the name, field 2, may hold ") ").
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+# daemon_ticks: cpu_ticks of the daemon and of its children (mtasts
+# policyd's parent does nothing; its worker answers).
+daemon_ticks() {
+	local t=0 p
+	for p in $DAEMON $(pgrep -P "$DAEMON"); do
+		t=$((t + $(cpu_ticks "$p" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
 CLK=$(getconf CLK_TCK)
 
 # udp_drops: UDP datagrams the world's kernel dropped because a socket's
@@ -272,11 +281,11 @@ measure() {
 	local name=$1 keys=$2 kind=$3 r c0 c1 t0 t1 busy n u0 u1
 	for ((r = 1; r <= ROUNDS; r++)); do
 		u0=$(udp_drops)
-		c0=$(cpu_ticks "$DAEMON")
+		c0=$(daemon_ticks)
 		t0=$(now)
 		load -c "$CONNS" -d "$DEPTH" -r -s "$((SEED + r))" -t "$DURATION" -w "$WARMUP" -k "$keys"
 		t1=$(now)
-		c1=$(cpu_ticks "$DAEMON")
+		c1=$(daemon_ticks)
 		u1=$(udp_drops)
 		n=$(($(val ok) + $(val notfound) + $(val temp) + $(val perm) + $(val timeout)))
 		[ "$(val errors)" = 0 ] && [ "$(val "$kind")" = "$n" ] ||
@@ -374,7 +383,7 @@ EOF
 # largest VmHWM of its processes.  Returns 1, having said why, when this
 # build has no policyd.
 measure_mtasts() {
-	local conf=$WORK/policyd.conf rss_dir worker rss=0 w
+	local conf=$WORK/policyd.conf rss_dir worker= rss=0 w k
 	if ! "$MTASTS" policyd -h 2>&1 | grep -q policyd; then
 		echo "  mtasts policyd: not in this build ($MTASTS); measured once it exists"
 		return 1
@@ -406,7 +415,8 @@ measure_mtasts() {
 	start_daemon "$WORK/mtasts-rss.out" "$MTASTS" policyd -d -f "$conf"
 	warm "mtasts $RSS_DOMAINS domains" "$WORK/keys.rss" ok
 	for w in $DAEMON $(pgrep -P "$DAEMON"); do
-		[ "$(vm_kib "$w" VmHWM)" -gt "$rss" ] && rss=$(vm_kib "$w" VmHWM) && worker=$w
+		k=$(vm_kib "$w" VmHWM 2>/dev/null) || continue
+		[ -n "$k" ] && [ "$k" -gt "$rss" ] && rss=$k && worker=$w
 	done
 	MTASTS_RSS_KIB=$rss
 	echo "  mtasts policyd with $RSS_DOMAINS domains cached: peak RSS $rss KiB (pid $worker; store filled: $(cat "$WORK/fill.out"))"
