@@ -787,14 +787,33 @@ policyd_listen_format(const struct policyd_listen *l, char *buf, size_t size)
 		snprintf(buf, size, "inet:%s:%u", l->host, l->port);
 }
 
-/* A value that may need quotes: a path with a space or a '#'. */
+/*
+ * A word as the lexer (conf_lex.c) reads it back: bare when it can be,
+ * else in quotes with '"' and '\\' escaped, the only escapes it takes.
+ */
+static void
+print_word(FILE *fp, const char *v)
+{
+	if (v[0] != '\0' && strpbrk(v, " \t#{}\"\\") == NULL) {
+		fputs(v, fp);
+		return;
+	}
+	fputc('"', fp);
+	for (; *v != '\0'; v++) {
+		if (*v == '"' || *v == '\\')
+			fputc('\\', fp);
+		fputc(*v, fp);
+	}
+	fputc('"', fp);
+}
+
+/* `kw value` on a line of its own. */
 static void
 print_value(FILE *fp, const char *kw, const char *v)
 {
-	if (strpbrk(v, " \t#{}") != NULL)
-		fprintf(fp, "%s \"%s\"\n", kw, v);
-	else
-		fprintf(fp, "%s %s\n", kw, v);
+	fprintf(fp, "%s ", kw);
+	print_word(fp, v);
+	fputc('\n', fp);
 }
 
 void
@@ -809,17 +828,17 @@ policyd_conf_print(FILE *fp, const struct policyd_conf *c)
 			fprintf(fp, "listen %s\n", buf);
 			continue;
 		}
-		fprintf(fp,
-		        strpbrk(buf, " \t#{}") != NULL ?
-		            "listen \"%s\" mode %04o" :
-		            "listen %s mode %04o",
-		        buf, c->listen[i].mode);
-		if (c->listen[i].group[0] != '\0')
-			fprintf(fp, " group %s", c->listen[i].group);
-		fprintf(fp, "\n");
+		fputs("listen ", fp);
+		print_word(fp, buf);
+		fprintf(fp, " mode %04o", c->listen[i].mode);
+		if (c->listen[i].group[0] != '\0') {
+			fputs(" group ", fp);
+			print_word(fp, c->listen[i].group);
+		}
+		fputc('\n', fp);
 	}
 	if (c->user != NULL)
-		fprintf(fp, "user %s\n", c->user);
+		print_value(fp, "user", c->user);
 	print_value(fp, "cache", c->cache != NULL ? c->cache : "none");
 	if (c->resolver != NULL)
 		fprintf(fp, "resolver %s\n", c->resolver);

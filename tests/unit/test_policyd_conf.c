@@ -351,6 +351,59 @@ test_full(void)
 	policyd_conf_free(NULL);
 }
 
+/*
+ * Paths with the octets the lexer treats specially print in a form
+ * that parses back to the same path (fuzz_policyd_conf found a
+ * backslash printed unescaped).
+ */
+static void
+test_print_quoting(void)
+{
+	static const struct {
+		const char *text, *path;
+	} rows[] = {
+	    {"ca-file \"/a b\\\\c\"\n", "/a b\\c"},
+	    {"ca-file \"/q\\\"uote\"\n", "/q\"uote"},
+	    {"ca-file \"/hash#x\"\n", "/hash#x"},
+	    {"ca-file \"/br{ace}\"\n", "/br{ace}"},
+	    {"listen \"unix:/s\\\\p ace\"\n", "/s\\p ace"},
+	};
+	struct policyd_conf c, again;
+	char err[POLICYD_CONF_ERR_SIZE], *text;
+	const char *got;
+	size_t i, len;
+	FILE *fp;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		text = NULL;
+		len = 0;
+		if (!tap_ok(policyd_conf_parse(rows[i].text,
+		                               strlen(rows[i].text), FILE_NAME,
+		                               &c, err) == 0,
+		            "quoting %zu: parses (%s)", i, err))
+			continue;
+		if ((fp = open_memstream(&text, &len)) == NULL)
+			exit(1);
+		policyd_conf_print(fp, &c);
+		fclose(fp);
+		if (tap_ok(policyd_conf_parse(text, len, "printed", &again,
+		                              err) == 0,
+		           "quoting %zu: printed form parses back (%s)", i,
+		           err)) {
+			got = again.ca_file != NULL ? again.ca_file :
+						      again.listen[0].path;
+			tap_ok(
+			    strcmp(got, rows[i].path) == 0,
+			    "quoting %zu: the same path after the round trip "
+			    "(%s)",
+			    i, got);
+			policyd_conf_free(&again);
+		}
+		free(text);
+		policyd_conf_free(&c);
+	}
+}
+
 /* The forms of values that are easy to get wrong. */
 static void
 test_values(void)
@@ -413,6 +466,7 @@ main(void)
 {
 	test_defaults();
 	test_full();
+	test_print_quoting();
 	test_values();
 	test_errors();
 	return tap_done();
