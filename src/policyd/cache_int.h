@@ -51,4 +51,17 @@ void pcache_why(char *why, size_t why_size, const char *fmt, ...)
 /* Copies the NUL-terminated s into dst[size] if it fits: 0, else -1. */
 int pcache_copy(char *dst, size_t size, const char *s);
 
+/*
+ * The Redis engine's value of one entry (cache_redis.c), exposed for its
+ * fuzz target: a versioned, length-prefixed encoding of the whole entry.
+ * encode: a new allocation of *len octets for a valid entry, or NULL.
+ * decode: the value v[len] read under `domain` into *out (its body a
+ * new allocation, NULL when empty), 0; or -1 with why, naming the store
+ * `label`, for anything encode would not have written there.
+ */
+unsigned char *pcache_redis_encode(const struct pcache_entry *e, size_t *len);
+int pcache_redis_decode(const char *label, const char *domain, const char *v,
+                        size_t len, struct pcache_entry *out, char *why,
+                        size_t why_size);
+
 #endif /* MTS_POLICYD_CACHE_INT_H */

@@ -460,8 +460,8 @@ put_str(unsigned char *p, const void *s, size_t len, size_t lenbytes)
 }
 
 /* The value of e (valid): a new allocation of *len octets, or NULL. */
-static unsigned char *
-encode(const struct pcache_entry *e, size_t *len)
+unsigned char *
+pcache_redis_encode(const struct pcache_entry *e, size_t *len)
 {
 	size_t n = VALUE_FIXED + 2 + strlen(e->domain) + 1 + strlen(e->id) + 1 +
 	    strlen(e->failure_class) + 2 + strlen(e->failure) + 4 + e->body_len;
@@ -539,12 +539,13 @@ get_str(struct reader *rd, size_t lenbytes, char *dst, size_t size)
 
 /*
  * The value v[len] stored under `domain` as an entry, its body a new
- * allocation (NULL when empty): 0, or -1 with why for anything this
- * program would not have written there.
+ * allocation (NULL when empty): 0, or -1 with why (naming the store
+ * `label`) for anything this program would not have written there.
  */
-static int
-decode(const struct redis_cache *r, const char *domain, const char *v,
-       size_t len, struct pcache_entry *out, char *why, size_t why_size)
+int
+pcache_redis_decode(const char *label, const char *domain, const char *v,
+                    size_t len, struct pcache_entry *out, char *why,
+                    size_t why_size)
 {
 	struct reader rd = {(const unsigned char *)v, len, false};
 	struct pcache_entry e = {0};
@@ -553,7 +554,7 @@ decode(const struct redis_cache *r, const char *domain, const char *v,
 
 	if (len < VALUE_FIXED || memcmp(v, VALUE_MAGIC, 4) != 0) {
 		pcache_why(why, why_size,
-		           "redis %s: %s: not a policy cache entry", r->label,
+		           "redis %s: %s: not a policy cache entry", label,
 		           domain);
 		return -1;
 	}
@@ -563,7 +564,7 @@ decode(const struct redis_cache *r, const char *domain, const char *v,
 		pcache_why(why, why_size,
 		           "redis %s: %s: an entry of version %u, not %d: "
 		           "another mtasts wrote it",
-		           r->label, domain, version, VALUE_VERSION);
+		           label, domain, version, VALUE_VERSION);
 		return -1;
 	}
 	e.kind = (enum pcache_kind)get_be(&rd, 1);
@@ -582,7 +583,7 @@ decode(const struct redis_cache *r, const char *domain, const char *v,
 	if (rd.bad || n != rd.len || strcmp(e.domain, domain) != 0 ||
 	    !pcache_entry_valid(&e, NULL, 0)) {
 		pcache_why(why, why_size, "redis %s: %s: a damaged entry",
-		           r->label, domain);
+		           label, domain);
 		return -1;
 	}
 	e.body = NULL;
@@ -675,8 +676,10 @@ read_entry(const struct redis_cache *r, const char *domain,
 		           r->label, domain, VALUE_MAX);
 		return -1;
 	}
-	return decode(r, domain, v->str, v->len, e, why, why_size) == 0 ? 1 :
-									  -1;
+	return pcache_redis_decode(r->label, domain, v->str, v->len, e, why,
+	                           why_size) == 0 ?
+	    1 :
+	    -1;
 }
 
 static void
@@ -765,7 +768,7 @@ red_put(struct pcache *c, const struct pcache_entry *e, char *why,
 		return red_del(c, e->domain, why, why_size) == -1 ? -1 : 0;
 	if (ready(r, why, why_size) == -1)
 		return -1;
-	if ((v = encode(e, &len)) == NULL) {
+	if ((v = pcache_redis_encode(e, &len)) == NULL) {
 		pcache_why(why, why_size, "out of memory");
 		return -1;
 	}
