@@ -52,25 +52,35 @@
 /*
  * A memory entry: one allocation, the header and then its strings,
  * each NUL-terminated, packed in text[]: the domain (the lru key), the
- * reply, the why and, when d.policy.have, the policy body.  Neither the
- * parsed policy nor the MX host names are kept: the reply is formatted
- * once, when the entry is made (entry_new()), and the body is all that
- * a later resolution keeping the policy (a re-check, a stale answer)
- * needs.  About 1 KiB an entry before, about 400 octets now: 100,000
- * domains in policyd's memory (issue 12).
+ * reply, the why, the policy id and, when `have`, the policy body.  The
+ * decision (struct decide_entry: 112 octets, its id inline) is kept
+ * packed too, unpacked where a decision is taken (entry_d()).  Neither
+ * the parsed policy nor the MX host names are kept: the reply is
+ * formatted once, when the entry is made (entry_new()), and the body is
+ * all that a later resolution keeping the policy (a re-check, a stale
+ * answer) needs.  About 1 KiB an entry before, about 450 octets now
+ * (issue 12: 100,000 domains within 64 MiB).
  */
 struct entry {
 	struct lru_node node;
-	struct decide_entry d;
+	/* struct decide_entry's times, and its policy's */
+	int64_t fetched, expires, next_check, backoff_until, refresh_at;
+	int64_t policy_fetched;
 	const struct reply_info *info; /* interned (info_get()); NULL: none */
-	uint32_t reply_len;            /* at most REPLY_MAX */
-	uint32_t body_len;             /* at most MTS_STS_POLICY_MAX */
-	unsigned refs;                 /* resolutions holding it */
-	uint16_t why_len;              /* below WHY_SIZE */
-	uint8_t domain_len;            /* at most MTS_DNAME_MAX */
-	uint8_t rkind;                 /* enum reply_kind */
-	bool looked_up;                /* since the last fetch */
-	char text[];                   /* domain, reply, why, body */
+	uint32_t max_age;
+	uint32_t reply_len; /* at most REPLY_MAX */
+	uint32_t body_len;  /* at most MTS_STS_POLICY_MAX */
+	unsigned refs;      /* resolutions holding it */
+	uint16_t why_len;   /* below WHY_SIZE */
+	uint8_t domain_len; /* at most MTS_DNAME_MAX */
+	uint8_t id_len;     /* at most MTS_STS_ID_MAX */
+	uint8_t kind;       /* enum decide_kind */
+	uint8_t failure;    /* enum resolve_failure */
+	uint8_t mode;       /* enum mts_sts_mode */
+	uint8_t rkind;      /* enum reply_kind */
+	bool have;          /* a policy (and its body) kept */
+	bool looked_up;     /* since the last fetch */
+	char text[];        /* domain, reply, why, id, body */
 };
 
 /* A reply_info shared by every entry with the same one (most entries
@@ -96,7 +106,8 @@ struct resolution {
 	struct resolver *r;
 	char domain[MTS_DNAME_MAX + 1];
 	struct wait_list waiters;
-	struct entry *cached;     /* referenced, or NULL */
+	struct entry *cached;   /* referenced, or NULL */
+	struct decide_entry cd; /* cached's decision (entry_d()) */
 	bool force, background, store_queued;
 	unsigned pending;
 	/* MX */
@@ -279,11 +290,52 @@ entry_why(const struct entry *e)
 	return entry_reply(e) + e->reply_len + 1;
 }
 
+static const char *
+entry_id(const struct entry *e)
+{
+	return entry_why(e) + e->why_len + 1;
+}
+
 /* The policy body (NUL-terminated, body_len octets), or NULL. */
 static const char *
 entry_body(const struct entry *e)
 {
-	return e->d.policy.have ? entry_why(e) + e->why_len + 1 : NULL;
+	return e->have ? entry_id(e) + e->id_len + 1 : NULL;
+}
+
+/* e's decision, unpacked. */
+static void
+entry_d(const struct entry *e, struct decide_entry *d)
+{
+	d->kind = (enum decide_kind)e->kind;
+	d->failure = (enum resolve_failure)e->failure;
+	d->policy.have = e->have;
+	d->policy.mode = (enum mts_sts_mode)e->mode;
+	d->policy.max_age = e->max_age;
+	d->policy.fetched = e->policy_fetched;
+	memcpy(d->policy.id, entry_id(e), (size_t)e->id_len + 1);
+	d->fetched = e->fetched;
+	d->expires = e->expires;
+	d->next_check = e->next_check;
+	d->backoff_until = e->backoff_until;
+	d->refresh_at = e->refresh_at;
+}
+
+/* Packs d into e, but the id (fixed when e was made). */
+static void
+entry_set_d(struct entry *e, const struct decide_entry *d)
+{
+	e->kind = (uint8_t)d->kind;
+	e->failure = (uint8_t)d->failure;
+	e->have = d->policy.have;
+	e->mode = (uint8_t)d->policy.mode;
+	e->max_age = d->policy.max_age;
+	e->policy_fetched = d->policy.fetched;
+	e->fetched = d->fetched;
+	e->expires = d->expires;
+	e->next_check = d->next_check;
+	e->backoff_until = d->backoff_until;
+	e->refresh_at = d->refresh_at;
 }
 
 static struct info_node *
@@ -438,7 +490,7 @@ entry_new(struct resolver *r, const char *domain, const struct decide_entry *d,
 	struct reply_info info;
 	enum reply_kind kind = REPLY_NO_POLICY;
 	bool have_info = false;
-	size_t dlen = strnlen(domain, MTS_DNAME_MAX), wlen, rlen = 0;
+	size_t dlen = strnlen(domain, MTS_DNAME_MAX), wlen, rlen = 0, ilen;
 	struct entry *e;
 	char *p;
 
@@ -452,17 +504,19 @@ entry_new(struct resolver *r, const char *domain, const struct decide_entry *d,
 	}
 	why = why != NULL ? why : "";
 	wlen = strnlen(why, WHY_SIZE - 1);
-	if (format && entry_format(r, domain, &dd, &pol, mx, mx_count, &kind,
-	                           &rlen, &info, &have_info) != 0) {
+	ilen = strnlen(dd.policy.id, MTS_STS_ID_MAX);
+	if (format &&
+	    entry_format(r, domain, &dd, &pol, mx, mx_count, &kind, &rlen,
+	                 &info, &have_info) != 0) {
 		mts_sts_policy_reset(&pol);
 		return NULL;
 	}
 	mts_sts_policy_reset(&pol);
-	if ((e = malloc(sizeof(*e) + dlen + rlen + wlen + body_len + 4)) ==
-	    NULL)
+	if ((e = malloc(offsetof(struct entry, text) + dlen + rlen + wlen +
+	                ilen + body_len + 5)) == NULL)
 		return NULL;
-	memset(e, 0, sizeof(*e));
-	e->d = dd;
+	memset(e, 0, offsetof(struct entry, text));
+	entry_set_d(e, &dd);
 	if (have_info && (e->info = info_get(r, &info)) == NULL) {
 		free(e);
 		return NULL;
@@ -470,6 +524,7 @@ entry_new(struct resolver *r, const char *domain, const struct decide_entry *d,
 	e->domain_len = (uint8_t)dlen;
 	e->reply_len = (uint32_t)rlen;
 	e->why_len = (uint16_t)wlen;
+	e->id_len = (uint8_t)ilen;
 	e->body_len = (uint32_t)body_len;
 	e->rkind = (uint8_t)kind;
 	p = e->text;
@@ -482,6 +537,9 @@ entry_new(struct resolver *r, const char *domain, const struct decide_entry *d,
 	memcpy(p, why, wlen);
 	p[wlen] = '\0';
 	p += wlen + 1;
+	memcpy(p, dd.policy.id, ilen);
+	p[ilen] = '\0';
+	p += ilen + 1;
 	if (dd.policy.have) {
 		memcpy(p, body, body_len);
 		p[body_len] = '\0';
@@ -499,7 +557,7 @@ answer_of(const struct entry *e, enum resolve_via via, struct resolve_answer *a)
 	a->reply_len = e->reply_len;
 	a->kind = (enum reply_kind)e->rkind;
 	a->via = via;
-	a->failure = e->d.failure;
+	a->failure = (enum resolve_failure)e->failure;
 	a->why = entry_why(e);
 	a->info = e->info;
 }
@@ -509,8 +567,8 @@ count_answer(struct resolver *r, const struct entry *e)
 {
 	if (e->rkind < 4)
 		r->st.answers[e->rkind]++;
-	if (e->d.kind == DECIDE_FAILED && e->d.failure < RESOLVE_FAIL_COUNT)
-		r->st.failures[e->d.failure]++;
+	if (e->kind == DECIDE_FAILED && e->failure < RESOLVE_FAIL_COUNT)
+		r->st.failures[e->failure]++;
 }
 
 /* ---- the store ---- */
@@ -537,25 +595,27 @@ static void
 store_put(struct resolver *r, struct entry *e)
 {
 	struct pcache_entry pe;
+	struct decide_entry d;
 	char why[PCACHE_WHY_SIZE];
 
 	if (r->conf.store == NULL)
 		return;
 	memset(&pe, 0, sizeof(pe));
+	entry_d(e, &d);
 	snprintf(pe.domain, sizeof(pe.domain), "%s", entry_domain(e));
-	pe.fetched = e->d.fetched;
-	pe.expires = e->d.expires;
-	pe.next_check = e->d.next_check;
-	pe.backoff_until = e->d.backoff_until;
-	switch (e->d.kind) {
+	pe.fetched = d.fetched;
+	pe.expires = d.expires;
+	pe.next_check = d.next_check;
+	pe.backoff_until = d.backoff_until;
+	switch (d.kind) {
 	case DECIDE_POLICY:
 		pe.kind = PCACHE_POLICY;
-		snprintf(pe.id, sizeof(pe.id), "%s", e->d.policy.id);
+		snprintf(pe.id, sizeof(pe.id), "%s", d.policy.id);
 		/* e->text, not entry_body(): pcache_entry's body is not
 		   const, pcache_put() only reads it. */
 		pe.body = e->text + (entry_body(e) - e->text);
 		pe.body_len = e->body_len;
-		pe.fetched = e->d.policy.fetched;
+		pe.fetched = d.policy.fetched;
 		break;
 	case DECIDE_NO_POLICY:
 		pe.kind = PCACHE_NO_POLICY;
@@ -566,14 +626,14 @@ store_put(struct resolver *r, struct entry *e)
 	case DECIDE_FAILED:
 		/* Only the fetch back-off is shared (§3.3): a DNS failure
 		   is this process's view of its resolver. */
-		if (e->d.failure != RESOLVE_FAIL_FETCH)
+		if (d.failure != RESOLVE_FAIL_FETCH)
 			return;
 		pe.kind = PCACHE_NO_POLICY;
 		break;
 	}
-	if (e->d.failure != RESOLVE_FAIL_NONE) {
+	if (d.failure != RESOLVE_FAIL_NONE) {
 		snprintf(pe.failure_class, sizeof(pe.failure_class), "%s",
-		         resolve_failure_name(e->d.failure));
+		         resolve_failure_name(d.failure));
 		snprintf(pe.failure, sizeof(pe.failure), "%s", entry_why(e));
 	}
 	store_result(r, pcache_put(r->conf.store, &pe, why, sizeof(why)), "put",
@@ -684,8 +744,10 @@ res_new(struct resolver *r, const char *domain, struct entry *cached)
 	snprintf(res->domain, sizeof(res->domain), "%s", domain);
 	res->node.key = res->domain;
 	TAILQ_INIT(&res->waiters);
-	if ((res->cached = cached) != NULL)
+	if ((res->cached = cached) != NULL) {
 		cached->refs++;
+		entry_d(cached, &res->cd);
+	}
 	lru_insert(&r->inflight, &res->node);
 	r->st.in_flight = r->inflight.count;
 	return res;
@@ -712,9 +774,9 @@ res_release(struct resolution *res)
 static const struct decide_policy *
 res_cached_policy(const struct resolution *res)
 {
-	if (res->cached == NULL || !res->cached->d.policy.have)
+	if (res->cached == NULL || !res->cd.policy.have)
 		return NULL;
-	return &res->cached->d.policy;
+	return &res->cd.policy;
 }
 
 /* Starts a query held by res; false when it could not start. */
@@ -913,8 +975,8 @@ on_txt(void *arg, const struct mts_dns_answer *a)
 	res->txt_done = true;
 	decide_txt(a->rcode, a->dnssec, (const char *const *)a->txt, a->txt_len,
 	           a->rcode == MTS_DNS_ANSWER ? a->count : 0, cp,
-	           res->cached != NULL ? res->cached->d.backoff_until : 0,
-	           res->force, now_of(r), &res->txt);
+	           res->cached != NULL ? res->cd.backoff_until : 0, res->force,
+	           now_of(r), &res->txt);
 	trace(res, "TXT %s: %s (%s)%s%.*s", a->qname,
 	      mts_dns_rcode_name(a->rcode), mts_dnssec_name(a->dnssec),
 	      a->rcode == MTS_DNS_ANSWER && a->count > 0 ? ": " : "",
@@ -1322,15 +1384,18 @@ keep_cached(struct resolution *res, const struct decide_entry *d, int64_t now)
 {
 	struct entry *c = res->cached;
 
+	struct decide_entry *cd = &res->cd;
+
 	if (!res->background || c == NULL || d->kind != DECIDE_FAILED ||
-	    c->d.kind == DECIDE_FAILED ||
-	    decide_lookup(&c->d, now) == DECIDE_RESOLVE)
+	    cd->kind == DECIDE_FAILED ||
+	    decide_lookup(cd, now) == DECIDE_RESOLVE)
 		return false;
-	c->d.backoff_until = now + (int64_t)res->r->dc.backoff;
-	if (c->d.refresh_at < c->d.backoff_until)
-		c->d.refresh_at = c->d.backoff_until;
-	if (c->d.next_check < c->d.backoff_until)
-		c->d.next_check = c->d.backoff_until;
+	cd->backoff_until = now + (int64_t)res->r->dc.backoff;
+	if (cd->refresh_at < cd->backoff_until)
+		cd->refresh_at = cd->backoff_until;
+	if (cd->next_check < cd->backoff_until)
+		cd->next_check = cd->backoff_until;
+	entry_set_d(c, cd);
 	return true;
 }
 
@@ -1366,7 +1431,7 @@ res_finish_store(struct resolution *res)
 	lru_remove(&r->inflight, &res->node);
 	mem_install(r, e);
 	answer_waiters(res, e, RESOLVE_VIA_STORE);
-	act = decide_lookup(&e->d, now_of(r));
+	act = decide_lookup(d, now_of(r));
 	if (act == DECIDE_ANSWER_RECHECK || act == DECIDE_ANSWER_REFRESH)
 		start_background(r, e, act == DECIDE_ANSWER_REFRESH);
 }
@@ -1378,8 +1443,7 @@ res_nomem_entry(struct resolution *res, char *why, size_t size)
 	struct resolver *r = res->r;
 	struct decide_entry d;
 
-	decide_entry_failed(&r->dc, RESOLVE_FAIL_DNS_TEMP, NULL, now_of(r),
-	                    &d);
+	decide_entry_failed(&r->dc, RESOLVE_FAIL_DNS_TEMP, NULL, now_of(r), &d);
 	snprintf(why, size, "out of memory");
 	return entry_new(r, res->domain, &d, NULL, 0, NULL, 0, why, true);
 }
@@ -1430,7 +1494,7 @@ res_finish(struct resolution *res)
 		return;
 	}
 	trace(res, "answer: %s (%s)", entry_reply(e), why);
-	if (e->d.failure != RESOLVE_FAIL_NONE)
+	if (e->failure != RESOLVE_FAIL_NONE)
 		logmsg(r, LOG_WARNING, "%s: %s", res->domain, why);
 	if (via == RESOLVE_VIA_STALE)
 		r->st.stale++;
@@ -1481,12 +1545,13 @@ store_read(struct resolution *res)
 	if (!have || decide_lookup(&d, now_of(r)) == DECIDE_RESOLVE) {
 		/* Nothing usable: the network, with what the store knew
 		   (an expired policy's id, a back-off). */
-		if (have && (e = entry_new(r, res->domain, &d, pe.body,
-		                           pe.body_len, NULL, 0, NULL,
-		                           false)) != NULL) {
+		if (have &&
+		    (e = entry_new(r, res->domain, &d, pe.body, pe.body_len,
+		                   NULL, 0, NULL, false)) != NULL) {
 			entry_unref(r, res->cached);
 			res->cached = e;
 			e->refs = 1;
+			entry_d(e, &res->cd);
 			trace(res, "cache store: an entry past its time");
 		}
 		pcache_entry_reset(&pe);
@@ -1530,6 +1595,7 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct resolver *r = arg;
 	struct lru_node *n, *next;
+	struct decide_entry d;
 	struct entry *e;
 	int64_t now = now_of(r);
 	size_t started = 0;
@@ -1538,10 +1604,11 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	     n = next) {
 		next = lru_newer(&r->mem, n);
 		e = (struct entry *)n;
-		if (!decide_sweep(&e->d, e->looked_up, now, SWEEP_INTERVAL) ||
+		entry_d(e, &d);
+		if (!decide_sweep(&d, e->looked_up, now, SWEEP_INTERVAL) ||
 		    lru_peek(&r->inflight, entry_domain(e)) != NULL)
 			continue;
-		start_background(r, e, e->d.kind == DECIDE_POLICY);
+		start_background(r, e, e->kind == DECIDE_POLICY);
 		started++;
 	}
 }
@@ -1646,12 +1713,14 @@ resolver_lookup(struct resolver *r, const char *domain, resolve_cb cb,
 	struct resolve_wait *w;
 	struct lru_node *n;
 	struct entry *e = NULL;
+	struct decide_entry d;
 	enum decide_action act;
 
 	r->st.lookups++;
 	if ((n = lru_get(&r->mem, domain)) != NULL) {
 		e = (struct entry *)n;
-		act = decide_lookup(&e->d, now_of(r));
+		entry_d(e, &d);
+		act = decide_lookup(&d, now_of(r));
 		if (act == DECIDE_ANSWER || act == DECIDE_BACKOFF)
 			return answer_now(r, e, answer);
 		if (act != DECIDE_RESOLVE) {
