@@ -49,23 +49,47 @@
 #define WHY_SIZE       384
 #define TRACE_SIZE     640
 
+/*
+ * A memory entry: one allocation, the header and then its strings,
+ * each NUL-terminated, packed in text[]: the domain (the lru key), the
+ * reply, the why, the policy id and, when `have`, the policy body.  The
+ * decision (struct decide_entry: 112 octets, its id inline) is kept
+ * packed too, unpacked where a decision is taken (entry_d()).  Neither
+ * the parsed policy nor the MX host names are kept: the reply is
+ * formatted once, when the entry is made (entry_new()), and the body is
+ * all that a later resolution keeping the policy (a re-check, a stale
+ * answer) needs.  About 1 KiB an entry before, about 450 octets now
+ * (issue 12: 100,000 domains within 64 MiB).
+ */
 struct entry {
 	struct lru_node node;
-	char domain[MTS_DNAME_MAX + 1];
-	struct decide_entry d;
-	struct mts_sts_policy policy; /* parsed, when d.policy.have */
-	char *body;
-	size_t body_len;
-	char **mx; /* the MX host names the reply was made with */
-	size_t mx_count;
-	char *reply;
-	size_t reply_len;
-	enum reply_kind rkind;
+	/* struct decide_entry's times, and its policy's */
+	int64_t fetched, expires, next_check, backoff_until, refresh_at;
+	int64_t policy_fetched;
+	const struct reply_info *info; /* interned (info_get()); NULL: none */
+	uint32_t max_age;
+	uint32_t reply_len; /* at most REPLY_MAX */
+	uint32_t body_len;  /* at most MTS_STS_POLICY_MAX */
+	unsigned refs;      /* resolutions holding it */
+	uint16_t why_len;   /* below WHY_SIZE */
+	uint8_t domain_len; /* at most MTS_DNAME_MAX */
+	uint8_t id_len;     /* at most MTS_STS_ID_MAX */
+	uint8_t kind;       /* enum decide_kind */
+	uint8_t failure;    /* enum resolve_failure */
+	uint8_t mode;       /* enum mts_sts_mode */
+	uint8_t rkind;      /* enum reply_kind */
+	bool have;          /* a policy (and its body) kept */
+	bool looked_up;     /* since the last fetch */
+	char text[];        /* domain, reply, why, id, body */
+};
+
+/* A reply_info shared by every entry with the same one (most entries
+   of a daemon have one of a handful): lru key, reference count. */
+struct info_node {
+	struct lru_node node;
+	size_t refs;
 	struct reply_info info;
-	bool have_info;
-	char *why;
-	bool looked_up; /* since the last fetch */
-	unsigned refs;  /* resolutions holding it */
+	char key[128];
 };
 
 struct resolve_wait {
@@ -82,8 +106,8 @@ struct resolution {
 	struct resolver *r;
 	char domain[MTS_DNAME_MAX + 1];
 	struct wait_list waiters;
-	struct entry *cached;     /* referenced, or NULL */
-	struct entry *from_store; /* a store entry waiting for its MX */
+	struct entry *cached;   /* referenced, or NULL */
+	struct decide_entry cd; /* cached's decision (entry_d()) */
 	bool force, background, store_queued;
 	unsigned pending;
 	/* MX */
@@ -108,6 +132,11 @@ struct resolution {
 	size_t newbody_len;
 	char why[WHY_SIZE]; /* the last failure */
 	bool nomem;
+	/* a usable store entry waiting for its MX (store_read()) */
+	bool from_store;
+	struct decide_entry store_d;
+	char *store_body;
+	size_t store_body_len;
 };
 TAILQ_HEAD(res_list, resolution);
 
@@ -116,6 +145,7 @@ struct resolver {
 	struct decide_conf dc;
 	struct lru mem;
 	struct lru inflight;
+	struct lru infos; /* struct info_node */
 	struct res_list store_queue;
 	struct event *store_ev, *sweep_ev;
 	char *scratch; /* REPLY_BUF_SIZE */
@@ -242,24 +272,134 @@ failure_of_name(const char *s)
 
 /* ---- entries ---- */
 
+static const char *
+entry_domain(const struct entry *e)
+{
+	return e->text;
+}
+
+static const char *
+entry_reply(const struct entry *e)
+{
+	return e->text + e->domain_len + 1;
+}
+
+static const char *
+entry_why(const struct entry *e)
+{
+	return entry_reply(e) + e->reply_len + 1;
+}
+
+static const char *
+entry_id(const struct entry *e)
+{
+	return entry_why(e) + e->why_len + 1;
+}
+
+/* The policy body (NUL-terminated, body_len octets), or NULL. */
+static const char *
+entry_body(const struct entry *e)
+{
+	return e->have ? entry_id(e) + e->id_len + 1 : NULL;
+}
+
+/* e's decision, unpacked. */
 static void
-entry_free(struct entry *e)
+entry_d(const struct entry *e, struct decide_entry *d)
+{
+	d->kind = (enum decide_kind)e->kind;
+	d->failure = (enum resolve_failure)e->failure;
+	d->policy.have = e->have;
+	d->policy.mode = (enum mts_sts_mode)e->mode;
+	d->policy.max_age = e->max_age;
+	d->policy.fetched = e->policy_fetched;
+	memcpy(d->policy.id, entry_id(e), (size_t)e->id_len + 1);
+	d->fetched = e->fetched;
+	d->expires = e->expires;
+	d->next_check = e->next_check;
+	d->backoff_until = e->backoff_until;
+	d->refresh_at = e->refresh_at;
+}
+
+/* Packs d into e, but the id (fixed when e was made). */
+static void
+entry_set_d(struct entry *e, const struct decide_entry *d)
+{
+	e->kind = (uint8_t)d->kind;
+	e->failure = (uint8_t)d->failure;
+	e->have = d->policy.have;
+	e->mode = (uint8_t)d->policy.mode;
+	e->max_age = d->policy.max_age;
+	e->policy_fetched = d->policy.fetched;
+	e->fetched = d->fetched;
+	e->expires = d->expires;
+	e->next_check = d->next_check;
+	e->backoff_until = d->backoff_until;
+	e->refresh_at = d->refresh_at;
+}
+
+static struct info_node *
+info_node_of(const struct reply_info *i)
+{
+	return (struct info_node *)((char *)(uintptr_t)i -
+	                            offsetof(struct info_node, info));
+}
+
+/* The shared copy of *i, referenced; NULL when memory ran out. */
+static const struct reply_info *
+info_get(struct resolver *r, const struct reply_info *i)
+{
+	struct info_node *in;
+	struct lru_node *n;
+	char key[sizeof(in->key)];
+
+	snprintf(key, sizeof(key), "%zu %zu %zu %zu %d%d%d%d %p", i->used,
+	         i->dropped, i->expanded, i->strings_dropped, i->loose,
+	         i->unusable, i->uncovered, i->policy_failure,
+	         (const void *)i->dropped_why);
+	if ((n = lru_peek(&r->infos, key)) != NULL) {
+		in = (struct info_node *)n;
+		in->refs++;
+		return &in->info;
+	}
+	if ((in = calloc(1, sizeof(*in))) == NULL)
+		return NULL;
+	memcpy(in->key, key, sizeof(key));
+	in->node.key = in->key;
+	in->info = *i;
+	in->refs = 1;
+	lru_insert(&r->infos, &in->node);
+	return &in->info;
+}
+
+static void
+info_put(struct resolver *r, const struct reply_info *i)
+{
+	struct info_node *in;
+
+	if (i == NULL)
+		return;
+	in = info_node_of(i);
+	if (--in->refs == 0) {
+		lru_remove(&r->infos, &in->node);
+		free(in);
+	}
+}
+
+static void
+entry_free(struct resolver *r, struct entry *e)
 {
 	if (e == NULL)
 		return;
-	mts_sts_policy_reset(&e->policy);
-	free(e->body);
-	free_strv(e->mx, e->mx_count);
-	free(e->reply);
-	free(e->why);
+	info_put(r, e->info);
 	free(e);
 }
 
 static void
-entry_unref(struct entry *e)
+entry_unref(struct resolver *r, struct entry *e)
 {
 	if (e != NULL && --e->refs == 0 && !e->node.linked)
-		entry_free(e);
+		entry_free(r, e);
 }
 
 /* Drops e from memory; freed unless a resolution holds it. */
@@ -268,63 +408,34 @@ entry_unlink(struct resolver *r, struct entry *e)
 {
 	lru_remove(&r->mem, &e->node);
 	if (e->refs == 0)
-		entry_free(e);
-}
-
-/* A new entry of domain with body (copied, parsed when have_policy). */
-static struct entry *
-entry_new(const char *domain, const struct decide_entry *d, const char *body,
-          size_t body_len)
-{
-	struct entry *e;
-
-	if ((e = calloc(1, sizeof(*e))) == NULL)
-		return NULL;
-	snprintf(e->domain, sizeof(e->domain), "%s", domain);
-	e->node.key = e->domain;
-	e->d = *d;
-	if (d->policy.have && body != NULL) {
-		if ((e->body = malloc(body_len + 1)) == NULL)
-			goto fail;
-		memcpy(e->body, body, body_len);
-		e->body[body_len] = '\0';
-		e->body_len = body_len;
-		if (mts_sts_policy_parse(body, body_len, &e->policy, NULL,
-		                         NULL) != 0)
-			goto fail;
-	} else {
-		e->d.policy.have = false;
-	}
-	return e;
-fail:
-	entry_free(e);
-	return NULL;
+		entry_free(r, e);
 }
 
 /*
- * Formats e's reply (reply_format(), with its MX host names) and its
- * why.  refresh_failed: a still-valid cached policy applied after a
- * failed refresh.  0, or -1 when memory ran out or the reply cannot be
- * made (then a TEMP one is made in its place).
+ * Formats the reply of an entry (reply_format(), with the MX host
+ * names) to r->scratch, *len octets, and its info (*have_info).
+ * 0, or -1 when the reply cannot be made (then a TEMP one is made in
+ * its place) nor that one.
  */
 static int
-entry_format(struct resolver *r, struct entry *e, const char *why)
+entry_format(struct resolver *r, const char *domain,
+             const struct decide_entry *d, const struct mts_sts_policy *pol,
+             const char *const *mx, size_t mx_count, enum reply_kind *kind,
+             size_t *len, struct reply_info *info, bool *have_info)
 {
 	struct reply_decision rd;
 	enum reply_failure rf;
 	char reason[320];
-	size_t len = 0;
-	struct mts_err err;
 
 	memset(&rd, 0, sizeof(rd));
-	switch (e->d.kind) {
+	switch (d->kind) {
 	case DECIDE_POLICY:
 		rd.kind = REPLY_STS;
-		rd.policy = &e->policy;
-		rd.domain = e->domain;
-		rd.refresh_failed = e->d.failure != RESOLVE_FAIL_NONE;
-		rd.mx = (const char *const *)e->mx;
-		rd.mx_count = e->mx_count;
+		rd.policy = pol;
+		rd.domain = domain;
+		rd.refresh_failed = d->failure != RESOLVE_FAIL_NONE;
+		rd.mx = mx;
+		rd.mx_count = mx_count;
 		break;
 	case DECIDE_DANE:
 		rd.kind = REPLY_DANE;
@@ -332,11 +443,11 @@ entry_format(struct resolver *r, struct entry *e, const char *why)
 							     REPLY_DANE_ONLY;
 		break;
 	case DECIDE_FAILED:
-		rf = decide_failure_reply(e->d.failure, r->conf.on_failure);
+		rf = decide_failure_reply(d->failure, r->conf.on_failure);
 		if (rf == REPLY_FAIL_TEMP) {
 			rd.kind = REPLY_TEMP;
 			snprintf(reason, sizeof(reason), "%s for %s",
-			         resolve_failure_name(e->d.failure), e->domain);
+			         resolve_failure_name(d->failure), domain);
 			rd.reason = reason;
 		} else {
 			rd.kind = REPLY_NO_POLICY;
@@ -345,50 +456,119 @@ entry_format(struct resolver *r, struct entry *e, const char *why)
 	default:
 		rd.kind = REPLY_NO_POLICY;
 	}
-	memset(&e->info, 0, sizeof(e->info));
-	if (reply_format(&rd, &r->conf.reply, r->scratch, REPLY_BUF_SIZE, &len,
-	                 &e->info, &err) != 0) {
+	memset(info, 0, sizeof(*info));
+	*len = 0;
+	if (reply_format(&rd, &r->conf.reply, r->scratch, REPLY_BUF_SIZE, len,
+	                 info, NULL) != 0) {
 		rd.kind = REPLY_TEMP;
 		rd.reason = "policy reply could not be made";
-		if (reply_format(&rd, NULL, r->scratch, REPLY_BUF_SIZE, &len,
+		if (reply_format(&rd, NULL, r->scratch, REPLY_BUF_SIZE, len,
 		                 NULL, NULL) != 0)
 			return -1;
-		e->have_info = false;
+		*have_info = false;
 	} else {
-		e->have_info = rd.kind == REPLY_STS;
+		*have_info = rd.kind == REPLY_STS;
 	}
-	e->rkind = rd.kind;
-	free(e->reply);
-	if ((e->reply = malloc(len + 1)) == NULL)
-		return -1;
-	memcpy(e->reply, r->scratch, len + 1);
-	e->reply_len = len;
-	free(e->why);
-	e->why = strdup(why != NULL ? why : "");
-	return e->why != NULL ? 0 : -1;
+	*kind = rd.kind;
+	return 0;
+}
+
+/*
+ * A new entry of domain: d, the body (copied, when d->policy.have; it
+ * must parse), the reply formatted now with the MX host names mx (none
+ * when format is false: an entry a resolution only decides with, never
+ * answered), why (NULL: "").  NULL when memory ran out or the body does
+ * not parse.
+ */
+static struct entry *
+entry_new(struct resolver *r, const char *domain, const struct decide_entry *d,
+          const char *body, size_t body_len, const char *const *mx,
+          size_t mx_count, const char *why, bool format)
+{
+	struct decide_entry dd = *d;
+	struct mts_sts_policy pol;
+	struct reply_info info;
+	enum reply_kind kind = REPLY_NO_POLICY;
+	bool have_info = false;
+	size_t dlen = strnlen(domain, MTS_DNAME_MAX), wlen, rlen = 0, ilen;
+	struct entry *e;
+	char *p;
+
+	memset(&pol, 0, sizeof(pol));
+	if (!dd.policy.have || body == NULL || body_len > UINT32_MAX) {
+		dd.policy.have = false;
+		body_len = 0;
+	} else if (mts_sts_policy_parse(body, body_len, &pol, NULL, NULL) !=
+	           0) {
+		return NULL;
+	}
+	why = why != NULL ? why : "";
+	wlen = strnlen(why, WHY_SIZE - 1);
+	ilen = strnlen(dd.policy.id, MTS_STS_ID_MAX);
+	if (format &&
+	    entry_format(r, domain, &dd, &pol, mx, mx_count, &kind, &rlen,
+	                 &info, &have_info) != 0) {
+		mts_sts_policy_reset(&pol);
+		return NULL;
+	}
+	mts_sts_policy_reset(&pol);
+	if ((e = malloc(offsetof(struct entry, text) + dlen + rlen + wlen +
+	                ilen + body_len + 5)) == NULL)
+		return NULL;
+	memset(e, 0, offsetof(struct entry, text));
+	entry_set_d(e, &dd);
+	if (have_info && (e->info = info_get(r, &info)) == NULL) {
+		free(e);
+		return NULL;
+	}
+	e->domain_len = (uint8_t)dlen;
+	e->reply_len = (uint32_t)rlen;
+	e->why_len = (uint16_t)wlen;
+	e->id_len = (uint8_t)ilen;
+	e->body_len = (uint32_t)body_len;
+	e->rkind = (uint8_t)kind;
+	p = e->text;
+	memcpy(p, domain, dlen);
+	p[dlen] = '\0';
+	p += dlen + 1;
+	memcpy(p, r->scratch, rlen);
+	p[rlen] = '\0';
+	p += rlen + 1;
+	memcpy(p, why, wlen);
+	p[wlen] = '\0';
+	p += wlen + 1;
+	memcpy(p, dd.policy.id, ilen);
+	p[ilen] = '\0';
+	p += ilen + 1;
+	if (dd.policy.have) {
+		memcpy(p, body, body_len);
+		p[body_len] = '\0';
+	}
+	e->node.key = e->text;
+	return e;
 }
 
 static void
 answer_of(const struct entry *e, enum resolve_via via, struct resolve_answer *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->domain = e->domain;
-	a->reply = e->reply;
+	a->domain = entry_domain(e);
+	a->reply = entry_reply(e);
 	a->reply_len = e->reply_len;
-	a->kind = e->rkind;
+	a->kind = (enum reply_kind)e->rkind;
 	a->via = via;
-	a->failure = e->d.failure;
-	a->why = e->why;
-	a->info = e->have_info ? &e->info : NULL;
+	a->failure = (enum resolve_failure)e->failure;
+	a->why = entry_why(e);
+	a->info = e->info;
 }
 
 static void
 count_answer(struct resolver *r, const struct entry *e)
 {
-	if ((unsigned)e->rkind < 4)
+	if (e->rkind < 4)
 		r->st.answers[e->rkind]++;
-	if (e->d.kind == DECIDE_FAILED && e->d.failure < RESOLVE_FAIL_COUNT)
-		r->st.failures[e->d.failure]++;
+	if (e->kind == DECIDE_FAILED && e->failure < RESOLVE_FAIL_COUNT)
+		r->st.failures[e->failure]++;
 }
 
 /* ---- the store ---- */
@@ -412,26 +592,30 @@ store_result(struct resolver *r, int rc, const char *what, const char *why)
 
 /* Puts e to the store as cache.h describes its fields. */
 static void
-store_put(struct resolver *r, const struct entry *e)
+store_put(struct resolver *r, struct entry *e)
 {
 	struct pcache_entry pe;
+	struct decide_entry d;
 	char why[PCACHE_WHY_SIZE];
 
 	if (r->conf.store == NULL)
 		return;
 	memset(&pe, 0, sizeof(pe));
-	snprintf(pe.domain, sizeof(pe.domain), "%s", e->domain);
-	pe.fetched = e->d.fetched;
-	pe.expires = e->d.expires;
-	pe.next_check = e->d.next_check;
-	pe.backoff_until = e->d.backoff_until;
-	switch (e->d.kind) {
+	entry_d(e, &d);
+	snprintf(pe.domain, sizeof(pe.domain), "%s", entry_domain(e));
+	pe.fetched = d.fetched;
+	pe.expires = d.expires;
+	pe.next_check = d.next_check;
+	pe.backoff_until = d.backoff_until;
+	switch (d.kind) {
 	case DECIDE_POLICY:
 		pe.kind = PCACHE_POLICY;
-		snprintf(pe.id, sizeof(pe.id), "%s", e->d.policy.id);
-		pe.body = e->body;
+		snprintf(pe.id, sizeof(pe.id), "%s", d.policy.id);
+		/* e->text, not entry_body(): pcache_entry's body is not
+		   const, pcache_put() only reads it. */
+		pe.body = e->text + (entry_body(e) - e->text);
 		pe.body_len = e->body_len;
-		pe.fetched = e->d.policy.fetched;
+		pe.fetched = d.policy.fetched;
 		break;
 	case DECIDE_NO_POLICY:
 		pe.kind = PCACHE_NO_POLICY;
@@ -442,28 +626,27 @@ store_put(struct resolver *r, const struct entry *e)
 	case DECIDE_FAILED:
 		/* Only the fetch back-off is shared (§3.3): a DNS failure
 		   is this process's view of its resolver. */
-		if (e->d.failure != RESOLVE_FAIL_FETCH)
+		if (d.failure != RESOLVE_FAIL_FETCH)
 			return;
 		pe.kind = PCACHE_NO_POLICY;
 		break;
 	}
-	if (e->d.failure != RESOLVE_FAIL_NONE) {
+	if (d.failure != RESOLVE_FAIL_NONE) {
 		snprintf(pe.failure_class, sizeof(pe.failure_class), "%s",
-		         resolve_failure_name(e->d.failure));
-		snprintf(pe.failure, sizeof(pe.failure), "%s",
-		         e->why != NULL ? e->why : "");
+		         resolve_failure_name(d.failure));
+		snprintf(pe.failure, sizeof(pe.failure), "%s", entry_why(e));
 	}
 	store_result(r, pcache_put(r->conf.store, &pe, why, sizeof(why)), "put",
 	             why);
 }
 
-/* An entry from a store entry; NULL when it cannot be used. */
-static struct entry *
-entry_from_store(struct resolver *r, const struct pcache_entry *pe)
+/* The decision a store entry holds in *out; -1 when it cannot be used. */
+static int
+entry_from_store(struct resolver *r, const struct pcache_entry *pe,
+                 struct decide_entry *out)
 {
 	struct mts_sts_policy pol;
 	struct decide_entry d;
-	struct entry *e;
 
 	memset(&d, 0, sizeof(d));
 	d.fetched = pe->fetched;
@@ -477,7 +660,7 @@ entry_from_store(struct resolver *r, const struct pcache_entry *pe)
 		if (pe->body == NULL ||
 		    mts_sts_policy_parse(pe->body, pe->body_len, &pol, NULL,
 		                         NULL) != 0)
-			return NULL;
+			return -1;
 		d.kind = DECIDE_POLICY;
 		d.policy.have = true;
 		d.policy.mode = pol.mode;
@@ -498,7 +681,7 @@ entry_from_store(struct resolver *r, const struct pcache_entry *pe)
 		d.failure = RESOLVE_FAIL_NONE;
 		break;
 	default:
-		return NULL;
+		return -1;
 	}
 	if (d.kind != DECIDE_POLICY)
 		d.refresh_at = d.fetched >= d.expires ?
@@ -508,8 +691,8 @@ entry_from_store(struct resolver *r, const struct pcache_entry *pe)
 		                      jitter(r));
 	if (d.refresh_at < d.backoff_until)
 		d.refresh_at = d.backoff_until;
-	e = entry_new(pe->domain, &d, pe->body, pe->body_len);
-	return e;
+	*out = d;
+	return 0;
 }
 
 /* ---- resolutions ---- */
@@ -531,8 +714,8 @@ res_free(struct resolution *res)
 		TAILQ_REMOVE(&r->store_queue, res, store_link);
 	if (res->background && r->background > 0)
 		r->background--;
-	entry_unref(res->cached);
-	entry_free(res->from_store);
+	entry_unref(r, res->cached);
+	free(res->store_body);
 	free_strv(res->mx, res->mx_count);
 	for (i = 0; i < res->nhosts; i++)
 		dane_host_reset(&res->hosts[i]);
@@ -545,6 +728,7 @@ res_free(struct resolution *res)
 	r->st.in_flight = r->inflight.count;
 	if (r->freed && r->inflight.count == 0) {
 		lru_reset(&r->inflight);
+		lru_reset(&r->infos);
 		free(r);
 	}
 }
@@ -560,8 +744,10 @@ res_new(struct resolver *r, const char *domain, struct entry *cached)
 	snprintf(res->domain, sizeof(res->domain), "%s", domain);
 	res->node.key = res->domain;
 	TAILQ_INIT(&res->waiters);
-	if ((res->cached = cached) != NULL)
+	if ((res->cached = cached) != NULL) {
 		cached->refs++;
+		entry_d(cached, &res->cd);
+	}
 	lru_insert(&r->inflight, &res->node);
 	r->st.in_flight = r->inflight.count;
 	return res;
@@ -588,9 +774,9 @@ res_release(struct resolution *res)
 static const struct decide_policy *
 res_cached_policy(const struct resolution *res)
 {
-	if (res->cached == NULL || !res->cached->d.policy.have)
+	if (res->cached == NULL || !res->cd.policy.have)
 		return NULL;
-	return &res->cached->d.policy;
+	return &res->cd.policy;
 }
 
 /* Starts a query held by res; false when it could not start. */
@@ -789,8 +975,8 @@ on_txt(void *arg, const struct mts_dns_answer *a)
 	res->txt_done = true;
 	decide_txt(a->rcode, a->dnssec, (const char *const *)a->txt, a->txt_len,
 	           a->rcode == MTS_DNS_ANSWER ? a->count : 0, cp,
-	           res->cached != NULL ? res->cached->d.backoff_until : 0,
-	           res->force, now_of(r), &res->txt);
+	           res->cached != NULL ? res->cd.backoff_until : 0, res->force,
+	           now_of(r), &res->txt);
 	trace(res, "TXT %s: %s (%s)%s%.*s", a->qname,
 	      mts_dns_rcode_name(a->rcode), mts_dnssec_name(a->dnssec),
 	      a->rcode == MTS_DNS_ANSWER && a->count > 0 ? ": " : "",
@@ -940,7 +1126,7 @@ on_mx(void *arg, const struct mts_dns_answer *a)
 	for (i = 0; i < res->mx_count && i < 8; i++)
 		trace(res, "MX host %zu: %s", i + 1, res->mx[i]);
 	/* RFC 7672 §2.2.1: DANE only below a secure MX RRset. */
-	if (res->from_store == NULL && !res->nomem &&
+	if (!res->from_store && !res->nomem &&
 	    res->r->conf.dane != RESOLVE_DANE_OFF &&
 	    a->dnssec == MTS_DNSSEC_SECURE &&
 	    (a->rcode == MTS_DNS_ANSWER || a->rcode == MTS_DNS_NODATA))
@@ -1023,18 +1209,20 @@ mem_install(struct resolver *r, struct entry *e)
 {
 	struct lru_node *n;
 
-	if ((n = lru_peek(&r->mem, e->domain)) != NULL)
+	if ((n = lru_peek(&r->mem, entry_domain(e))) != NULL)
 		entry_unlink(r, (struct entry *)n);
 	if ((n = lru_insert(&r->mem, &e->node)) != NULL &&
 	    ((struct entry *)n)->refs == 0)
-		entry_free((struct entry *)n);
+		entry_free(r, (struct entry *)n);
 	r->st.memory_entries = r->mem.count;
 }
 
-/* What the resolution decided, as an entry; NULL when memory ran out. */
-static struct entry *
-res_decide(struct resolution *res, enum resolve_via *via, char *why,
-           size_t size)
+/* What the resolution decided: *out, with the policy body *body (NULL:
+   none; res's or its cached entry's), *via and why. */
+static void
+res_decide(struct resolution *res, enum resolve_via *via,
+           struct decide_entry *out, const char **body_out,
+           size_t *body_len_out, char *why, size_t size)
 {
 	struct resolver *r = res->r;
 	const struct decide_policy *cp = res_cached_policy(res);
@@ -1102,7 +1290,7 @@ res_decide(struct resolution *res, enum resolve_via *via, char *why,
 		memset(&d, 0, sizeof(d));
 	}
 	if (!fresh_policy && cp != NULL) {
-		body = res->cached->body;
+		body = entry_body(res->cached);
 		body_len = res->cached->body_len;
 	}
 	switch (fin.kind) {
@@ -1165,7 +1353,9 @@ res_decide(struct resolution *res, enum resolve_via *via, char *why,
 			         resolve_failure_name(fin.failure), res->why);
 		break;
 	}
-	return entry_new(res->domain, &d, body, body_len);
+	*out = d;
+	*body_out = body;
+	*body_len_out = body_len;
 }
 
 /* Starts a background resolution of e (a re-check or a refresh). */
@@ -1175,9 +1365,9 @@ start_background(struct resolver *r, struct entry *e, bool force)
 	struct resolution *res;
 
 	if (r->background >= BACKGROUND_MAX ||
-	    lru_peek(&r->inflight, e->domain) != NULL)
+	    lru_peek(&r->inflight, entry_domain(e)) != NULL)
 		return;
-	if ((res = res_new(r, e->domain, e)) == NULL)
+	if ((res = res_new(r, entry_domain(e), e)) == NULL)
 		return;
 	res->force = force;
 	res->background = true;
@@ -1190,19 +1380,22 @@ start_background(struct resolver *r, struct entry *e, bool force)
 /* The answer to a background resolution that failed where the cached
    answer still holds: keep it, retry after the back-off. */
 static bool
-keep_cached(struct resolution *res, const struct entry *e, int64_t now)
+keep_cached(struct resolution *res, const struct decide_entry *d, int64_t now)
 {
 	struct entry *c = res->cached;
 
-	if (!res->background || c == NULL || e->d.kind != DECIDE_FAILED ||
-	    c->d.kind == DECIDE_FAILED ||
-	    decide_lookup(&c->d, now) == DECIDE_RESOLVE)
+	struct decide_entry *cd = &res->cd;
+
+	if (!res->background || c == NULL || d->kind != DECIDE_FAILED ||
+	    cd->kind == DECIDE_FAILED ||
+	    decide_lookup(cd, now) == DECIDE_RESOLVE)
 		return false;
-	c->d.backoff_until = now + (int64_t)res->r->dc.backoff;
-	if (c->d.refresh_at < c->d.backoff_until)
-		c->d.refresh_at = c->d.backoff_until;
-	if (c->d.next_check < c->d.backoff_until)
-		c->d.next_check = c->d.backoff_until;
+	cd->backoff_until = now + (int64_t)res->r->dc.backoff;
+	if (cd->refresh_at < cd->backoff_until)
+		cd->refresh_at = cd->backoff_until;
+	if (cd->next_check < cd->backoff_until)
+		cd->next_check = cd->backoff_until;
+	entry_set_d(c, cd);
 	return true;
 }
 
@@ -1210,30 +1403,27 @@ static void
 res_finish_store(struct resolution *res)
 {
 	struct resolver *r = res->r;
-	struct entry *e = res->from_store;
+	const struct decide_entry *d = &res->store_d;
 	enum decide_action act;
 	char why[WHY_SIZE];
+	struct entry *e;
 
-	res->from_store = NULL;
-	free_strv(e->mx, e->mx_count);
-	e->mx = res->mx;
-	e->mx_count = res->mx_count;
-	res->mx = NULL;
-	res->mx_count = 0;
+	res->from_store = false;
 	snprintf(why, sizeof(why), "from the cache store: %s",
-	         e->d.kind == DECIDE_POLICY ?
-	             (e->d.failure != RESOLVE_FAIL_NONE ?
+	         d->kind == DECIDE_POLICY ?
+	             (d->failure != RESOLVE_FAIL_NONE ?
 	                  "a policy applied stale after a failed refresh" :
 	                  "a policy") :
-	             e->d.kind == DECIDE_DANE   ? "DANE" :
-	             e->d.kind == DECIDE_FAILED ? "a failure in back-off" :
-	                                          "no policy");
-	if (e->d.kind == DECIDE_POLICY)
+	             d->kind == DECIDE_DANE   ? "DANE" :
+	             d->kind == DECIDE_FAILED ? "a failure in back-off" :
+	                                        "no policy");
+	if (d->kind == DECIDE_POLICY)
 		snprintf(why + strlen(why), sizeof(why) - strlen(why),
-		         ", id %s, %s", e->d.policy.id,
-		         mts_sts_mode_name(e->d.policy.mode));
-	if (entry_format(r, e, why) != 0) {
-		entry_free(e);
+		         ", id %s, %s", d->policy.id,
+		         mts_sts_mode_name(d->policy.mode));
+	if ((e = entry_new(r, res->domain, d, res->store_body,
+	                   res->store_body_len, (const char *const *)res->mx,
+	                   res->mx_count, why, true)) == NULL) {
 		answer_waiters(res, NULL, RESOLVE_VIA_NONE);
 		return;
 	}
@@ -1241,63 +1431,70 @@ res_finish_store(struct resolution *res)
 	lru_remove(&r->inflight, &res->node);
 	mem_install(r, e);
 	answer_waiters(res, e, RESOLVE_VIA_STORE);
-	act = decide_lookup(&e->d, now_of(r));
+	act = decide_lookup(d, now_of(r));
 	if (act == DECIDE_ANSWER_RECHECK || act == DECIDE_ANSWER_REFRESH)
 		start_background(r, e, act == DECIDE_ANSWER_REFRESH);
+}
+
+/* The entry of a resolution that ran out of memory, or NULL. */
+static struct entry *
+res_nomem_entry(struct resolution *res, char *why, size_t size)
+{
+	struct resolver *r = res->r;
+	struct decide_entry d;
+
+	decide_entry_failed(&r->dc, RESOLVE_FAIL_DNS_TEMP, NULL, now_of(r), &d);
+	snprintf(why, size, "out of memory");
+	return entry_new(r, res->domain, &d, NULL, 0, NULL, 0, why, true);
 }
 
 static void
 res_finish(struct resolution *res)
 {
 	struct resolver *r = res->r;
-	enum resolve_via via;
+	enum resolve_via via = RESOLVE_VIA_NONE;
+	struct decide_entry d;
+	const char *body = NULL;
+	size_t body_len = 0;
 	char why[WHY_SIZE];
-	struct entry *e;
+	struct entry *e = NULL;
 
-	if (res->from_store != NULL) {
+	if (res->from_store) {
 		res_finish_store(res);
 		res_free(res);
 		return;
 	}
 	why[0] = '\0';
-	e = res->nomem ? NULL : res_decide(res, &via, why, sizeof(why));
-	if (e != NULL && keep_cached(res, e, now_of(r))) {
-		trace(res,
-		      "background resolution failed (%s); the cached "
-		      "answer stands",
-		      why);
-		logmsg(r, LOG_WARNING, "%s: refresh failed: %s", res->domain,
-		       why);
-		entry_free(e);
-		lru_remove(&r->inflight, &res->node);
-		answer_waiters(res, res->cached, RESOLVE_VIA_STALE);
-		res_free(res);
-		return;
+	if (!res->nomem) {
+		res_decide(res, &via, &d, &body, &body_len, why, sizeof(why));
+		if (keep_cached(res, &d, now_of(r))) {
+			trace(res,
+			      "background resolution failed (%s); the cached "
+			      "answer stands",
+			      why);
+			logmsg(r, LOG_WARNING, "%s: refresh failed: %s",
+			       res->domain, why);
+			lru_remove(&r->inflight, &res->node);
+			answer_waiters(res, res->cached, RESOLVE_VIA_STALE);
+			res_free(res);
+			return;
+		}
+		e = entry_new(r, res->domain, &d, body, body_len,
+		              (const char *const *)res->mx, res->mx_count, why,
+		              true);
 	}
 	if (e == NULL) {
-		struct decide_entry d;
-
-		decide_entry_failed(&r->dc, RESOLVE_FAIL_DNS_TEMP, NULL,
-		                    now_of(r), &d);
-		e = entry_new(res->domain, &d, NULL, 0);
-		snprintf(why, sizeof(why), "out of memory");
+		e = res_nomem_entry(res, why, sizeof(why));
 		via = RESOLVE_VIA_NONE;
 	}
-	if (e != NULL) {
-		e->mx = res->mx;
-		e->mx_count = res->mx_count;
-		res->mx = NULL;
-		res->mx_count = 0;
-	}
-	if (e == NULL || entry_format(r, e, why) != 0) {
-		entry_free(e);
+	if (e == NULL) {
 		lru_remove(&r->inflight, &res->node);
 		answer_waiters(res, NULL, RESOLVE_VIA_NONE);
 		res_free(res);
 		return;
 	}
-	trace(res, "answer: %s (%s)", e->reply, why);
-	if (e->d.failure != RESOLVE_FAIL_NONE)
+	trace(res, "answer: %s (%s)", entry_reply(e), why);
+	if (e->failure != RESOLVE_FAIL_NONE)
 		logmsg(r, LOG_WARNING, "%s: %s", res->domain, why);
 	if (via == RESOLVE_VIA_STALE)
 		r->st.stale++;
@@ -1334,33 +1531,42 @@ store_read(struct resolution *res)
 {
 	struct resolver *r = res->r;
 	struct pcache_entry pe;
+	struct decide_entry d;
 	char why[PCACHE_WHY_SIZE];
-	struct entry *e = NULL;
+	struct entry *e;
+	bool have = false;
 	int rc;
 
 	memset(&pe, 0, sizeof(pe));
 	rc = pcache_get(r->conf.store, res->domain, &pe, why, sizeof(why));
 	store_result(r, rc, "get", why);
-	if (rc == 1) {
-		e = entry_from_store(r, &pe);
-		pcache_entry_reset(&pe);
-	}
-	if (e == NULL || decide_lookup(&e->d, now_of(r)) == DECIDE_RESOLVE) {
+	if (rc == 1)
+		have = entry_from_store(r, &pe, &d) == 0;
+	if (!have || decide_lookup(&d, now_of(r)) == DECIDE_RESOLVE) {
 		/* Nothing usable: the network, with what the store knew
 		   (an expired policy's id, a back-off). */
-		if (e != NULL) {
-			entry_unref(res->cached);
+		if (have &&
+		    (e = entry_new(r, res->domain, &d, pe.body, pe.body_len,
+		                   NULL, 0, NULL, false)) != NULL) {
+			entry_unref(r, res->cached);
 			res->cached = e;
 			e->refs = 1;
+			entry_d(e, &res->cd);
 			trace(res, "cache store: an entry past its time");
 		}
+		pcache_entry_reset(&pe);
 		res_start_net(res);
 		return;
 	}
 	/* Usable: the reply needs the current MX host names (reply.h). */
-	res->from_store = e;
+	res->from_store = true;
+	res->store_d = d;
+	res->store_body = pe.body; /* ours now */
+	res->store_body_len = pe.body_len;
+	pe.body = NULL;
+	pcache_entry_reset(&pe);
 	res_hold(res);
-	if (e->d.kind == DECIDE_POLICY)
+	if (d.kind == DECIDE_POLICY)
 		res_query(res, res->domain, MTS_DNS_TYPE_MX, on_mx);
 	res_release(res);
 }
@@ -1389,6 +1595,7 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 {
 	struct resolver *r = arg;
 	struct lru_node *n, *next;
+	struct decide_entry d;
 	struct entry *e;
 	int64_t now = now_of(r);
 	size_t started = 0;
@@ -1397,10 +1604,11 @@ on_sweep(evutil_socket_t fd, short what, void *arg)
 	     n = next) {
 		next = lru_newer(&r->mem, n);
 		e = (struct entry *)n;
-		if (!decide_sweep(&e->d, e->looked_up, now, SWEEP_INTERVAL) ||
-		    lru_peek(&r->inflight, e->domain) != NULL)
+		entry_d(e, &d);
+		if (!decide_sweep(&d, e->looked_up, now, SWEEP_INTERVAL) ||
+		    lru_peek(&r->inflight, entry_domain(e)) != NULL)
 			continue;
-		start_background(r, e, e->d.kind == DECIDE_POLICY);
+		start_background(r, e, e->kind == DECIDE_POLICY);
 		started++;
 	}
 }
@@ -1426,7 +1634,7 @@ resolver_new(const struct resolve_conf *conf)
 		r->rng = 1;
 	TAILQ_INIT(&r->store_queue);
 	if (lru_init(&r->mem, r->conf.memory_max) != 0 ||
-	    lru_init(&r->inflight, 0) != 0 ||
+	    lru_init(&r->inflight, 0) != 0 || lru_init(&r->infos, 0) != 0 ||
 	    (r->scratch = malloc(REPLY_BUF_SIZE)) == NULL ||
 	    (r->store_ev = event_new(conf->base, -1, 0, on_store_ev, r)) ==
 	        NULL ||
@@ -1467,6 +1675,7 @@ resolver_free(struct resolver *r)
 	}
 	if (r->inflight.buckets == NULL || r->inflight.count == 0) {
 		lru_reset(&r->inflight);
+		lru_reset(&r->infos);
 		free(r);
 		return;
 	}
@@ -1504,12 +1713,14 @@ resolver_lookup(struct resolver *r, const char *domain, resolve_cb cb,
 	struct resolve_wait *w;
 	struct lru_node *n;
 	struct entry *e = NULL;
+	struct decide_entry d;
 	enum decide_action act;
 
 	r->st.lookups++;
 	if ((n = lru_get(&r->mem, domain)) != NULL) {
 		e = (struct entry *)n;
-		act = decide_lookup(&e->d, now_of(r));
+		entry_d(e, &d);
+		act = decide_lookup(&d, now_of(r));
 		if (act == DECIDE_ANSWER || act == DECIDE_BACKOFF)
 			return answer_now(r, e, answer);
 		if (act != DECIDE_RESOLVE) {
