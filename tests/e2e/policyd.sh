@@ -184,6 +184,65 @@ is "$(sort -u "$T/co")" "OK secure match=slow300.co.example servername=hostname"
 is "$(($(metric mtasts_policyd_resolutions_total) - before))" 1 \
 	"they made one resolution (coalesced)"
 
+# ---- backpressure: a client that does not read ----
+# 300,000 pipelined requests (6.6 MB, 15 MB of replies: more than the
+# kernel buffers hold) from a client that reads nothing for a
+# second (a small receive buffer): the worker stops reading that
+# connection once its unsent output passes its high mark (256 KiB),
+# instead of buffering the replies, and goes on when the client
+# reads; every reply arrives, in order.
+paused0=$(metric mtasts_policyd_paused_total)
+rss0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$(worker_pid)/status")
+python3 - "$PORT" "$(worker_pid)" >"$T/bp" <<'EOF'
+import socket, sys, threading, time
+port, pid = int(sys.argv[1]), sys.argv[2]
+n = 300000
+req = b"18:postfix bp.example,"
+rep = b"OK secure match=bp.example servername=hostname"
+want = b"%d:%s," % (len(rep), rep)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", port))
+s.setblocking(False)
+data, sent = req * n, 0
+deadline = time.time() + 1.0
+while time.time() < deadline:  # send what the worker takes, read nothing
+    try:
+        sent += s.send(data[sent:])
+    except BlockingIOError:
+        time.sleep(0.01)
+rss = [l.split()[1] for l in open("/proc/%s/status" % pid) if l.startswith("VmRSS:")][0]
+print("sent_all", int(sent == len(data)))
+print("rss_kib", rss)
+s.setblocking(True)
+s.settimeout(20)
+# The rest of the requests from a thread: the worker takes them only
+# as its replies are read.
+rest = threading.Thread(target=s.sendall, args=(data[sent:],), daemon=True)
+rest.start()
+buf, got = b"", 0
+while got < n:
+    chunk = s.recv(1 << 16)
+    if not chunk:
+        break
+    buf += chunk
+    k = len(buf) // len(want)
+    if buf[:k * len(want)] != want * k:
+        break
+    got += k
+    buf = buf[k * len(want):]
+print("replies", got)
+EOF
+is "$(sed -n 's/^replies //p' "$T/bp")" 300000 \
+	"backpressure: 300,000 pipelined replies all arrive, in order, once the client reads"
+is "$(sed -n 's/^sent_all //p' "$T/bp")" 0 \
+	"backpressure: the worker stopped taking requests while the client did not read"
+[ "$(($(metric mtasts_policyd_paused_total) - paused0))" -ge 1 ]
+ok $? "backpressure: the pause is counted in /metrics (paused_total)"
+rss1=$(sed -n 's/^rss_kib //p' "$T/bp")
+[ -n "$rss1" ] && [ $((rss1 - rss0)) -lt 2048 ]
+ok $? "backpressure: the worker's memory grew by less than 2 MiB meanwhile ($rss0 -> $rss1 KiB)"
+
 # ---- the sandbox (/proc) ----
 W=$(worker_pid)
 if [ "${MTS_SANITIZED:-0}" = 1 ]; then
