@@ -22,6 +22,7 @@
 # status is 1 when anything failed.
 #
 # Environment: FUZZ_TIME (seconds per fuzz target, default 30),
+# FUZZ_JOBS (fuzz targets run at once, default the number of cores),
 # MTS_BUILD_PREFIX (default "build-": build dirs are <prefix>ci,
 # <prefix>asan, <prefix>fuzz, each removed and made anew on every run).
 set -u
@@ -30,6 +31,7 @@ cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
 PREFIX=${MTS_BUILD_PREFIX:-build-}
 FUZZ_TIME=${FUZZ_TIME:-30}
+FUZZ_JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 ALL_STAGES="deps plain asan tidy format man fuzz"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
@@ -456,15 +458,17 @@ have_libfuzzer()
 	return "$rc"
 }
 
-# run_fuzz_target DIR EXE: one target on a scratch copy of its corpus.
-run_fuzz_target()
+# start_fuzz_target DIR EXE: one target on a scratch copy of its corpus,
+# in the background; its exit status goes to DIR/fuzz_NAME.rc, judged by
+# judge_fuzz_target once every target has run.
+start_fuzz_target()
 {
-	local dir=$1 exe=$2 name corpus dict log rc runs nfiles
+	local dir=$1 exe=$2 name corpus dict log nfiles
 	local -a args
 	name=${exe##*/fuzz_}
 	corpus=$dir/corpus-run/$name
 	log=$dir/fuzz_$name.log
-	rm -rf "$corpus"
+	rm -rf "$corpus" "$dir/fuzz_$name.rc"
 	mkdir -p "$corpus" "$dir/artifacts/$name"
 	if [ -d "fuzz/corpus/$name" ]; then
 		cp -R "fuzz/corpus/$name/." "$corpus/"
@@ -475,16 +479,27 @@ run_fuzz_target()
 	dict=fuzz/$name.dict
 	[ -f "$dict" ] && args+=(-dict="$dict")
 	say "\$ $exe ${args[*]} $corpus   ($nfiles seed files)"
-	timeout -k 10 $((FUZZ_TIME + 120)) "$exe" "${args[@]}" "$corpus" \
-	    </dev/null >"$log" 2>&1
-	rc=$?
+	(
+		timeout -k 10 $((FUZZ_TIME + 120)) "$exe" "${args[@]}" \
+		    "$corpus" </dev/null >"$log" 2>&1
+		echo $? >"$dir/fuzz_$name.rc"
+	) &
+}
+
+# judge_fuzz_target DIR EXE: counts what start_fuzz_target's run did.
+judge_fuzz_target()
+{
+	local dir=$1 exe=$2 name log rc runs
+	name=${exe##*/fuzz_}
+	log=$dir/fuzz_$name.log
+	rc=$(cat "$dir/fuzz_$name.rc" 2>/dev/null || echo 125)
 	runs=$(sed -n 's/.*Done \([0-9][0-9]*\) runs.*/\1/p' "$log" | tail -n 1)
 	[ -n "$runs" ] || [ "$rc" -eq 0 ] || runs=$(sed -n \
 	    's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log")
 	if [ "$rc" -eq 0 ] && [ -n "$runs" ]; then
 		pass
 		say "  fuzz_$name: ok, $runs executions in ${FUZZ_TIME}s," \
-		    "corpus $(find "$corpus" -type f | wc -l) files"
+		    "corpus $(find "$dir/corpus-run/$name" -type f | wc -l) files"
 	else
 		show_tail "$log" 60
 		fail "fuzz: fuzz_$name exited $rc after ${runs:-?} executions" \
@@ -495,7 +510,8 @@ run_fuzz_target()
 stage_fuzz()
 {
 	local dir=${PREFIX}fuzz exe n=0
-	stage_begin fuzz "libFuzzer targets, ${FUZZ_TIME}s each"
+	local -a targets
+	stage_begin fuzz "libFuzzer targets, ${FUZZ_TIME}s each, $FUZZ_JOBS at a time"
 	if ! command -v clang >/dev/null 2>&1; then
 		fail "fuzz: SKIPPED, counted as failed: clang is not installed"
 		stage_end
@@ -524,11 +540,22 @@ stage_fuzz()
 		stage_end
 		return
 	fi
-	while IFS= read -r exe; do
+	# FUZZ_JOBS targets at a time (default: one per core), each on one
+	# core for FUZZ_TIME seconds: the stage takes 1/FUZZ_JOBS of the
+	# time, and each target gets what it got alone.
+	mapfile -t targets < <(find "$dir" -maxdepth 2 -type f -name 'fuzz_*' \
+	    ! -name '*.*' -perm -u+x | sort)
+	for exe in "${targets[@]}"; do
+		while [ "$(jobs -pr | wc -l)" -ge "$FUZZ_JOBS" ]; do
+			wait -n 2>/dev/null || true
+		done
+		start_fuzz_target "$dir" "$exe"
+	done
+	wait
+	for exe in "${targets[@]}"; do
 		n=$((n + 1))
-		run_fuzz_target "$dir" "$exe"
-	done < <(find "$dir" -maxdepth 2 -type f -name 'fuzz_*' ! -name '*.*' \
-	    -perm -u+x | sort)
+		judge_fuzz_target "$dir" "$exe"
+	done
 	[ "$n" -ne 0 ] || fail "fuzz: no fuzz targets (fuzz_*) were built in $dir"
 	stage_end
 }
