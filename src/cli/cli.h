@@ -40,6 +40,12 @@ extern const char *progname;
 /* "mtasts: message" on stderr. */
 void warnx_cli(const char *fmt, ...) CLI_PRINTF(1, 2);
 
+/*
+ * An option's decimal number: digits only (no sign, space or prefix),
+ * at most max.  0 with *out set, or -1 (*out untouched).
+ */
+int cli_parse_unsigned(const char *s, unsigned max, unsigned *out);
+
 /* True when colour may be used on `fp` (a terminal, NO_COLOR unset). */
 bool use_colour(FILE *fp);
 

@@ -260,20 +260,6 @@ add_file(struct checker *ck, struct check_cli *c, const char *path)
 	return bad == 0 ? 0 : -1;
 }
 
-static int
-parse_num(const char *s, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v > max)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 enum {
 	OPT_RESOLVER = 256,
 	OPT_TA,
@@ -318,8 +304,8 @@ parse_opts(int argc, char **argv, struct check_options *o, struct check_cli *c,
 			c->brief = true;
 			break;
 		case 'c':
-			bad |=
-			    parse_num(optarg, 100000, &o->concurrency) != 0 ||
+			bad |= cli_parse_unsigned(optarg, 100000,
+			                          &o->concurrency) != 0 ||
 			    o->concurrency == 0;
 			break;
 		case 'f':
@@ -347,16 +333,18 @@ parse_opts(int argc, char **argv, struct check_options *o, struct check_cli *c,
 			o->state_dir = optarg;
 			break;
 		case OPT_TIMEOUT:
-			bad |= parse_num(optarg, 600000, &o->timeout_ms);
+			bad |=
+			    cli_parse_unsigned(optarg, 600000, &o->timeout_ms);
 			break;
 		case OPT_NO_SMTP:
 			o->no_smtp = true;
 			break;
 		case OPT_HTTPS_PORT:
-			bad |= parse_num(optarg, 65535, &o->https_port);
+			bad |=
+			    cli_parse_unsigned(optarg, 65535, &o->https_port);
 			break;
 		case OPT_SMTP_PORT:
-			bad |= parse_num(optarg, 65535, &o->smtp_port);
+			bad |= cli_parse_unsigned(optarg, 65535, &o->smtp_port);
 			break;
 		case OPT_RECORD_FACTS: /* tests only: tests/data/check-facts */
 			o->record_dir = optarg;

@@ -325,20 +325,6 @@ struct fetch_opts {
 	enum resolve_dane dane;
 };
 
-static int
-parse_num(const char *s, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v > max)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 enum {
 	OPT_POSTFIX = 256,
 	OPT_RESOLVER,
@@ -371,12 +357,12 @@ parse_one(int ch, struct fetch_opts *o, struct fetch_cli *c)
 		o->ca_file = optarg;
 		return 0;
 	case OPT_TIMEOUT:
-		return parse_num(optarg, 600000, &o->timeout_ms);
+		return cli_parse_unsigned(optarg, 600000, &o->timeout_ms);
 	case OPT_CACHE:
 		o->cache = optarg;
 		return 0;
 	case OPT_HTTPS_PORT:
-		return parse_num(optarg, 65535, &o->https_port);
+		return cli_parse_unsigned(optarg, 65535, &o->https_port);
 	case OPT_COMPAT:
 		if (strcmp(optarg, "3.4") == 0)
 			o->compat = REPLY_COMPAT_34;

@@ -558,21 +558,6 @@ out:
 	return rc;
 }
 
-static int
-parse_uint(const char *s, unsigned max, unsigned *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	v = strtoul(s, &end, 10);
-	if (*end != '\0' || v > max)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
-}
-
 int
 cmd_tlsa(int argc, char **argv)
 {
@@ -604,21 +589,22 @@ cmd_tlsa(int argc, char **argv)
 			o.json = true;
 			break;
 		case 'm':
-			bad |= parse_uint(optarg, 2, &o.mtype);
+			bad |= cli_parse_unsigned(optarg, 2, &o.mtype);
 			break;
 		case 'n':
 			o.name = optarg;
 			break;
 		case 'p':
-			bad |= parse_uint(optarg, 65535, &o.port) != 0 ||
+			bad |=
+			    cli_parse_unsigned(optarg, 65535, &o.port) != 0 ||
 			    o.port == 0;
 			break;
 		case 's':
-			bad |= parse_uint(optarg, 1, &o.selector);
+			bad |= cli_parse_unsigned(optarg, 1, &o.selector);
 			break;
 		case 'u':
-			bad |=
-			    parse_uint(optarg, 3, &o.usage) != 0 || o.usage < 2;
+			bad |= cli_parse_unsigned(optarg, 3, &o.usage) != 0 ||
+			    o.usage < 2;
 			break;
 		case 'A':
 			o.trust_anchor = optarg;
@@ -630,7 +616,8 @@ cmd_tlsa(int argc, char **argv)
 			o.resolver = optarg;
 			break;
 		case 'T':
-			bad |= parse_uint(optarg, 600000, &o.timeout_ms);
+			bad |=
+			    cli_parse_unsigned(optarg, 600000, &o.timeout_ms);
 			break;
 		default:
 			usage(stderr);

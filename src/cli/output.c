@@ -250,3 +250,17 @@ domain_to_ascii(const char *name, const char **why)
 			*p = (char)(*p - 'A' + 'a');
 	return ascii;
 }
+
+int
+cli_parse_unsigned(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}

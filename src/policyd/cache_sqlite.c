@@ -29,11 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <sqlite3.h>
 
 #include "cache_int.h"
+#include "sqlite_wal.h"
 
 /* Long enough for another process's put, purge or checkpoint. */
 #define BUSY_TIMEOUT_MS 15000
@@ -128,26 +128,11 @@ lite_close(struct pcache *c)
 	free(l);
 }
 
-/*
- * Puts a new file in WAL mode.  The switch takes an exclusive lock and
- * SQLite answers SQLITE_BUSY at once, without the busy handler, when
- * another process holds the file (two daemons creating one cache):
- * retried here for as long as the busy timeout.
- */
+/* Puts a new file in WAL mode (sqlite_wal.h: retried while busy). */
 static int
 set_wal(sqlite3 *db, char *why, size_t why_size)
 {
-	const struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
-	int waited_ms, rc = SQLITE_BUSY;
-
-	for (waited_ms = 0; waited_ms <= BUSY_TIMEOUT_MS; waited_ms += 10) {
-		rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL,
-		                  NULL);
-		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
-			break;
-		(void)nanosleep(&pause, NULL);
-	}
-	if (rc != SQLITE_OK) {
+	if (mts_sqlite_wal(db, BUSY_TIMEOUT_MS) != SQLITE_OK) {
 		why_db(db, "setting WAL mode", why, why_size);
 		return -1;
 	}

@@ -18,11 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "sqlite_wal.h"
 #include "store_int.h"
 
 /* Long enough for any other ingester's transaction, or a checkpoint. */
@@ -582,27 +582,11 @@ lite_close(struct store *s)
 	free(l);
 }
 
-/*
- * Puts a new file in WAL mode.  The change takes an exclusive lock, and
- * SQLite returns SQLITE_BUSY at once, without its busy handler, when
- * another process holds the file (two ingesters creating one store at
- * the same moment): so the switch is retried here, as long as the busy
- * timeout.  A file already in WAL mode answers without a lock.
- */
+/* Puts a new file in WAL mode (sqlite_wal.h: retried while busy). */
 static int
 lite_wal(sqlite3 *db, char *why, size_t why_size)
 {
-	const struct timespec pause = {.tv_nsec = 10 * 1000 * 1000};
-	int waited_ms, rc = SQLITE_BUSY;
-
-	for (waited_ms = 0; waited_ms <= BUSY_TIMEOUT_MS; waited_ms += 10) {
-		rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL,
-		                  NULL);
-		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
-			break;
-		(void)nanosleep(&pause, NULL);
-	}
-	if (rc != SQLITE_OK) {
+	if (mts_sqlite_wal(db, BUSY_TIMEOUT_MS) != SQLITE_OK) {
 		why_db(db, "setting WAL mode", why, why_size);
 		return -1;
 	}
