@@ -492,6 +492,22 @@ test_jws(EVP_PKEY *k1, EVP_PKEY *k2)
 	       "POST-as-GET verifies");
 	free(jws);
 
+	/* The inner JWS of a key change has no nonce (RFC 8555 §7.3.5). */
+	req.nonce = NULL;
+	jws = NULL;
+	tap_ok(acme_jws_sign(k2, &req, &jws) == 0, "JWS without a nonce");
+	prot = member(jws, "protected");
+	tap_ok(tap_streq(prot,
+	                 "{\"alg\":\"ES256\",\"kid\":"
+	                 "\"https://ca.test/acme/acct/7\",\"url\":"
+	                 "\"https://ca.test/acme/order/1\"}"),
+	       "its protected header has no nonce (got %s)", prot);
+	free(prot);
+	free(jws);
+	tap_ok(acme_jws_verify(k2, "{\"protected\":", 13) == -1 &&
+	           acme_jws_verify(k2, "[]", 2) == -1,
+	       "JWS text that is not a JSON object is refused");
+
 	req.url = NULL;
 	jws = NULL;
 	tap_ok(acme_jws_sign(k2, &req, &jws) == -1 && jws == NULL,
