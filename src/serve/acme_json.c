@@ -593,7 +593,7 @@ acme_problem_parse(const char *buf, size_t len, struct acme_problem *out,
 {
 	struct why w = {why, why_size};
 	struct acme_problem p = {0};
-	json_t *root;
+	json_t *root = NULL;
 	int rc;
 
 	if (load(buf, len, "problem", &root, &w) == -1)
@@ -663,7 +663,7 @@ acme_directory_parse(const char *buf, size_t len, struct acme_directory *out,
 {
 	struct why w = {why, why_size};
 	struct acme_directory d = {0};
-	json_t *root;
+	json_t *root = NULL;
 	int rc;
 
 	if (load(buf, len, "directory", &root, &w) == -1)
@@ -695,7 +695,7 @@ acme_account_parse(const char *buf, size_t len, struct acme_account *out,
 {
 	struct why w = {why, why_size};
 	struct acme_account a = {0};
-	json_t *root;
+	json_t *root = NULL;
 	int rc;
 
 	if (load(buf, len, "account", &root, &w) == -1)
@@ -804,7 +804,7 @@ acme_order_parse(const char *buf, size_t len, struct acme_order *out, char *why,
 {
 	struct why w = {why, why_size};
 	struct acme_order o = {0};
-	json_t *root;
+	json_t *root = NULL;
 	int rc;
 
 	if (load(buf, len, "order", &root, &w) == -1)
@@ -864,7 +864,7 @@ acme_challenge_parse(const char *buf, size_t len, struct acme_challenge *out,
 {
 	struct why w = {why, why_size};
 	struct acme_challenge c = {0};
-	json_t *root;
+	json_t *root = NULL;
 	int rc;
 
 	if (load(buf, len, "challenge", &root, &w) == -1)
@@ -929,7 +929,7 @@ acme_authz_parse(const char *buf, size_t len, struct acme_authz *out, char *why,
 {
 	struct why w = {why, why_size};
 	struct acme_authz a = {0};
-	json_t *root;
+	json_t *root = NULL;
 	int rc;
 
 	if (load(buf, len, "authorization", &root, &w) == -1)
@@ -981,7 +981,7 @@ acme_renewal_info_parse(const char *buf, size_t len,
 {
 	struct why w = {why, why_size};
 	struct acme_renewal_info r = {0};
-	json_t *root;
+	json_t *root = NULL;
 	int rc;
 
 	if (load(buf, len, "renewalInfo", &root, &w) == -1)

@@ -460,11 +460,12 @@ parse(enum which w, const char *doc, size_t len, char *why, size_t n,
 		struct acme_challenge c;
 		struct acme_problem p;
 		struct acme_renewal_info r;
-	} u, canary;
+	} u;
+	const unsigned char *b = (const unsigned char *)&u;
+	size_t i;
 	int rc = -1;
 
 	memset(&u, 0xa5, sizeof(u));
-	memcpy(&canary, &u, sizeof(u));
 	switch (w) {
 	case DIR:
 		if ((rc = acme_directory_parse(doc, len, &u.d, why, n)) == 0)
@@ -495,7 +496,10 @@ parse(enum which w, const char *doc, size_t len, char *why, size_t n,
 			acme_renewal_info_free(&u.r);
 		break;
 	}
-	*untouched = memcmp(&u, &canary, sizeof(u)) == 0;
+	*untouched = true;
+	for (i = 0; i < sizeof(u); i++)
+		if (b[i] != 0xa5)
+			*untouched = false;
 	return rc;
 }
 
