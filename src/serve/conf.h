@@ -35,6 +35,18 @@
  *         certificate /etc/mtasts/tlsrpt/fullchain.pem  # else the default
  *         key /etc/mtasts/tlsrpt/privkey.pem
  *     }
+ *     acme yes                       # certificates from an ACME CA for
+ *                                    # every domain without its own
+ *                                    # (`acme yes|no` also per domain)
+ *     acme-directory https://acme-v02.api.letsencrypt.org/directory
+ *     acme-contact mailto:hostmaster@example.com
+ *     acme-ca-file /etc/mtasts/acme-ca.pem  # extra trust for the CA's TLS
+ *     acme-state-dir /var/lib/mtasts/acme   # account, keys, certificates
+ *     acme-rate 300 10800            # new orders per window (seconds)
+ *     acme-burst 5                   # of which at once
+ *     acme-renew-age 0               # seconds; 0: 2/3 of the lifetime
+ *                                    # or the CA's renewal window
+ *     acme-http-listen 0.0.0.0:80    # optional: answer HTTP-01 there
  */
 #ifndef MTS_SERVE_CONF_H
 #define MTS_SERVE_CONF_H
@@ -56,6 +68,14 @@
 #define CONF_REPORT_QUEUE     16
 #define CONF_REPORT_QUEUE_MAX 1024
 
+/* The defaults of the acme-* keys (mtasts.conf(5) says why). */
+#define CONF_ACME_DIRECTORY "https://acme-v02.api.letsencrypt.org/directory"
+#define CONF_ACME_STATE_DIR "/var/lib/mtasts/acme"
+#define CONF_ACME_RATE      300   /* Let's Encrypt: new orders ... */
+#define CONF_ACME_WINDOW    10800 /* ... per 3 hours per account */
+#define CONF_ACME_BURST     5
+#define CONF_ACME_HTTP_MAX  4 /* acme-http-listen lines */
+
 struct conf_listen {
 	char host[64]; /* numeric IPv4 or IPv6 address, no brackets */
 	unsigned port;
@@ -68,6 +88,8 @@ struct conf_domain {
 	char *key;         /* path; NULL: the global default */
 	unsigned line;     /* of its domain block, for messages; 0: none */
 	char *source;      /* the domains-dir entry it came from, or NULL */
+	int acme;          /* `acme` in its block: -1 unset (the global
+	                      value), 0 no, 1 yes */
 };
 
 /*
@@ -88,6 +110,24 @@ struct conf_tlsrpt {
 	unsigned line; /* of the block, for messages */
 };
 
+/*
+ * ACME (RFC 8555) for the mta-sts hosts: the acme-* keys.  enabled is the
+ * global `acme yes|no` (default no), the default of every domain.
+ */
+struct conf_acme {
+	bool enabled;
+	char *directory;      /* default CONF_ACME_DIRECTORY */
+	char *contact;        /* "mailto:ADDR", or NULL */
+	char *ca_file;        /* extra trust for the directory, or NULL */
+	char *state_dir;      /* default CONF_ACME_STATE_DIR */
+	unsigned rate_orders; /* default CONF_ACME_RATE */
+	unsigned rate_window; /* seconds, default CONF_ACME_WINDOW */
+	unsigned burst;       /* default CONF_ACME_BURST */
+	unsigned renew_age;   /* seconds; 0 (default): 2/3 or ARI */
+	struct conf_listen http[CONF_ACME_HTTP_MAX]; /* HTTP-01 listeners */
+	size_t http_count;
+};
+
 struct serve_conf {
 	struct conf_listen listen[CONF_LISTEN_MAX];
 	size_t listen_count;
@@ -106,6 +146,7 @@ struct serve_conf {
 	char **domains_dirs;
 	size_t domains_dir_count;
 	struct conf_tlsrpt tlsrpt;
+	struct conf_acme acme;
 };
 
 /*
@@ -139,6 +180,16 @@ int conf_domain_name(const char *s, char **out, char *why, size_t size);
  */
 int conf_check_unique(const struct serve_conf *conf, const char *file,
                       char *err);
+
+/*
+ * Whether domain d's certificate comes from ACME: it has no certificate
+ * of its own (a block's `certificate`, a domains-dir entry's cert.pem)
+ * and `acme` is yes in its block, or unset there and yes globally.  Such
+ * a domain needs no global certificate; its pair is read from
+ * acme_cert_path() (acme_msg.h) once the acme process has written it.
+ */
+bool conf_domain_acme(const struct serve_conf *conf,
+                      const struct conf_domain *d);
 
 /* Frees what conf owns and zeroes it.  NULL-safe. */
 void conf_free(struct serve_conf *conf);
