@@ -689,7 +689,8 @@ acme_pem_split(const char *pem, size_t len, char **chain, size_t *chain_len,
 	size_t off = 0, start, end, clen = 0, klen = 0;
 	int kind, r;
 
-	if (pem == NULL)
+	/* The halves are C strings: a NUL inside would cut one short. */
+	if (pem == NULL || memchr(pem, '\0', len) != NULL)
 		return -1;
 	while ((r = next_block(pem, len, &off, &start, &end, &kind)) == 1) {
 		if (kind == 2 && k != NULL)

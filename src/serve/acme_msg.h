@@ -167,8 +167,8 @@ int acme_state_path(const char *state_dir, const char *domain, char *buf,
  * Splits such a file's text into the chain (every CERTIFICATE block, in
  * order) and the key (the one PRIVATE KEY block), each a new
  * NUL-terminated string (the key's cleared before it is freed: the caller
- * does the same).  0, or -1 when there is no certificate, not exactly one
- * key, a block is unterminated, or memory runs out (nothing allocated).
+ * does the same).  0, or -1 when the text holds a NUL, there is no
+ * certificate, not exactly one key, a block is unterminated, or memory runs out (nothing allocated).
  */
 int acme_pem_split(const char *pem, size_t len, char **chain, size_t *chain_len,
                    char **key, size_t *key_len);

@@ -271,6 +271,11 @@ test_files(void)
 	       "key then chain: split in order, the key apart");
 	free(chain);
 	free(key);
+	snprintf(text, sizeof(text), "%s%s", key_k, cert_a);
+	text[30] = '\0';
+	tap_ok(acme_pem_split(text, strlen(key_k) + strlen(cert_a), &chain,
+	                      &clen, &key, &klen) != 0,
+	       "a NUL inside the key: refused");
 	snprintf(text, sizeof(text), "%s%s", cert_a, cert_b);
 	tap_ok(acme_pem_split(text, strlen(text), &chain, &clen, &key, &klen) !=
 	           0,
