@@ -9,23 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "civil.h"
 #include "when.h"
 
 #define DAY 86400
-
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian, any year). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 /* The inverse: y-m-d of a day number. */
 static void
@@ -72,13 +59,13 @@ digits(const char *s, int n)
 static int64_t
 first_second(void)
 {
-	return days_from_civil(0, 1, 1) * DAY;
+	return mts_days_from_civil(0, 1, 1) * DAY;
 }
 
 static int64_t
 end_second(void)
 {
-	return days_from_civil(10000, 1, 1) * DAY;
+	return mts_days_from_civil(10000, 1, 1) * DAY;
 }
 
 /* "YYYY-MM-DD" at s: its day number, or -1 with why. */
@@ -95,7 +82,7 @@ parse_date(const char *s, int64_t *day, const char **why)
 		*why = "no such day";
 		return -1;
 	}
-	*day = days_from_civil(y, m, d);
+	*day = mts_days_from_civil(y, m, d);
 	return 0;
 }
 

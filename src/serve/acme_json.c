@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "acme_json.h"
+#include "civil.h"
 
 #define DAY 86400
 
@@ -128,21 +129,6 @@ acme_token_valid(const char *s, size_t n)
 
 /* ---- RFC 3339 date-time ---- */
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian, RFC 3339 §5.7;
-   H. Hinnant's days_from_civil, as src/report/when.c). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* Exactly n decimal digits at s; -1 when not (a NUL is not a digit). */
 static int
 digits(const char *s, int n)
@@ -223,7 +209,8 @@ acme_time_parse(const char *s, int64_t *out)
 	if (parse_offset(p, &off) == -1)
 		return -1;
 	/* §5.6: local time minus the offset is UTC. */
-	*out = days_from_civil(y, mo, d) * DAY + h * 3600 + mi * 60 + se - off;
+	*out =
+	    mts_days_from_civil(y, mo, d) * DAY + h * 3600 + mi * 60 + se - off;
 	return 0;
 }
 
