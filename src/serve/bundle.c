@@ -15,6 +15,14 @@
  *   str:report-path u32:max-body u32:queue
  *   u32:hosts { str:name u32:pair }...
  *
+ * Version 3 adds the plain HTTP-01 listeners (RFC 8555 §8.3) of the
+ * acme-http-listen lines, written only when there are some: the last
+ * `http01` of the listeners the server process was started with.  The
+ * listeners are fixed at start, but the server learns their kinds from
+ * its first set, before it makes any listener:
+ *
+ *   ... domains u32:report(0|1) [the report receiver] u32:http01
+ *
  * Integers are big-endian; str is u32 length + bytes.  The decoder trusts
  * nothing: the whole is capped at BUNDLE_MAX, as the encoder caps it,
  * every length is checked against what is left and every pair index
@@ -29,6 +37,7 @@
 #define BUNDLE_MAGIC   "MTSB"
 #define BUNDLE_VERSION 1u
 #define BUNDLE_REPORT  2u /* the version with a report receiver */
+#define BUNDLE_HTTP01  3u /* with HTTP-01 listeners */
 
 struct wbuf {
 	uint8_t *p;
@@ -91,7 +100,12 @@ bundle_encode(const struct bundle *b, uint8_t **out, size_t *len)
 	size_t i;
 
 	put(&w, BUNDLE_MAGIC, 4);
-	put_u32(&w, b->report_path != NULL ? BUNDLE_REPORT : BUNDLE_VERSION);
+	if (b->http01_listeners != 0)
+		put_u32(&w, BUNDLE_HTTP01);
+	else
+		put_u32(&w,
+		        b->report_path != NULL ? BUNDLE_REPORT :
+		                                 BUNDLE_VERSION);
 	put_str(&w, b->cache_control, strlen(b->cache_control));
 	put_u32(&w, b->max_connections);
 	put_u32(&w, b->idle_timeout);
@@ -108,6 +122,8 @@ bundle_encode(const struct bundle *b, uint8_t **out, size_t *len)
 		put_str(&w, b->domains[i].policy, b->domains[i].policy_len);
 		put_u32(&w, b->domains[i].pair);
 	}
+	if (b->http01_listeners != 0)
+		put_u32(&w, b->report_path != NULL);
 	if (b->report_path != NULL) {
 		put_str(&w, b->report_path, strlen(b->report_path));
 		put_u32(&w, b->report_max_body);
@@ -119,6 +135,8 @@ bundle_encode(const struct bundle *b, uint8_t **out, size_t *len)
 			put_u32(&w, b->report_hosts[i].pair);
 		}
 	}
+	if (b->http01_listeners != 0)
+		put_u32(&w, b->http01_listeners);
 	if (w.failed) {
 		free(w.p);
 		return -1;
@@ -269,6 +287,22 @@ decode_report(struct rbuf *r, struct bundle *b)
 	}
 }
 
+/* Version 3's tail: the receiver if its flag says so, the listeners. */
+static void
+decode_http01(struct rbuf *r, struct bundle *b)
+{
+	uint32_t report = get_u32(r);
+
+	if (report > 1)
+		r->failed = true;
+	if (report == 1)
+		decode_report(r, b);
+	b->http01_listeners = get_u32(r);
+	if (b->http01_listeners == 0 ||
+	    b->http01_listeners > CONF_ACME_HTTP_MAX)
+		r->failed = true;
+}
+
 int
 bundle_decode(const uint8_t *buf, size_t len, struct bundle *b)
 {
@@ -283,7 +317,8 @@ bundle_decode(const uint8_t *buf, size_t len, struct bundle *b)
 	if (magic == NULL || memcmp(magic, BUNDLE_MAGIC, 4) != 0)
 		return -1;
 	version = get_u32(&r);
-	if (version != BUNDLE_VERSION && version != BUNDLE_REPORT)
+	if (version != BUNDLE_VERSION && version != BUNDLE_REPORT &&
+	    version != BUNDLE_HTTP01)
 		return -1;
 	b->cache_control = get_text(&r);
 	b->max_connections = get_u32(&r);
@@ -294,6 +329,8 @@ bundle_decode(const uint8_t *buf, size_t len, struct bundle *b)
 	decode_domains(&r, b);
 	if (version == BUNDLE_REPORT)
 		decode_report(&r, b);
+	if (version == BUNDLE_HTTP01)
+		decode_http01(&r, b);
 	if (r.failed || r.left != 0) {
 		bundle_free(b);
 		return -1;

@@ -38,6 +38,7 @@ struct keyword {
 	bool block;  /* takes a { } block */
 	bool no_arg; /* takes no argument (tlsrpt {) */
 	int (*fn)(struct parser *, const struct stmt *);
+	size_t args; /* arguments it takes; 0: one */
 };
 
 /* Decimal digits only, no sign or space; saturates above 2^32. */
@@ -115,16 +116,16 @@ parse_host(struct parser *p, const struct stmt *st, const char *host,
 
 static int
 parse_port(struct parser *p, const struct stmt *st, const char *port,
-           bool required, struct conf_listen *out)
+           unsigned dflt, struct conf_listen *out)
 {
 	unsigned long long v;
 
 	if (port == NULL) {
-		if (required)
+		if (dflt == 0)
 			return conf_fail(
 			    p, st->line,
 			    "%s: port required, as in 127.0.0.1:9461", st->kw);
-		out->port = DEFAULT_PORT;
+		out->port = dflt;
 		return 0;
 	}
 	if (!parse_number(port, &v))
@@ -139,10 +140,11 @@ parse_port(struct parser *p, const struct stmt *st, const char *port,
 
 /*
  * ADDR[:PORT] (mtasts.conf(5)): "1.2.3.4", "1.2.3.4:443", "[::1]",
- * "[::1]:443", "*", "*:443".  Numeric only: no name resolution.
+ * "[::1]:443", "*", "*:443".  Numeric only: no name resolution.  A
+ * missing port is dflt, or an error when dflt is 0.
  */
 static int
-parse_addr(struct parser *p, const struct stmt *st, bool port_required,
+parse_addr(struct parser *p, const struct stmt *st, unsigned dflt,
            struct conf_listen *out)
 {
 	const char *s = st->argv[0], *close, *colon, *port = NULL;
@@ -174,7 +176,7 @@ parse_addr(struct parser *p, const struct stmt *st, bool port_required,
 		               AF_INET, out) == -1)
 			return -1;
 	}
-	return parse_port(p, st, port, port_required, out);
+	return parse_port(p, st, port, dflt, out);
 }
 
 static bool
@@ -190,7 +192,7 @@ kw_listen(struct parser *p, const struct stmt *st)
 	struct conf_listen l;
 	size_t i;
 
-	if (parse_addr(p, st, false, &l) == -1)
+	if (parse_addr(p, st, DEFAULT_PORT, &l) == -1)
 		return -1;
 	for (i = 0; i < c->listen_count; i++)
 		if (same_addr(&l, &c->listen[i]))
@@ -210,7 +212,7 @@ static int
 kw_metrics(struct parser *p, const struct stmt *st)
 {
 	p->metrics_line = st->line;
-	return parse_addr(p, st, true, &p->conf->metrics);
+	return parse_addr(p, st, 0, &p->conf->metrics);
 }
 
 /*
@@ -250,19 +252,25 @@ kw_cache_control(struct parser *p, const struct stmt *st)
 	return string(p, st, &p->conf->cache_control);
 }
 
+/* A yes|no argument. */
+static int
+yes_no(struct parser *p, const struct stmt *st, bool *out)
+{
+	if (strcmp(st->argv[0], "yes") == 0)
+		*out = true;
+	else if (strcmp(st->argv[0], "no") == 0)
+		*out = false;
+	else
+		return conf_fail(p, st->line, "%s: yes or no, not '%s'", st->kw,
+		                 st->argv[0]);
+	return 0;
+}
+
 /* "key-process no" keeps the keys in the server process. */
 static int
 kw_key_process(struct parser *p, const struct stmt *st)
 {
-	if (strcmp(st->argv[0], "yes") == 0)
-		p->conf->key_process = true;
-	else if (strcmp(st->argv[0], "no") == 0)
-		p->conf->key_process = false;
-	else
-		return conf_fail(p, st->line,
-		                 "key-process: yes or no, not '%s'",
-		                 st->argv[0]);
-	return 0;
+	return yes_no(p, st, &p->conf->key_process);
 }
 
 static int
@@ -465,12 +473,15 @@ add_domain(struct parser *p, char *name, unsigned line)
 	memset(d, 0, sizeof(*d));
 	d->name = name;
 	d->line = line;
+	d->acme = -1; /* unset: the global acme */
 	if (index_add(&p->names, c->domains, c->domain_count) == -1)
 		return NULL;
 	return d;
 }
 
-static const char *const domain_keywords[] = {"policy", "certificate", "key"};
+static const char *const domain_keywords[] = {"policy", "certificate", "key",
+                                              "acme"};
+#define DOMAIN_KEYWORDS (sizeof(domain_keywords) / sizeof(domain_keywords[0]))
 
 static char **
 domain_field(struct conf_domain *d, size_t i)
@@ -505,18 +516,19 @@ not_in_block(struct parser *p, const struct stmt *st,
 	return conf_fail(p, st->line, "unknown keyword '%s'", st->kw);
 }
 
-/* One `policy|certificate|key PATH` line of a domain block. */
+/* One `policy|certificate|key PATH` or `acme yes|no` line of a block. */
 static int
 domain_stmt(struct parser *p, const struct stmt *st, struct conf_domain *d,
-            unsigned first[3])
+            unsigned first[DOMAIN_KEYWORDS])
 {
 	size_t i;
 	char **field;
+	bool on = false;
 
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < DOMAIN_KEYWORDS; i++)
 		if (strcmp(st->kw, domain_keywords[i]) == 0)
 			break;
-	if (i == 3)
+	if (i == DOMAIN_KEYWORDS)
 		return not_in_block(p, st, d);
 	if (first[i] != 0)
 		return conf_fail(p, st->line,
@@ -528,6 +540,12 @@ domain_stmt(struct parser *p, const struct stmt *st, struct conf_domain *d,
 		return conf_fail(p, st->line, "%s: one argument expected",
 		                 st->kw);
 	first[i] = st->line;
+	if (i == 3) {
+		if (yes_no(p, st, &on) == -1)
+			return -1;
+		d->acme = on ? 1 : 0;
+		return 0;
+	}
 	field = domain_field(d, i);
 	return string(p, st, field);
 }
@@ -536,7 +554,7 @@ domain_stmt(struct parser *p, const struct stmt *st, struct conf_domain *d,
 static int
 domain_block(struct parser *p, struct conf_domain *d)
 {
-	unsigned first[3] = {0, 0, 0};
+	unsigned first[DOMAIN_KEYWORDS] = {0};
 	struct stmt st;
 
 	for (;;) {
@@ -585,6 +603,11 @@ kw_domain(struct parser *p, const struct stmt *st)
 		                 d->name,
 		                 d->key == NULL ? "certificate" : "key",
 		                 d->key == NULL ? "key" : "certificate");
+	if (d->certificate != NULL && d->acme == 1)
+		return conf_fail(p, d->line,
+		                 "domain %s: acme yes and a certificate: one "
+		                 "or the other",
+		                 d->name);
 	return 0;
 }
 
@@ -783,21 +806,234 @@ kw_tlsrpt(struct parser *p, const struct stmt *st)
 	}
 }
 
+/* ---- ACME (RFC 8555) for the mta-sts hosts: the acme-* keys ---- */
+
+static int
+kw_acme(struct parser *p, const struct stmt *st)
+{
+	return yes_no(p, st, &p->conf->acme.enabled);
+}
+
+/* A URL or path the acme process is told on one line: visible ASCII. */
+static bool
+visible(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7F)
+			return false;
+	return true;
+}
+
+/*
+ * The directory URL (RFC 8555 §7.1.1).  RFC 8555 §6.1 requires HTTPS for
+ * every ACME request; a plain http:// directory would hand the account's
+ * requests to whoever sits on the path.
+ */
+static int
+kw_acme_directory(struct parser *p, const struct stmt *st)
+{
+	const char *s = st->argv[0];
+
+	if (strncmp(s, "https://", 8) != 0 || s[8] == '\0' || s[8] == '/' ||
+	    !visible(s))
+		return conf_fail(p, st->line,
+		                 "acme-directory: an https:// URL, not '%s'",
+		                 s);
+	return string(p, st, &p->conf->acme.directory);
+}
+
+/*
+ * The account's contact (RFC 8555 §7.3): mailto: only, which is all
+ * Let's Encrypt accepts; one address, no query (hfields are refused by
+ * RFC 8555 §7.3's "mailto" rules at most CAs).
+ */
+static int
+kw_acme_contact(struct parser *p, const struct stmt *st)
+{
+	const char *s = st->argv[0], *at;
+
+	if (strncmp(s, "mailto:", 7) != 0 || !visible(s) ||
+	    (at = strchr(s + 7, '@')) == NULL || at == s + 7 || at[1] == '\0' ||
+	    strpbrk(s + 7, "?,") != NULL || strchr(at + 1, '@') != NULL)
+		return conf_fail(p, st->line,
+		                 "acme-contact: mailto:ADDRESS, not '%s'", s);
+	return string(p, st, &p->conf->acme.contact);
+}
+
+static int
+kw_acme_ca_file(struct parser *p, const struct stmt *st)
+{
+	if (!visible(st->argv[0]))
+		return conf_fail(
+		    p, st->line,
+		    "acme-ca-file: no space or control characters");
+	return string(p, st, &p->conf->acme.ca_file);
+}
+
+/* The parent and the acme process find files under it: absolute. */
+static int
+kw_acme_state_dir(struct parser *p, const struct stmt *st)
+{
+	if (st->argv[0][0] != '/' || !visible(st->argv[0]))
+		return conf_fail(p, st->line,
+		                 "acme-state-dir: an absolute path without "
+		                 "spaces, not '%s'",
+		                 st->argv[0]);
+	return string(p, st, &p->conf->acme.state_dir);
+}
+
+/* `acme-rate ORDERS SECONDS`: the second argument read like the first. */
+static int
+kw_acme_rate(struct parser *p, const struct stmt *st)
+{
+	struct stmt second = *st;
+
+	second.argv[0] = st->argv[1];
+	if (number(p, st, 1, 1000000, &p->conf->acme.rate_orders) == -1)
+		return -1;
+	/* Up to 30 days: Let's Encrypt's longest limit is a week. */
+	return number(p, &second, 1, 30 * 86400, &p->conf->acme.rate_window);
+}
+
+static int
+kw_acme_burst(struct parser *p, const struct stmt *st)
+{
+	p->acme_burst_line = st->line;
+	return number(p, st, 1, 1000000, &p->conf->acme.burst);
+}
+
+/* 0: the default (2/3 of the lifetime or the CA's ARI window). */
+static int
+kw_acme_renew_age(struct parser *p, const struct stmt *st)
+{
+	return number(p, st, 0, 10 * 366 * 86400, &p->conf->acme.renew_age);
+}
+
+/* HTTP-01 (RFC 8555 §8.3) is asked on port 80: the default port. */
+static int
+kw_acme_http_listen(struct parser *p, const struct stmt *st)
+{
+	struct conf_acme *a = &p->conf->acme;
+	struct conf_listen l;
+	size_t i;
+
+	if (parse_addr(p, st, 80, &l) == -1)
+		return -1;
+	for (i = 0; i < a->http_count; i++)
+		if (same_addr(&l, &a->http[i]))
+			return conf_fail(
+			    p, st->line,
+			    "acme-http-listen %s given twice (first at line %u)",
+			    st->argv[0], p->acme_http_line[i]);
+	if (a->http_count == CONF_ACME_HTTP_MAX)
+		return conf_fail(p, st->line,
+		                 "acme-http-listen: more than %d addresses",
+		                 CONF_ACME_HTTP_MAX);
+	p->acme_http_line[a->http_count] = st->line;
+	a->http[a->http_count++] = l;
+	return 0;
+}
+
+bool
+conf_domain_acme(const struct serve_conf *conf, const struct conf_domain *d)
+{
+	if (d->certificate != NULL)
+		return false;
+	return d->acme == 1 || (d->acme == -1 && conf->acme.enabled);
+}
+
+/* Whether some domain block uses ACME (domains-dir entries come later). */
+static bool
+acme_used(const struct serve_conf *c)
+{
+	size_t i;
+
+	if (c->acme.enabled)
+		return true;
+	for (i = 0; i < c->domain_count; i++)
+		if (conf_domain_acme(c, &c->domains[i]))
+			return true;
+	return false;
+}
+
+/*
+ * What the acme-* keys need of the whole file, then their defaults.
+ * The HTTP-01 listeners go to the server process after the TLS ones, in
+ * the same fixed descriptor range (proc.h): together at most
+ * CONF_LISTEN_MAX.
+ */
+static int
+acme_finish(struct parser *p)
+{
+	struct serve_conf *c = p->conf;
+	struct conf_acme *a = &c->acme;
+	size_t i, k;
+
+	if (a->rate_orders == 0) {
+		a->rate_orders = CONF_ACME_RATE;
+		a->rate_window = CONF_ACME_WINDOW;
+	}
+	if (a->burst == 0)
+		a->burst = a->rate_orders < CONF_ACME_BURST ? a->rate_orders :
+							      CONF_ACME_BURST;
+	else if (a->burst > a->rate_orders)
+		return conf_fail(p, p->acme_burst_line,
+		                 "acme-burst: %u is more than acme-rate's %u",
+		                 a->burst, a->rate_orders);
+	if (a->http_count + c->listen_count > CONF_LISTEN_MAX)
+		return conf_fail(p, p->acme_http_line[a->http_count - 1],
+		                 "listen and acme-http-listen: more than %d "
+		                 "addresses together",
+		                 CONF_LISTEN_MAX);
+	for (i = 0; i < a->http_count; i++) {
+		for (k = 0; k < c->listen_count; k++)
+			if (same_addr(&a->http[i], &c->listen[k]))
+				break;
+		if (k < c->listen_count ||
+		    (c->metrics.port != 0 &&
+		     same_addr(&a->http[i], &c->metrics)))
+			return conf_fail(p, p->acme_http_line[i],
+			                 "acme-http-listen: %s port %u is also "
+			                 "a %s address",
+			                 a->http[i].host, a->http[i].port,
+			                 k < c->listen_count ? "listen" :
+			                                       "metrics");
+	}
+	if (!acme_used(c))
+		return 0;
+	if (a->directory == NULL &&
+	    (a->directory = strdup(CONF_ACME_DIRECTORY)) == NULL)
+		return conf_fail(p, conf_last_line(p), "out of memory");
+	if (a->state_dir == NULL &&
+	    (a->state_dir = strdup(CONF_ACME_STATE_DIR)) == NULL)
+		return conf_fail(p, conf_last_line(p), "out of memory");
+	return 0;
+}
+
 static const struct keyword top_keywords[] = {
-    {"access-log", false, false, false, kw_access_log},
-    {"cache-control", false, false, false, kw_cache_control},
-    {"certificate", false, false, false, kw_certificate},
-    {"domain", true, true, false, kw_domain},
-    {"domains-dir", true, false, false, kw_domains_dir},
-    {"idle-timeout", false, false, false, kw_idle_timeout},
-    {"key", false, false, false, kw_key},
-    {"key-process", false, false, false, kw_key_process},
-    {"listen", true, false, false, kw_listen},
-    {"max-connections", false, false, false, kw_max_connections},
-    {"metrics", false, false, false, kw_metrics},
-    {"read-timeout", false, false, false, kw_read_timeout},
-    {"tlsrpt", false, true, true, kw_tlsrpt},
-    {"user", false, false, false, kw_user},
+    {"access-log", false, false, false, kw_access_log, 1},
+    {"acme", false, false, false, kw_acme, 1},
+    {"acme-burst", false, false, false, kw_acme_burst, 1},
+    {"acme-ca-file", false, false, false, kw_acme_ca_file, 1},
+    {"acme-contact", false, false, false, kw_acme_contact, 1},
+    {"acme-directory", false, false, false, kw_acme_directory, 1},
+    {"acme-http-listen", true, false, false, kw_acme_http_listen, 1},
+    {"acme-rate", false, false, false, kw_acme_rate, 2},
+    {"acme-renew-age", false, false, false, kw_acme_renew_age, 1},
+    {"acme-state-dir", false, false, false, kw_acme_state_dir, 1},
+    {"cache-control", false, false, false, kw_cache_control, 1},
+    {"certificate", false, false, false, kw_certificate, 1},
+    {"domain", true, true, false, kw_domain, 1},
+    {"domains-dir", true, false, false, kw_domains_dir, 1},
+    {"idle-timeout", false, false, false, kw_idle_timeout, 1},
+    {"key", false, false, false, kw_key, 1},
+    {"key-process", false, false, false, kw_key_process, 1},
+    {"listen", true, false, false, kw_listen, 1},
+    {"max-connections", false, false, false, kw_max_connections, 1},
+    {"metrics", false, false, false, kw_metrics, 1},
+    {"read-timeout", false, false, false, kw_read_timeout, 1},
+    {"tlsrpt", false, true, true, kw_tlsrpt, 0},
+    {"user", false, false, false, kw_user, 1},
 };
 
 #define TOP_KEYWORDS (sizeof(top_keywords) / sizeof(top_keywords[0]))
@@ -836,7 +1072,10 @@ top_stmt(struct parser *p, const struct stmt *st)
 		                 kw->name);
 	if (st->argc == 0 && !kw->no_arg)
 		return conf_fail(p, st->line, "%s: argument missing", kw->name);
-	if (st->argc > 1)
+	if (kw->args == 2 && st->argc != 2)
+		return conf_fail(p, st->line, "%s: two arguments expected",
+		                 kw->name);
+	if (kw->args < 2 && st->argc > 1)
 		return conf_fail(p, st->line, "%s: one argument expected",
 		                 kw->name);
 	if (kw->block && !st->block)
@@ -867,7 +1106,9 @@ finish(struct parser *p)
 		return conf_fail(
 		    p, end, "no domain and no domains-dir: nothing to serve");
 	for (i = 0; i < c->domain_count; i++)
-		if (c->domains[i].certificate == NULL && c->certificate == NULL)
+		if (c->domains[i].certificate == NULL &&
+		    c->certificate == NULL &&
+		    !conf_domain_acme(c, &c->domains[i]))
 			return conf_fail(p, c->domains[i].line,
 			                 "domain %s: no certificate and key, "
 			                 "and no default ones",
@@ -886,7 +1127,7 @@ finish(struct parser *p)
 	if (c->cache_control == NULL &&
 	    (c->cache_control = strdup("max-age=300")) == NULL)
 		return conf_fail(p, end, "out of memory");
-	return 0;
+	return acme_finish(p);
 }
 
 static int
@@ -1034,5 +1275,9 @@ conf_free(struct serve_conf *conf)
 	free(conf->tlsrpt.store);
 	free(conf->tlsrpt.certificate);
 	free(conf->tlsrpt.key);
+	free(conf->acme.directory);
+	free(conf->acme.contact);
+	free(conf->acme.ca_file);
+	free(conf->acme.state_dir);
 	memset(conf, 0, sizeof(*conf));
 }

@@ -53,6 +53,8 @@ struct parser {
 	unsigned metrics_line;
 	unsigned cert_line; /* of the default certificate, 0: none */
 	unsigned key_line;
+	unsigned acme_http_line[CONF_ACME_HTTP_MAX]; /* of each listener */
+	unsigned acme_burst_line;
 	unsigned first[TOP_KEYWORDS_MAX]; /* line of each top_keywords[] */
 	size_t args_max; /* arguments per statement; 0: ARGS_MAX */
 };

@@ -271,6 +271,12 @@ step_handshake(struct conn *c)
 
 	if ((r = SSL_do_handshake(c->ssl)) == 1) {
 		c->state = C_READ;
+		/* A TLS-ALPN-01 validation wants the handshake only (RFC
+		   8737 §3): no HTTP follows. */
+		if (c->acme_alpn) {
+			c->srv->acme.alpn_answered++;
+			c->state = C_CLOSE;
+		}
 		return true;
 	}
 	e = SSL_get_error(c->ssl, r);
@@ -457,8 +463,11 @@ conn_tls(struct conn *c)
 }
 
 struct conn *
-conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool metrics)
+conn_new(struct server *srv, int fd, const struct sockaddr *sa,
+         enum conn_kind kind)
 {
+	bool plain = kind != CONN_TLS;
+
 	struct conn *c;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -467,7 +476,8 @@ conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool metrics)
 	}
 	c->srv = srv;
 	c->fd = fd;
-	c->metrics = metrics;
+	c->metrics = kind == CONN_METRICS;
+	c->http01 = kind == CONN_HTTP01;
 	c->set = srv->set;
 	c->set->refs++;
 	c->in = c->in_inline;
@@ -476,9 +486,9 @@ conn_new(struct server *srv, int fd, const struct sockaddr *sa, bool metrics)
 	TAILQ_INSERT_TAIL(&srv->conns, c, entry);
 	srv->conn_count++;
 	conn_deadline(c, &srv->read_q, c->set->read_timeout);
-	c->state = metrics ? C_READ : C_HANDSHAKE;
+	c->state = plain ? C_READ : C_HANDSHAKE;
 	c->want = EV_READ;
-	if (!metrics && conn_tls(c) != 0) {
+	if (!plain && conn_tls(c) != 0) {
 		conn_free(c);
 		return NULL;
 	}

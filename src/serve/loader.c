@@ -26,6 +26,7 @@
 
 #include <mtasts/mtasts.h>
 
+#include "acme_msg.h"
 #include "serve.h"
 
 #define PEM_MAX (1024 * 1024) /* cap on a certificate chain or key file */
@@ -144,6 +145,10 @@ struct entry {
 	char *const *hosts; /* the receiver's names; NULL for a domain */
 	size_t host_count;
 	uint32_t pair; /* set by load_pairs() */
+	/* An ACME domain: cert and key both name its state directory file,
+	   read and split already (acme_load()); load_pair() takes them. */
+	char *acme_path;
+	struct bundle_pair acme;
 };
 
 static int
@@ -156,29 +161,19 @@ entry_cmp_pair(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->key, y->key);
 }
 
-/* Loads and checks one certificate chain and key; the leaf in *leaf. */
+/*
+ * Checks a chain and key in memory: the leaf in *leaf (the caller frees
+ * it), or NULL with the reason in *why (which `which` says is about the
+ * certificate, 'c', or the key, 'k').
+ */
 static int
-load_pair(const char *cert_path, const char *key_path, struct bundle_pair *p,
-          X509 **leaf, bool key_process)
+check_pair(const struct bundle_pair *p, X509 **leaf, bool key_process,
+           const char **why, char *which)
 {
 	EVP_PKEY *pkey = NULL;
-	const char *why = "larger than 1 MiB";
-	bool big;
 	BIO *bio;
 	int rc = -1;
 
-	if ((p->cert_pem = read_file(cert_path, PEM_MAX, &p->cert_len, &big,
-	                             false, &why)) == NULL ||
-	    big) {
-		log_warnx("certificate %s: %s", cert_path, why);
-		return -1;
-	}
-	if ((p->key_pem = read_file(key_path, PEM_MAX, &p->key_len, &big, true,
-	                            &why)) == NULL ||
-	    big) {
-		log_warnx("key %s: %s", key_path, why);
-		return -1;
-	}
 	bio = BIO_new_mem_buf(p->cert_pem, (int)p->cert_len);
 	*leaf = bio != NULL ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
 	BIO_free(bio);
@@ -186,23 +181,129 @@ load_pair(const char *cert_path, const char *key_path, struct bundle_pair *p,
 	pkey =
 	    bio != NULL ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
 	BIO_free(bio);
-	if (*leaf == NULL)
-		log_warnx("certificate %s: no PEM certificate", cert_path);
-	else if (pkey == NULL)
-		log_warnx("key %s: no PEM private key", key_path);
-	else if (X509_check_private_key(*leaf, pkey) != 1)
-		log_warnx("key %s does not match certificate %s", key_path,
-		          cert_path);
-	else if (key_process && EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA &&
-	         EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC)
-		log_warnx("key %s: the key process signs with RSA and ECDSA "
-		          "keys only (or set key-process no)",
-		          key_path);
-	else
+	*which = 'k';
+	if (*leaf == NULL) {
+		*which = 'c';
+		*why = "no PEM certificate";
+	} else if (pkey == NULL) {
+		*why = "no PEM private key";
+	} else if (X509_check_private_key(*leaf, pkey) != 1) {
+		*why = "does not match the certificate";
+	} else if (key_process && EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA &&
+	           EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC) {
+		*why = "the key process signs with RSA and ECDSA keys only "
+		       "(or set key-process no)";
+	} else {
 		rc = 0;
+	}
+	if (rc != 0) {
+		X509_free(*leaf);
+		*leaf = NULL;
+	}
 	EVP_PKEY_free(pkey);
 	ERR_clear_error();
 	return rc;
+}
+
+/* Frees a pair's strings, the key cleared first. */
+static void
+pair_clear(struct bundle_pair *p)
+{
+	if (p->key_pem != NULL)
+		explicit_bzero(p->key_pem, p->key_len);
+	free(p->key_pem);
+	free(p->cert_pem);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Loads and checks one certificate chain and key; the leaf in *leaf. */
+static int
+load_pair(struct entry *e, struct bundle_pair *p, X509 **leaf, bool key_process)
+{
+	const char *why = "larger than 1 MiB";
+	char which;
+	bool big;
+
+	if (e->acme_path != NULL) {
+		/* Checked by acme_load() already: taken as it is. */
+		*p = e->acme;
+		memset(&e->acme, 0, sizeof(e->acme));
+	} else if ((p->cert_pem = read_file(e->cert, PEM_MAX, &p->cert_len,
+	                                    &big, false, &why)) == NULL ||
+	           big) {
+		log_warnx("certificate %s: %s", e->cert, why);
+		return -1;
+	} else if ((p->key_pem = read_file(e->key, PEM_MAX, &p->key_len, &big,
+	                                   true, &why)) == NULL ||
+	           big) {
+		log_warnx("key %s: %s", e->key, why);
+		return -1;
+	}
+	if (check_pair(p, leaf, key_process, &why, &which) == 0)
+		return 0;
+	if (which == 'c')
+		log_warnx("certificate %s: %s", e->cert, why);
+	else
+		log_warnx("key %s: %s%s%s", e->key, why,
+		          strcmp(why, "does not match the certificate") == 0 ?
+		              " " :
+		              "",
+		          strcmp(why, "does not match the certificate") == 0 ?
+		              e->cert :
+		              "");
+	return -1;
+}
+
+/*
+ * The pair of an ACME domain: the state directory's file (acme_msg.h:
+ * the key, then the chain), read and checked into e->acme.  A domain
+ * whose file is not there yet, or is unusable, is no reason to refuse
+ * the set: the others are served, and the acme process writes the file
+ * (ISSUED) and the parent loads the set again.  So -1 means "leave this
+ * domain out", with one warning.
+ */
+static int
+acme_load(struct entry *e, const char *state_dir, bool key_process)
+{
+	struct bundle_pair pair = {NULL, 0, NULL, 0};
+	const char *why = "larger than 1 MiB";
+	X509 *leaf = NULL;
+	size_t len;
+	bool big;
+	char *text, which;
+
+	errno = 0;
+	text = read_file(e->acme_path, PEM_MAX, &len, &big, true, &why);
+	if (text == NULL && errno == ENOENT) {
+		if (access(state_dir, F_OK) == 0)
+			log_warnx("%s: waiting for its first ACME certificate",
+			          e->name);
+		else
+			log_warnx("%s: waiting for its first ACME certificate "
+			          "(no state directory %s yet)",
+			          e->name, state_dir);
+		return -1;
+	}
+	if (text != NULL && !big &&
+	    acme_pem_split(text, len, &pair.cert_pem, &pair.cert_len,
+	                   &pair.key_pem, &pair.key_len) != 0)
+		why = "not a private key then a certificate chain in PEM";
+	else if (text != NULL && !big &&
+	         check_pair(&pair, &leaf, key_process, &why, &which) == 0)
+		why = NULL;
+	if (text != NULL) {
+		explicit_bzero(text, len);
+		free(text);
+	}
+	if (why != NULL) {
+		log_warnx("%s: unusable ACME certificate file %s: %s", e->name,
+		          e->acme_path, why);
+		pair_clear(&pair);
+		return -1;
+	}
+	X509_free(leaf);
+	e->acme = pair;
+	return 0;
 }
 
 /* Whether leaf covers host: DNS-ID only, a wildcard a whole label. */
@@ -262,8 +363,8 @@ load_pairs(struct entry *entries, size_t n, struct bundle *b, bool key_process)
 		if (i == 0 || entry_cmp_pair(&order[i - 1], &order[i]) != 0) {
 			X509_free(leaf);
 			leaf = NULL;
-			if (load_pair(order[i]->cert, order[i]->key,
-			              &b->pairs[k], &leaf, key_process) != 0) {
+			if (load_pair(order[i], &b->pairs[k], &leaf,
+			              key_process) != 0) {
 				b->pair_count = k + 1;
 				goto fail;
 			}
@@ -414,6 +515,7 @@ scan_dir(const char *dir, struct serve_conf *conf)
 		conf->domains = grown;
 		d = &conf->domains[conf->domain_count++];
 		memset(d, 0, sizeof(*d));
+		d->acme = -1; /* an entry has no block: the global acme */
 		rc = dir_domain(dir, de->d_name, d);
 	}
 	closedir(dp);
@@ -458,28 +560,77 @@ report_bundle(const struct conf_tlsrpt *t, uint32_t pair, struct bundle *b)
 	return 0;
 }
 
+/* An ACME domain's entry; 1 when its pair is not there (left out). */
 static int
-build_entries(const struct serve_conf *conf, struct entry *e)
+acme_entry(const struct serve_conf *conf, struct entry *e)
+{
+	char path[4096];
+
+	if (acme_cert_path(conf->acme.state_dir, e->name, path, sizeof(path)) !=
+	    0) {
+		log_warnx("domain %s: acme-state-dir %s: path too long",
+		          e->name, conf->acme.state_dir);
+		return -1;
+	}
+	if ((e->acme_path = strdup(path)) == NULL)
+		return -1;
+	e->cert = e->key = e->acme_path;
+	if (acme_load(e, conf->acme.state_dir, conf->key_process) != 0) {
+		free(e->acme_path);
+		memset(e, 0, sizeof(*e));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The entries of the domains, in e[0 .. *count): those of ACME domains
+ * without a usable pair yet are left out.  The receiver's entry, if any,
+ * follows at e[*count].
+ */
+static int
+build_entries(const struct serve_conf *conf, struct entry *e, size_t *count)
 {
 	const struct conf_domain *d;
-	size_t i;
+	size_t i, n = 0;
+	int rc;
 
-	if (conf->tlsrpt.enabled &&
-	    report_entry(conf, &e[conf->domain_count]) != 0)
-		return -1;
 	for (i = 0; i < conf->domain_count; i++) {
 		d = &conf->domains[i];
-		e[i].name = d->name;
-		e[i].policy = d->policy;
-		e[i].cert =
+		e[n].name = d->name;
+		e[n].policy = d->policy;
+		if (conf_domain_acme(conf, d)) {
+			if ((rc = acme_entry(conf, &e[n])) < 0)
+				return -1;
+			n += rc == 0;
+			continue;
+		}
+		e[n].cert =
 		    d->certificate != NULL ? d->certificate : conf->certificate;
-		e[i].key = d->key != NULL ? d->key : conf->key;
-		if (e[i].cert == NULL || e[i].key == NULL) {
+		e[n].key = d->key != NULL ? d->key : conf->key;
+		if (e[n].cert == NULL || e[n].key == NULL) {
 			log_warnx("domain %s: no certificate and key", d->name);
 			return -1;
 		}
+		n++;
 	}
+	*count = n;
+	if (conf->tlsrpt.enabled && report_entry(conf, &e[n]) != 0)
+		return -1;
 	return 0;
+}
+
+/* Frees what the entries own: ACME paths and pairs not taken. */
+static void
+free_entries(struct entry *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; e != NULL && i < n; i++) {
+		free(e[i].acme_path);
+		pair_clear(&e[i].acme);
+	}
+	free(e);
 }
 
 static int
@@ -487,7 +638,7 @@ load_all(const char *path, struct serve_conf *conf, struct bundle *b)
 {
 	char err[CONF_ERR_SIZE];
 	struct entry *entries = NULL;
-	size_t i, n;
+	size_t i, n, cap = 0, count = 0;
 	int rc = -1;
 
 	for (i = 0; i < conf->domains_dir_count; i++)
@@ -501,24 +652,26 @@ load_all(const char *path, struct serve_conf *conf, struct bundle *b)
 		log_warnx("%s", err);
 		return -1;
 	}
-	n = conf->domain_count + (conf->tlsrpt.enabled ? 1 : 0);
-	if ((entries = calloc(n, sizeof(*entries))) == NULL ||
+	cap = conf->domain_count + (conf->tlsrpt.enabled ? 1 : 0);
+	if ((entries = calloc(cap, sizeof(*entries))) == NULL ||
 	    (b->domains = calloc(conf->domain_count, sizeof(*b->domains))) ==
 	        NULL)
 		goto fail;
-	b->domain_count = conf->domain_count;
-	if (build_entries(conf, entries) != 0)
+	if (build_entries(conf, entries, &count) != 0)
 		goto fail;
-	for (i = 0; i < conf->domain_count; i++)
+	/* Every domain may wait for ACME: the server then answers only the
+	   challenges that get them their certificates. */
+	b->domain_count = count;
+	n = count + (conf->tlsrpt.enabled ? 1 : 0);
+	for (i = 0; i < count; i++)
 		if (load_domain(&entries[i], &b->domains[i]) != 0)
 			goto fail;
-	if (load_pairs(entries, n, b, conf->key_process) != 0)
+	if (n > 0 && load_pairs(entries, n, b, conf->key_process) != 0)
 		goto fail;
-	for (i = 0; i < conf->domain_count; i++)
+	for (i = 0; i < count; i++)
 		b->domains[i].pair = entries[i].pair;
 	if (conf->tlsrpt.enabled &&
-	    report_bundle(&conf->tlsrpt, entries[conf->domain_count].pair, b) !=
-	        0)
+	    report_bundle(&conf->tlsrpt, entries[count].pair, b) != 0)
 		goto fail;
 	if ((b->cache_control = strdup(conf->cache_control)) == NULL)
 		goto fail;
@@ -527,7 +680,7 @@ load_all(const char *path, struct serve_conf *conf, struct bundle *b)
 	b->read_timeout = conf->read_timeout;
 	rc = 0;
 fail:
-	free(entries);
+	free_entries(entries, cap);
 	return rc;
 }
 

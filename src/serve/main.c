@@ -22,6 +22,11 @@
  * back-off, and the server gets the new channel: policies keep being
  * served meanwhile, and POSTs are answered 503 until it is back.  A new
  * server process gets a new report process.
+ *
+ * When a domain uses ACME, the parent also runs the acme process
+ * (parent_acme.c): it wires it to each server process, reloads the set
+ * when it has issued a certificate, and binds the acme-http-listen
+ * sockets, passed to the server after the TLS listeners.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -44,6 +49,7 @@
 #include <event2/event.h>
 
 #include "ctl.h"
+#include "parent_acme.h"
 #include "proc.h"
 #include "reportproc.h"
 #include "serve.h"
@@ -89,6 +95,8 @@ struct parent {
 	time_t report_started;
 	unsigned report_backoff;
 	struct event *report_ev; /* its restart timer */
+	struct parent_acme acme; /* the acme process (parent_acme.c) */
+	uint32_t http01;         /* acme-http-listen sockets, last in fds */
 };
 
 static void start_child(struct parent *p);
@@ -442,8 +450,13 @@ same_listeners(const struct serve_conf *a, const struct serve_conf *b)
 
 	if (a->listen_count != b->listen_count ||
 	    a->metrics.port != b->metrics.port ||
-	    strcmp(a->metrics.host, b->metrics.host) != 0)
+	    strcmp(a->metrics.host, b->metrics.host) != 0 ||
+	    a->acme.http_count != b->acme.http_count)
 		return false;
+	for (i = 0; i < a->acme.http_count; i++)
+		if (a->acme.http[i].port != b->acme.http[i].port ||
+		    strcmp(a->acme.http[i].host, b->acme.http[i].host) != 0)
+			return false;
 	for (i = 0; i < a->listen_count; i++)
 		if (a->listen[i].port != b->listen[i].port ||
 		    strcmp(a->listen[i].host, b->listen[i].host) != 0)
@@ -467,12 +480,13 @@ reload(struct parent *p)
 		return;
 	}
 	if (!same_listeners(&p->conf, &conf))
-		log_warnx(
-		    "listen and metrics addresses change only on restart");
+		log_warnx("listen, metrics and acme-http-listen addresses "
+		          "change only on restart");
 	if (conf.key_process != p->key_process)
 		log_warnx("key-process changes only on restart");
 	fd_limit_fit(conf.max_connections, false);
 	b.generation = ++p->generation;
+	b.http01_listeners = p->http01;
 	bundle_free(&p->bundle);
 	p->bundle = b;
 	conf_free(&p->conf);
@@ -484,9 +498,18 @@ reload(struct parent *p)
 	    (send_keys(p) != 0 ||
 	     send_bundle(p->ctl_fd, &p->bundle, p->keys_fd < 0) != 0)) {
 		kill(p->child, SIGKILL);
+		pacme_sync(&p->acme, &p->conf);
 		return;
 	}
 	report_sync(p);
+	pacme_sync(&p->acme, &p->conf);
+}
+
+/* A reload for a certificate the acme process has issued. */
+static void
+reload_issued(void *arg)
+{
+	reload(arg);
 }
 
 static time_t
@@ -672,11 +695,14 @@ parent_signal(evutil_socket_t sig, short what, void *arg)
 				keys_ended(p, status);
 			else if (pid == p->report)
 				report_ended(p, status);
+			else
+				pacme_reaped(&p->acme, pid, status);
 		break;
 	default:
 		log_info("signal %d; stopping", (int)sig);
 		keys_stop(p);
 		report_stop(p);
+		pacme_stop(&p->acme);
 		if (p->child > 0) {
 			kill(p->child, SIGTERM);
 			waitpid(p->child, &status, 0);
@@ -765,6 +791,12 @@ open_sockets(struct parent *p)
 
 	for (i = 0; i < p->conf.listen_count; i++)
 		p->fds[p->nfds++] = bind_listener(&p->conf.listen[i]);
+	/* After the TLS ones (conf.c caps the two together): the server
+	   learns how many are plain HTTP-01 ones from the set. */
+	for (i = 0; i < p->conf.acme.http_count; i++)
+		p->fds[p->nfds++] = bind_listener(&p->conf.acme.http[i]);
+	p->http01 = (uint32_t)p->conf.acme.http_count;
+	p->bundle.http01_listeners = p->http01;
 	p->metrics_fd =
 	    p->conf.metrics.port != 0 ? bind_listener(&p->conf.metrics) : -1;
 	p->log_fd = open_log(p->conf.access_log);
@@ -859,6 +891,7 @@ start_child(struct parent *p)
 	}
 	if (report_start(p) != 0)
 		report_retry(p);
+	pacme_server_started(&p->acme);
 	return;
 retry:
 	if (sign_fd >= 0)
@@ -942,6 +975,7 @@ serve_main(int argc, char **argv)
 	if (test_only) {
 		printf("%s: configuration OK, %zu domains\n", p.conf_path,
 		       p.bundle.domain_count);
+		pacme_print(&p.conf, stdout);
 		bundle_free(&p.bundle);
 		conf_free(&p.conf);
 		return 0;
@@ -958,8 +992,11 @@ serve_main(int argc, char **argv)
 	open_sockets(&p);
 	parent_limit();
 	parent_events(&p);
+	pacme_init(&p.acme, p.base, p.user, p.foreground, p.verbose, &p.ctl_fd,
+	           reload_issued, &p);
 	p.generation = 1;
 	start_child(&p);
+	pacme_sync(&p.acme, &p.conf);
 	log_init(p.foreground, p.verbose, "serve[parent]");
 	log_info("started: %zu listeners, server pid %ld", p.nfds,
 	         (long)p.child);

@@ -7,7 +7,9 @@
  *
  * with Content-Type text/plain; every other path is 404, every other
  * method on the policy path 405, a Host naming a configured domain other
- * than the TLS SNI 421 (RFC 9110 §15.5.20).  A request to the report
+ * than the TLS SNI 421 (RFC 9110 §15.5.20).  On an acme-http-listen
+ * listener only GET (or HEAD) /.well-known/acme-challenge/TOKEN of a
+ * current HTTP-01 challenge is 200 (RFC 8555 §8.3), all else 404.  A request to the report
  * receiver's host and path goes to receive.c (RFC 8460 §5.4).  The
  * metrics listener
  * answers GET /metrics with the counters in the Prometheus text format.
@@ -30,6 +32,7 @@
 #include "server_int.h"
 
 #define POLICY_PATH "/.well-known/mta-sts.txt"
+#define ACME_PREFIX "/.well-known/acme-challenge/"
 
 /* The Date field (RFC 9110 §6.6.1), formatted once per second. */
 static const char *
@@ -225,11 +228,64 @@ route(struct conn *c, const struct http_request *req)
 	return 200;
 }
 
+/*
+ * HTTP-01 (RFC 8555 §8.3): the key authorization as the body, with the
+ * Content-Type of RFC 8555 §8.3's example, application/octet-stream.
+ * The CA follows no redirect here and sends no other request.
+ */
+static int
+respond_http01(struct conn *c, const struct http_request *req)
+{
+	const size_t plen = sizeof(ACME_PREFIX) - 1;
+	const char *authz = NULL;
+	size_t len = 0, n;
+	char *p;
+	int m;
+
+	if (req->target_len > plen &&
+	    memcmp(req->target, ACME_PREFIX, plen) == 0)
+		authz = acme_state_http(&c->srv->acme, req->target + plen,
+		                        req->target_len - plen, &len);
+	if (authz == NULL) {
+		respond_status(c, 404, "", true);
+		return 404;
+	}
+	if (req->method != HTTP_METHOD_GET && req->method != HTTP_METHOD_HEAD) {
+		respond_status(c, 405, "Allow: GET, HEAD\r\n", true);
+		return 405;
+	}
+	n = len + 256;
+	if ((p = out_reserve(c, n)) == NULL) {
+		c->state = C_CLOSE;
+		return 500;
+	}
+	m = snprintf(p, n,
+	             "HTTP/1.1 200 OK\r\nContent-Type: "
+	             "application/octet-stream\r\nContent-Length: %zu\r\n"
+	             "%s%s\r\n",
+	             len, date_field(c->srv),
+	             c->close_after ? "Connection: close\r\n" : "");
+	if (m <= 0 || (size_t)m + len > n) {
+		c->state = C_CLOSE;
+		return 500;
+	}
+	if (req->method == HTTP_METHOD_GET) {
+		memcpy(p + m, authz, len);
+		m += (int)len;
+	}
+	c->out_len = (size_t)m;
+	c->state = C_WRITE;
+	count_status(c->srv, 200);
+	c->srv->acme.http_answered++;
+	return 200;
+}
+
 static void
 respond_metrics(struct conn *c, const struct http_request *req)
 {
 	const struct stats *s = &c->srv->stats;
-	char body[4096], *p;
+	char body[4096], *p, *acme;
+	size_t acme_len;
 	int n, m;
 
 	if (req->target_len != 8 || memcmp(req->target, "/metrics", 8) != 0) {
@@ -286,18 +342,23 @@ respond_metrics(struct conn *c, const struct http_request *req)
 	             (unsigned long long)s->reports[REPORT_FAILED],
 	             (unsigned long long)s->reports_refused,
 	             c->srv->report_busy);
-	if (n <= 0 || (size_t)n >= sizeof(body) ||
-	    (p = out_reserve(c, (size_t)n + 256)) == NULL) {
+	/* The ACME figures: a line or three per domain, so allocated. */
+	acme = acme_state_metrics(&c->srv->acme, &acme_len);
+	if (n <= 0 || (size_t)n >= sizeof(body) || acme == NULL ||
+	    (p = out_reserve(c, (size_t)n + acme_len + 256)) == NULL) {
+		free(acme);
 		c->state = C_CLOSE;
 		return;
 	}
 	m = snprintf(
 	    p, 256,
 	    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
-	    "Content-Length: %d\r\nConnection: close\r\n\r\n",
-	    n);
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+	    (size_t)n + acme_len);
 	memcpy(p + m, body, (size_t)n);
-	c->out_len = (size_t)(m + n);
+	memcpy(p + m + n, acme, acme_len);
+	free(acme);
+	c->out_len = (size_t)m + (size_t)n + acme_len;
 	c->close_after = true;
 	c->state = C_WRITE;
 }
@@ -354,6 +415,8 @@ respond_input(struct conn *c)
 	if (c->metrics) {
 		respond_metrics(c, &req);
 		status = 200;
+	} else if (c->http01) {
+		status = respond_http01(c, &req);
 	} else {
 		status = route(c, &req);
 	}

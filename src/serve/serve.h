@@ -82,6 +82,9 @@ struct bundle {
 	uint32_t report_queue;
 	struct bundle_report_host *report_hosts;
 	size_t report_host_count;
+	/* The last this many listeners are plain HTTP-01 ones (RFC 8555
+	   §8.3, acme-http-listen), not TLS; at most CONF_ACME_HTTP_MAX. */
+	uint32_t http01_listeners;
 };
 
 /* Encodes b into a new buffer (*out, *len).  0 or -1 (out of memory). */

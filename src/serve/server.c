@@ -75,7 +75,9 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 {
 	struct server *srv = arg;
 	bool metrics = l == srv->metrics;
+	enum conn_kind kind = metrics ? CONN_METRICS : CONN_TLS;
 	struct conn *c;
+	size_t i;
 
 	(void)salen;
 	if (!metrics && srv->conn_count >= srv->set->max_connections) {
@@ -85,9 +87,12 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	srv->stats.connections += metrics ? 0 : 1;
+	for (i = srv->http01_first; i < srv->listener_count; i++)
+		if (l == srv->listeners[i])
+			kind = CONN_HTTP01;
 	clock_update(srv);
 	/* Out of memory, or libevent cannot watch it: closed, counted. */
-	if ((c = conn_new(srv, fd, sa, metrics)) == NULL) {
+	if ((c = conn_new(srv, fd, sa, kind)) == NULL) {
 		srv->stats.refused++;
 		return;
 	}
@@ -245,6 +250,7 @@ server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd,
 	TAILQ_INIT(&srv.busy);
 	TAILQ_INIT(&srv.jobs);
 	srv.report_fd = -1;
+	srv.acme.fd = -1;
 	srv.log_fd = log_fd;
 	srv.ctl_fd = ctl_fd;
 	signal(SIGPIPE, SIG_IGN);
@@ -272,6 +278,10 @@ server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd,
 	for (i = 0; i < nfds; i++)
 		srv.listeners[srv.listener_count++] =
 		    listener_new(&srv, fds[i]);
+	/* The parent passes the acme-http-listen ones last (bundle.c). */
+	srv.http01_first = srv.set->http01_listeners <= nfds ?
+	    nfds - srv.set->http01_listeners :
+	    nfds;
 	if (metrics_fd >= 0)
 		srv.metrics = listener_new(&srv, metrics_fd);
 	tick = event_start(&srv, -1, EV_PERSIST, tick_cb, &second, "the clock");
@@ -284,6 +294,7 @@ server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd, int ctl_fd,
 
 	conn_free_all(&srv);
 	receive_free_all(&srv);
+	acme_free_all(&srv);
 	while (srv.ctl_nfds > 0)
 		close(srv.ctl_fds[--srv.ctl_nfds]);
 	if (srv.log_len > 0)

@@ -8,7 +8,8 @@
  * A frame "MTSR" comes with a descriptor (SCM_RIGHTS on its first
  * octet): the server's end of a socketpair to a new report process
  * (receive.c), at start and whenever the parent has replaced one that
- * died, so the server process never restarts for it.
+ * died, so the server process never restarts for it.  A frame "MTSA"
+ * likewise hands over a channel to the acme process (server_acme.c).
  */
 #include <sys/socket.h>
 
@@ -22,6 +23,7 @@
 
 #define CTL_BUF_START 65536 /* the first read buffer; it doubles as needed */
 #define REPORT_FRAME  "MTSR"
+#define ACME_FRAME    "MTSA" /* ACME_SERVER_TAG (acme_msg.h) */
 #define FDS_MAX       (sizeof(((struct server *)0)->ctl_fds) / sizeof(int))
 
 static void
@@ -72,18 +74,23 @@ install_bundle(struct server *srv, const uint8_t *buf, size_t len)
 
 /*
  * The oldest descriptor received, which came with the first octet of
- * this frame: the parent sends one with each "MTSR" frame only.
+ * this frame: the parent sends one with each "MTSR" (report) and "MTSA"
+ * (acme) frame only.
  */
 static void
-take_report_fd(struct server *srv)
+take_channel_fd(struct server *srv, bool acme)
 {
 	size_t i;
 
 	if (srv->ctl_nfds == 0) {
-		log_warnx("a report channel frame without its descriptor");
+		log_warnx("a %s channel frame without its descriptor",
+		          acme ? "acme" : "report");
 		return;
 	}
-	receive_channel(srv, srv->ctl_fds[0]);
+	if (acme)
+		acme_channel(srv, srv->ctl_fds[0]);
+	else
+		receive_channel(srv, srv->ctl_fds[0]);
 	for (i = 1; i < srv->ctl_nfds; i++)
 		srv->ctl_fds[i - 1] = srv->ctl_fds[i];
 	srv->ctl_nfds--;
@@ -149,7 +156,9 @@ ctl_consume(struct server *srv)
 			srv->stats.reloads++;
 			srv->stats.reload_failures++;
 		} else if (f.len == 4 && memcmp(f.body, REPORT_FRAME, 4) == 0) {
-			take_report_fd(srv);
+			take_channel_fd(srv, false);
+		} else if (f.len == 4 && memcmp(f.body, ACME_FRAME, 4) == 0) {
+			take_channel_fd(srv, true);
 		} else {
 			install_bundle(srv, f.body, f.len);
 		}

@@ -73,6 +73,7 @@ struct set {
 	unsigned report_max_body, report_queue;
 	struct report_host *report_hosts;
 	size_t report_host_count;
+	uint32_t http01_listeners; /* the last listeners are HTTP-01 ones */
 };
 
 /* ---- counters for the metrics listener ---- */
@@ -91,6 +92,32 @@ struct stats {
 	   store saw them (405, 411, 413, 415, 503 of a full queue). */
 	uint64_t reports[4];
 	uint64_t reports_refused;
+};
+
+/* ---- ACME: challenges and certificate figures (server_acme.c) ---- */
+
+#define ACME_CHALLENGES_MAX 10000  /* of each kind at once */
+#define ACME_STATES_MAX     100000 /* domains with figures */
+
+struct acme_item;
+
+/* Names (or tokens) to items: chained, the bucket count a power of 2. */
+struct acme_table {
+	struct acme_item **buckets;
+	size_t size; /* 0: none yet */
+	size_t count;
+};
+
+/* What the acme process told the server, and its channel. */
+struct acme_state {
+	int fd; /* -1: none */
+	struct event *ev;
+	uint8_t *in; /* frames read, not yet whole */
+	size_t in_len;
+	struct acme_table alpn;   /* host name -> challenge certificate */
+	struct acme_table http;   /* token -> key authorization */
+	struct acme_table states; /* domain -> STATE figures */
+	uint64_t alpn_answered, http_answered;
 };
 
 /* ---- connections (conn.c) ---- */
@@ -150,6 +177,8 @@ struct conn {
 	bool close_after;
 	bool nodelay;           /* TCP_NODELAY set */
 	bool sni_report;        /* the SNI named a report host */
+	bool http01;            /* on an acme-http-listen listener */
+	bool acme_alpn;         /* a TLS-ALPN-01 validation (RFC 8737) */
 	bool then_body;         /* after this write (100 Continue), C_BODY */
 	struct report_job *job; /* a POST being read or stored */
 	struct http_body body;  /* its decoder */
@@ -201,6 +230,8 @@ struct server {
 	size_t report_in_len;
 	int ctl_fds[4]; /* descriptors received with the control channel */
 	size_t ctl_nfds;
+	struct acme_state acme;
+	size_t http01_first; /* listeners from here on are HTTP-01 ones */
 };
 
 /* Reads the loop's cached clock (no syscall) into srv->now. */
@@ -282,12 +313,15 @@ void respond_log(struct conn *c, const char *host, size_t host_len,
 /* The BIO_METHOD under every SSL (conn.c says why); fatal on failure. */
 BIO_METHOD *conn_sock_method_new(void);
 
+/* What a listener speaks: TLS, or plain HTTP for metrics or HTTP-01. */
+enum conn_kind { CONN_TLS, CONN_METRICS, CONN_HTTP01 };
+
 /*
  * A new connection on fd, with a reference to the current set, its
  * event added; NULL with fd closed.
  */
 struct conn *conn_new(struct server *srv, int fd, const struct sockaddr *sa,
-                      bool metrics);
+                      enum conn_kind kind);
 
 /* Runs c's state machine until it must wait; frees it once closed. */
 void conn_drive(struct conn *c);
@@ -345,6 +379,49 @@ void receive_tick(struct server *srv);
 
 /* At the end: the channel closed, every report freed. */
 void receive_free_all(struct server *srv);
+
+/* ---- server_acme.c: ACME challenges (RFC 8737, RFC 8555 §8.3) ---- */
+
+/*
+ * Applies one message of the acme process (acme_msg.h body) to a: 0, or
+ * -1 with why[0..size) for the FAIL reply (malformed, over a cap, an
+ * unusable challenge certificate, a message that is not the server's).
+ */
+int acme_state_apply(struct acme_state *a, const uint8_t *body, size_t len,
+                     char *why, size_t size);
+
+/* The key authorization of token[0..n) (borrowed, *len octets), or NULL. */
+const char *acme_state_http(const struct acme_state *a, const char *token,
+                            size_t n, size_t *len);
+
+/* Drops every challenge (a broken channel); the figures stay. */
+void acme_state_forget_challenges(struct acme_state *a);
+
+/* Frees every table of a. */
+void acme_state_free(struct acme_state *a);
+
+/*
+ * The /metrics lines of a: challenges answered and pending, and per
+ * domain its notAfter, next renewal and failures.  A new string (*len
+ * octets) or NULL when out of memory.
+ */
+char *acme_state_metrics(const struct acme_state *a, size_t *len);
+
+/*
+ * The TLS-ALPN-01 hooks of a set's context: the ClientHello callback
+ * picks the challenge certificate for an "acme-tls/1" ClientHello (or
+ * fails it), the ALPN callback selects the protocol for it alone.
+ */
+void acme_tls_setup(SSL_CTX *ctx);
+int acme_client_hello(SSL *ssl, int *alert, void *arg);
+int acme_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                     const unsigned char *in, unsigned int inlen, void *arg);
+
+/* A new channel to the acme process (from the parent); takes fd. */
+void acme_channel(struct server *srv, int fd);
+
+/* At the end: the channel closed, the tables freed. */
+void acme_free_all(struct server *srv);
 
 /* ---- server_ctl.c ---- */
 

@@ -130,6 +130,10 @@ sni_callback(SSL *ssl, int *alert, void *arg)
 	(void)arg;
 	if (c == NULL)
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
+	/* The challenge certificate is chosen (server_acme.c), for a name
+	   that may not be served yet: its first certificate. */
+	if (c->acme_alpn)
+		return SSL_TLSEXT_ERR_OK;
 	if (name == NULL) {
 		if (c->set->domain_count == 1)
 			return SSL_TLSEXT_ERR_OK;
@@ -264,6 +268,8 @@ set_new(struct bundle *b)
 	                            "the TLS context")) == NULL)
 		goto fail;
 	SSL_CTX_set_tlsext_servername_callback(set->ctx, sni_callback);
+	acme_tls_setup(set->ctx);
+	set->http01_listeners = b->http01_listeners;
 	for (i = 0; i < b->domain_count; i++, set->domain_count++)
 		if (set_add_domain(set, &b->domains[i], i) != 0)
 			goto fail;

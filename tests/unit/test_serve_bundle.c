@@ -212,7 +212,8 @@ same_bundle(const struct bundle *got, const struct bundle *want)
 	    got->read_timeout != want->read_timeout ||
 	    got->generation != want->generation ||
 	    got->pair_count != want->pair_count ||
-	    got->domain_count != want->domain_count)
+	    got->domain_count != want->domain_count ||
+	    got->http01_listeners != want->http01_listeners)
 		return false;
 	for (i = 0; i < want->pair_count; i++) {
 		const struct bundle_pair *g = &got->pairs[i],
@@ -288,6 +289,8 @@ encode_or_die(const struct bundle *b, size_t *len)
 #define V2       MAGIC U2 CC NUMS U1 PAIR U1 DOM(U0)
 #define RPATH    "\000\000\000\007/tlsrpt\000\001\000\000\000\000\000\020"
 #define RHOST(p) "\000\000\000\022tlsrpt.example.com" p
+/* Version 3: one pair, one domain, then the report flag and the rest. */
+#define V3       MAGIC "\000\000\000\003" CC NUMS U1 PAIR U1 DOM(U0)
 
 /* A byte string and its length, NULs included. */
 #define B(s) s, sizeof(s) - 1
@@ -385,6 +388,21 @@ static const struct decode_case {
     {"version 1 with a report section after it", B(ONE_ONE RPATH U1 RHOST(U0)),
      -1},
 
+    /* Version 3, the HTTP-01 listeners (acme-http-listen). */
+    {"ok: version 3, no receiver, one listener", B(V3 U0 U1), 0},
+    {"ok: version 3, no receiver, four listeners", B(V3 U0 "\000\000\000\004"),
+     0},
+    {"ok: version 3 with a receiver", B(V3 U1 RPATH U1 RHOST(U0) U2), 0},
+    {"version 3, no listener", B(V3 U0 U0), -1},
+    {"version 3, five listeners", B(V3 U0 "\000\000\000\005"), -1},
+    {"version 3, listeners 2^32 - 1", B(V3 U0 UMAX), -1},
+    {"version 3, receiver flag 2", B(V3 U2 RPATH U1 RHOST(U0) U1), -1},
+    {"version 3, receiver flag without its section", B(V3 U1 U1), -1},
+    {"version 3 without its tail", B(V3), -1},
+    {"version 3 without the listener count", B(V3 U0), -1},
+    {"version 3, a byte after the end", B(V3 U0 U1 "\0"), -1},
+    {"version 2 with a version 3 tail", B(V2 U0 U1), -1},
+
     /* Trailing bytes: the encoding delimits itself. */
     {"one byte after the end", B(ONE_ONE "\0"), -1},
     {"a count after the end", B(ONE_ONE U0), -1},
@@ -444,11 +462,12 @@ static struct bundle_pair one_pair[] = {{crt, 3, key, 3}};
 static struct bundle_domain one_domain[] = {{example_com, policy, 6, 0}};
 
 /* The set of the ONE_ONE row. */
-static const struct bundle one = {cc300,      10, 60,   10, 7, one_pair, 1,
-                                  one_domain, 1,  NULL, 0,  0, NULL,     0};
+static const struct bundle one = {cc300,    10, 60,         10, 7,
+                                  one_pair, 1,  one_domain, 1,  NULL,
+                                  0,        0,  NULL,       0,  0};
 
-static const struct bundle nothing = {empty, 0, 0,    0, 0, NULL, 0,
-                                      NULL,  0, NULL, 0, 0, NULL, 0};
+static const struct bundle nothing = {empty, 0,    0, 0, 0,    NULL, 0, NULL,
+                                      0,     NULL, 0, 0, NULL, 0,    0};
 
 static struct bundle_pair pairs3[] = {
     {cert0, LEN(cert0), key0, LEN(key0)},
@@ -464,8 +483,9 @@ static struct bundle_domain domains5[] = {
 };
 
 /* Several pairs and domains, empty strings, binary bytes. */
-static const struct bundle several = {cc300,    10000, 60,   10, 3, pairs3, 3,
-                                      domains5, 5,     NULL, 0,  0, NULL,   0};
+static const struct bundle several = {cc300,  10000, 60,       10, 3,
+                                      pairs3, 3,     domains5, 5,  NULL,
+                                      0,      0,     NULL,     0,  0};
 
 /* Version 2: the report receiver (RFC 8460 §5.4) on two names. */
 static char tlsrpt_path[] = "/tlsrpt", host_a[] = "tlsrpt.example.com";
@@ -473,14 +493,25 @@ static char host_b[] = "mta-sts.example.net";
 static struct bundle_report_host report_hosts2[] = {{host_a, 2}, {host_b, 0}};
 static const struct bundle with_report =
     {cc300,    10000, 60,          10,    3,  pairs3,        3,
-     domains5, 5,     tlsrpt_path, 65536, 16, report_hosts2, 2};
+     domains5, 5,     tlsrpt_path, 65536, 16, report_hosts2, 2,
+     0};
+
+/* Version 3: HTTP-01 listeners (acme-http-listen), with and without the
+   receiver. */
+static const struct bundle with_http01 =
+    {cc300,    10000, 60,          10,    3,  pairs3,        3,
+     domains5, 5,     tlsrpt_path, 65536, 16, report_hosts2, 2,
+     2};
+static const struct bundle http01_only = {cc300,    10, 60,         10, 7,
+                                          one_pair, 1,  one_domain, 1,  NULL,
+                                          0,        0,  NULL,       0,  4};
 
 /* Every number at its maximum. */
 static const struct bundle maxed = {cc_long,    UINT32_MAX, UINT32_MAX,
                                     UINT32_MAX, UINT32_MAX, pairs3,
                                     3,          domains5,   5,
                                     NULL,       0,          0,
-                                    NULL,       0};
+                                    NULL,       0,          0};
 
 /* Decodes enc[0..len), compares it with want, re-encodes it to the same
  * bytes and frees it; one check. */
@@ -567,6 +598,8 @@ check_round_trips(void)
 	    {"nothing: empty cache-control, no pairs, no domains", &nothing},
 	    {"3 pairs, 5 domains, empty and binary strings", &several},
 	    {"version 2: a report receiver on two names", &with_report},
+	    {"version 3: HTTP-01 listeners and a receiver", &with_http01},
+	    {"version 3: HTTP-01 listeners, no receiver", &http01_only},
 	    {"every number 2^32 - 1", &maxed},
 	};
 	struct bundle *many;
@@ -660,10 +693,12 @@ check_flips(const char *name, const uint8_t *enc, size_t len)
 static void
 check_cuts(void)
 {
-	const struct bundle *sets[] = {&one, &nothing, &several, &maxed,
-	                               &with_report};
-	const char *names[] = {"one", "nothing", "several", "maxed",
-	                       "with_report"};
+	const struct bundle *sets[] = {&one,        &nothing,     &several,
+	                               &maxed,      &with_report, &with_http01,
+	                               &http01_only};
+	const char *names[] = {"one",        "nothing",     "several",
+	                       "maxed",      "with_report", "with_http01",
+	                       "http01_only"};
 	uint8_t *enc;
 	size_t i, len;
 
@@ -755,8 +790,8 @@ check_cap(void)
 		abort();
 	}
 	pair = (struct bundle_pair){(char *)p, BUNDLE_MAX, empty, 0};
-	big = (struct bundle){cc300,      1, 1,    1, 1, &pair, 1,
-	                      one_domain, 1, NULL, 0, 0, NULL,  0};
+	big = (struct bundle){cc300, 1,    1, 1, 1,    &pair, 1, one_domain,
+	                      1,     NULL, 0, 0, NULL, 0,     0};
 	heap_begin(0);
 	rc = bundle_encode(&big, &out, &len);
 	heap.on = false;

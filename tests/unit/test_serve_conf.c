@@ -289,6 +289,116 @@ static const struct conf_error_case {
     {"no listen address", CK D, 5, "no listen address"},
     {"nothing to serve", L CK, 3,
      "no domain and no domains-dir: nothing to serve"},
+    /* ACME: the acme-* keys (mtasts.conf(5)). */
+    {"acme maybe", MIN "acme maybe\n", 7, "acme: yes or no, not 'maybe'"},
+    {"acme twice", MIN "acme yes\nacme no\n", 8,
+     "acme given twice (first at line 7)"},
+    {"acme in a block: bad value",
+     L CK "domain a.test {\npolicy /p\nacme 1\n}\n", 6,
+     "acme: yes or no, not '1'"},
+    {"acme in a block twice",
+     L CK "domain a.test {\npolicy /p\nacme yes\nacme no\n}\n", 7,
+     "domain a.test: acme given twice (first at line 6)"},
+    {"acme yes and a certificate in a block",
+     L "domain a.test {\npolicy /p\nacme yes\ncertificate /c\nkey /k\n}\n", 2,
+     "domain a.test: acme yes and a certificate: one or the other"},
+    {"acme no and no certificate anywhere",
+     L "acme yes\ndomain a.test {\npolicy /p\nacme no\n}\n", 3,
+     "domain a.test: no certificate and key, and no default ones"},
+    {"acme off: a domain still needs a certificate",
+     L "acme no\ndomain a.test {\npolicy /p\n}\n", 3,
+     "domain a.test: no certificate and key, and no default ones"},
+    {"tlsrpt needs a certificate under acme too",
+     L "acme yes\ndomain a.test {\npolicy /p\n}\n" TR, 6,
+     "tlsrpt: no certificate and key, and no default ones"},
+    {"acme-directory http", MIN "acme-directory http://ca.test/dir\n", 7,
+     "acme-directory: an https:// URL, not 'http://ca.test/dir'"},
+    {"acme-directory no host", MIN "acme-directory https:///dir\n", 7,
+     "acme-directory: an https:// URL"},
+    {"acme-directory empty", MIN "acme-directory \"\"\n", 7,
+     "acme-directory: an https:// URL"},
+    {"acme-directory with a space", MIN "acme-directory \"https://a b\"\n", 7,
+     "acme-directory: an https:// URL"},
+    {"acme-directory twice",
+     MIN "acme-directory https://a.test/\nacme-directory https://b.test/\n", 8,
+     "acme-directory given twice (first at line 7)"},
+    {"acme-contact not mailto", MIN "acme-contact hostmaster@a.test\n", 7,
+     "acme-contact: mailto:ADDRESS, not 'hostmaster@a.test'"},
+    {"acme-contact tel", MIN "acme-contact tel:+1555\n", 7,
+     "acme-contact: mailto:ADDRESS"},
+    {"acme-contact no @", MIN "acme-contact mailto:hostmaster\n", 7,
+     "acme-contact: mailto:ADDRESS"},
+    {"acme-contact empty local part", MIN "acme-contact mailto:@a.test\n", 7,
+     "acme-contact: mailto:ADDRESS"},
+    {"acme-contact empty domain", MIN "acme-contact mailto:h@\n", 7,
+     "acme-contact: mailto:ADDRESS"},
+    {"acme-contact two addresses",
+     MIN "acme-contact mailto:a@b.test,c@d.test\n", 7,
+     "acme-contact: mailto:ADDRESS"},
+    {"acme-contact a query", MIN "acme-contact mailto:a@b.test?subject=x\n", 7,
+     "acme-contact: mailto:ADDRESS"},
+    {"acme-ca-file empty", MIN "acme-ca-file \"\"\n", 7,
+     "acme-ca-file: empty argument"},
+    {"acme-ca-file with a space", MIN "acme-ca-file \"/a b\"\n", 7,
+     "acme-ca-file: no space or control characters"},
+    {"acme-state-dir relative", MIN "acme-state-dir var/lib/acme\n", 7,
+     "acme-state-dir: an absolute path without spaces, not 'var/lib/acme'"},
+    {"acme-state-dir with a space", MIN "acme-state-dir \"/var/a b\"\n", 7,
+     "acme-state-dir: an absolute path"},
+    {"acme-rate one argument", MIN "acme-rate 300\n", 7,
+     "acme-rate: two arguments expected"},
+    {"acme-rate three arguments", MIN "acme-rate 1 2 3\n", 7,
+     "acme-rate: two arguments expected"},
+    {"acme-rate 0 orders", MIN "acme-rate 0 3600\n", 7,
+     "acme-rate: 0 out of range (1..1000000)"},
+    {"acme-rate too many orders", MIN "acme-rate 1000001 3600\n", 7,
+     "acme-rate: 1000001 out of range (1..1000000)"},
+    {"acme-rate window 0", MIN "acme-rate 10 0\n", 7,
+     "acme-rate: 0 out of range (1..2592000)"},
+    {"acme-rate window over 30 days", MIN "acme-rate 10 2592001\n", 7,
+     "acme-rate: 2592001 out of range (1..2592000)"},
+    {"acme-rate not a number", MIN "acme-rate ten 60\n", 7,
+     "acme-rate: 'ten' is not a number"},
+    {"acme-burst 0", MIN "acme-burst 0\n", 7,
+     "acme-burst: 0 out of range (1..1000000)"},
+    {"acme-burst over the default rate", MIN "acme-burst 301\n", 7,
+     "acme-burst: 301 is more than acme-rate's 300"},
+    {"acme-burst over acme-rate", MIN "acme-burst 3\nacme-rate 2 60\n", 7,
+     "acme-burst: 3 is more than acme-rate's 2"},
+    {"acme-renew-age negative", MIN "acme-renew-age -1\n", 7,
+     "acme-renew-age: '-1' is not a number"},
+    {"acme-renew-age over 10 years", MIN "acme-renew-age 316224001\n", 7,
+     "acme-renew-age: 316224001 out of range (0..316224000)"},
+    {"acme-http-listen a name", MIN "acme-http-listen localhost\n", 7,
+     "acme-http-listen: 'localhost' is not a numeric IPv4 address"},
+    {"acme-http-listen port 0", MIN "acme-http-listen 127.0.0.1:0\n", 7,
+     "acme-http-listen: port 0 out of range"},
+    {"acme-http-listen twice",
+     MIN "acme-http-listen *\nacme-http-listen 0.0.0.0:80\n", 8,
+     "acme-http-listen 0.0.0.0:80 given twice (first at line 7)"},
+    {"acme-http-listen five",
+     MIN "acme-http-listen 127.0.0.1:1\nacme-http-listen 127.0.0.1:2\n"
+         "acme-http-listen 127.0.0.1:3\nacme-http-listen 127.0.0.1:4\n"
+         "acme-http-listen 127.0.0.1:5\n",
+     11, "acme-http-listen: more than 4 addresses"},
+    {"acme-http-listen is a listen address",
+     MIN "acme-http-listen 127.0.0.1:443\n", 7,
+     "acme-http-listen: 127.0.0.1 port 443 is also a listen address"},
+    {"acme-http-listen is the metrics address",
+     MIN "metrics 127.0.0.1:80\nacme-http-listen 127.0.0.1\n", 8,
+     "acme-http-listen: 127.0.0.1 port 80 is also a metrics address"},
+    {"listen and acme-http-listen over 16 together",
+     "listen 127.0.0.1:1\nlisten 127.0.0.1:2\nlisten 127.0.0.1:3\n"
+     "listen 127.0.0.1:4\nlisten 127.0.0.1:5\nlisten 127.0.0.1:6\n"
+     "listen 127.0.0.1:7\nlisten 127.0.0.1:8\nlisten 127.0.0.1:9\n"
+     "listen 127.0.0.1:10\nlisten 127.0.0.1:11\nlisten 127.0.0.1:12\n"
+     "listen 127.0.0.1:13\nlisten 127.0.0.1:14\nlisten 127.0.0.1:15\n"
+     "listen 127.0.0.1:16\n" CK D "acme-http-listen 127.0.0.1\n",
+     22, "listen and acme-http-listen: more than 16 addresses together"},
+    {"acme-state-dir in a block",
+     L CK "domain a.test {\npolicy /p\n"
+          "acme-state-dir /s\n}\n",
+     6, "acme-state-dir is not allowed in a domain block"},
 };
 
 static const char *
@@ -588,7 +698,96 @@ static const struct conf_ok_case {
      MIN "idle-timeout 3600\nread-timeout 600\n", "num", "10000 3600 600"},
     {"idle-timeout 1, read-timeout 1", MIN "idle-timeout 1\nread-timeout 1\n",
      "num", "10000 1 1"},
+
+    /* ACME: the acme-* keys, their defaults, conf_domain_acme(). */
+    {"acme off by default: nothing filled in", MIN, "acme",
+     "off - - - - 300/10800 5 0 http[] d[-1:n]"},
+    {"acme yes: a domain without a certificate needs no default",
+     L "acme yes\ndomain a.test {\npolicy /p\n}\n", "acme",
+     "on " CONF_ACME_DIRECTORY " - - " CONF_ACME_STATE_DIR
+     " 300/10800 5 0 http[] d[-1:Y]"},
+    {"acme yes in a block only: the defaults filled in",
+     L "domain a.test {\npolicy /p\nacme yes\n}\n", "acme",
+     "off " CONF_ACME_DIRECTORY " - - " CONF_ACME_STATE_DIR
+     " 300/10800 5 0 http[] d[1:Y]"},
+    {"acme yes: a domain with its own certificate keeps it",
+     L "acme yes\ndomain a.test {\npolicy /p\ncertificate /c\nkey /k\n}\n"
+       "domain b.test {\npolicy /p\n}\n",
+     "acme",
+     "on " CONF_ACME_DIRECTORY " - - " CONF_ACME_STATE_DIR
+     " 300/10800 5 0 http[] d[-1:n -1:Y]"},
+    {"acme yes, acme no in a block: the default certificate",
+     MIN "acme yes\ndomain b.test {\npolicy /p\nacme no\n}\n", "acme",
+     "on " CONF_ACME_DIRECTORY " - - " CONF_ACME_STATE_DIR
+     " 300/10800 5 0 http[] d[-1:Y 0:n]"},
+    {"acme no globally, yes in a block beside the default certificate",
+     MIN "domain b.test {\npolicy /p\nacme yes\n}\n", "acme",
+     "off " CONF_ACME_DIRECTORY " - - " CONF_ACME_STATE_DIR
+     " 300/10800 5 0 http[] d[-1:n 1:Y]"},
+    {"acme domains-dir only", L "acme yes\ndomains-dir /srv/d\n", "acme",
+     "on " CONF_ACME_DIRECTORY " - - " CONF_ACME_STATE_DIR
+     " 300/10800 5 0 http[] d[]"},
+    {"every acme key",
+     L "acme yes\ndomains-dir /d\n"
+       "acme-directory https://localhost:14000/dir\n"
+       "acme-contact mailto:hostmaster@example.com\n"
+       "acme-ca-file /etc/mtasts/pebble.minica.pem\n"
+       "acme-state-dir /var/lib/mtasts/acme2\n"
+       "acme-rate 50 3600\nacme-burst 50\nacme-renew-age 86400\n"
+       "acme-http-listen *\nacme-http-listen [::1]:8080\n",
+     "acme",
+     "on https://localhost:14000/dir mailto:hostmaster@example.com "
+     "/etc/mtasts/pebble.minica.pem /var/lib/mtasts/acme2 50/3600 50 86400 "
+     "http[0.0.0.0 80,::1 8080] d[]"},
+    {"acme-rate below the default burst: burst follows", MIN "acme-rate 2 60\n",
+     "acme", "off - - - - 2/60 2 0 http[] d[-1:n]"},
+    {"acme-rate and burst at their bounds",
+     MIN "acme-rate 1000000 2592000\nacme-burst 1000000\n", "acme",
+     "off - - - - 1000000/2592000 1000000 0 http[] d[-1:n]"},
+    {"acme-rate 1 1, burst 1", MIN "acme-rate 1 1\nacme-burst 1\n", "acme",
+     "off - - - - 1/1 1 0 http[] d[-1:n]"},
+    {"acme-renew-age at its bound", MIN "acme-renew-age 316224000\n", "acme",
+     "off - - - - 300/10800 5 316224000 http[] d[-1:n]"},
+    {"four acme-http-listen",
+     MIN "acme-http-listen 127.0.0.1:1\nacme-http-listen 127.0.0.1:2\n"
+         "acme-http-listen 127.0.0.1:3\nacme-http-listen 127.0.0.1:80\n",
+     "acme",
+     "off - - - - 300/10800 5 0 http[127.0.0.1 1,127.0.0.1 2,127.0.0.1 "
+     "3,127.0.0.1 80] d[-1:n]"},
+    {"acme-http-listen on the TLS address, another port",
+     MIN "acme-http-listen 127.0.0.1\n", "acme",
+     "off - - - - 300/10800 5 0 http[127.0.0.1 80] d[-1:n]"},
 };
+
+#define OR_DASH(s) ((s) != NULL ? (s) : "-")
+
+/* The acme-* keys and each domain's `acme` and conf_domain_acme(). */
+static void
+describe_acme(const struct serve_conf *c, char *out, size_t size)
+{
+	const struct conf_acme *a = &c->acme;
+	size_t i, n;
+
+	n = (size_t)snprintf(out, size, "%s %s %s %s %s %u/%u %u %u http[",
+	                     a->enabled ? "on" : "off", OR_DASH(a->directory),
+	                     OR_DASH(a->contact), OR_DASH(a->ca_file),
+	                     OR_DASH(a->state_dir), a->rate_orders,
+	                     a->rate_window, a->burst, a->renew_age);
+	for (i = 0; i < a->http_count && n < size; i++)
+		n += (size_t)snprintf(out + n, size - n, "%s%s %u",
+		                      i > 0 ? "," : "", a->http[i].host,
+		                      a->http[i].port);
+	if (n < size)
+		n += (size_t)snprintf(out + n, size - n, "] d[");
+	for (i = 0; i < c->domain_count && n < size; i++)
+		n +=
+		    (size_t)snprintf(out + n, size - n, "%s%d:%s",
+		                     i > 0 ? " " : "", c->domains[i].acme,
+		                     conf_domain_acme(c, &c->domains[i]) ? "Y" :
+		                                                           "n");
+	if (n < size)
+		snprintf(out + n, size - n, "]");
+}
 
 /* What an ok row checks, as text. */
 static void
@@ -608,6 +807,8 @@ describe(const struct serve_conf *c, const char *what, char *out, size_t size)
 		snprintf(out, size, "%s", c->cache_control);
 	else if (strcmp(what, "log") == 0)
 		snprintf(out, size, "%s", c->access_log);
+	else if (strcmp(what, "acme") == 0)
+		describe_acme(c, out, size);
 	else
 		snprintf(out, size, "%u %u %u", c->max_connections,
 		         c->idle_timeout, c->read_timeout);
@@ -617,7 +818,7 @@ static void
 check_oks(void)
 {
 	struct serve_conf c;
-	char err[CONF_ERR_SIZE], got[256];
+	char err[CONF_ERR_SIZE], got[512];
 	size_t i;
 
 	for (i = 0; i < sizeof(oks) / sizeof(oks[0]); i++) {
