@@ -39,7 +39,10 @@
 #define ACME_HTTP_CONNECT_TIMEOUT 10L
 #define ACME_CHAIN_MAX            (1024 * 1024) /* a PEM chain, octets */
 #define ACME_NONCE_MAX            256
-#define ACME_BADNONCE_TRIES       5 /* RFC 8555 §6.5: retry with the new one */
+/* RFC 8555 §6.5: a badNonce is retried with the fresh nonce; 16 tries,
+   so that a CA rejecting half the good nonces (pebble's
+   PEBBLE_WFE_NONCEREJECT=50) fails one request in 65536. */
+#define ACME_BADNONCE_TRIES       16
 #define ACME_CLIENT_WHY           320
 
 /* One HTTP response, owned by the caller: acme_resp_free(). */

@@ -373,8 +373,10 @@ dom_issued(struct aproc *p, struct dom *d, int64_t now)
 	fmt_time(na, until, sizeof(until));
 	fmt_time(d->due, next, sizeof(next));
 	log_info("acme: %s: certificate issued for mta-sts.%s, valid until "
-	         "%s, renewal at %s",
-	         d->name, d->name, until, next);
+	         "%s, renewal at %s (%lu requests, %lu bad nonces retried "
+	         "so far)",
+	         d->name, d->name, until, next, p->client.requests,
+	         p->client.bad_nonces);
 	/* The parent loads it into the next set. */
 	if (acme_msg_issued(d->name, &body, &len) == 0) {
 		if (send_frame(p->ctl_fd, body, len) != 0)
@@ -466,7 +468,10 @@ dom_start(struct aproc *p, struct dom *d, int64_t now)
 	if (!d->booked) {
 		if (acme_state_order_get(p->conf.state_dir, d->name, &url) ==
 		    0) {
-			free(url); /* resumed: paid for already */
+			/* Resumed: paid for already. */
+			log_info("acme: %s: resuming the order %s", d->name,
+			         url);
+			free(url);
 		} else {
 			start = acme_pace_take(&p->pace, &p->sched, now);
 			d->booked = true;
