@@ -307,7 +307,8 @@ acme_state_dom_get(const char *dir, const char *domain,
 		out->renew_at = m.renew_at;
 		out->failures = m.failures;
 		n = m.cert_len < ACME_ERROR_MAX ? m.cert_len : ACME_ERROR_MAX;
-		memcpy(out->last_error, m.cert, n);
+		if (n > 0) /* an empty error has no blob (NULL) */
+			memcpy(out->last_error, m.cert, n);
 		out->last_error[n] = '\0';
 		rc = 0;
 	}

@@ -205,6 +205,15 @@ test_dom_state(void)
 	tap_ok(body != NULL && len > 6 && memcmp(body, "STATE ", 6) == 0,
 	       "ACME-STATE: the body returned is a STATE message");
 	free(body);
+	body = NULL;
+	st.failures = 0;
+	st.last_error[0] = '\0';
+	memset(&back, 0x5a, sizeof(back));
+	tap_ok(acme_state_dom_put(dir, "a.example", &st, &body, &len) == 0 &&
+	           acme_state_dom_get(dir, "a.example", &back) == 0 &&
+	           back.failures == 0 && back.last_error[0] == '\0',
+	       "ACME-STATE: a state without an error read back");
+	free(body);
 	memset(&back, 0x5a, sizeof(back));
 	write_text("certs/c.example.state", "STATE a.example 1 2 0 0\n");
 	tap_ok(acme_state_dom_get(dir, "c.example", &back) == -1 &&
