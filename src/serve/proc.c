@@ -7,7 +7,7 @@
  * nothing but what it is handed.  What it is handed are descriptors at
  * fixed numbers (PROC_FD_*), described by `--layout`:
  *
- *   mtasts serve --process server|keys|report --layout L,M,G,K [--user U]
+ *   mtasts serve --process server|keys|report|acme --layout L,M,G,K [--user U]
  *       [-d] [-v]
  *
  *   L  listeners, at PROC_FD_LISTEN0 and up     M  1: metrics listener
@@ -36,6 +36,7 @@
 
 #include <openssl/ssl.h>
 
+#include "acme_proc.h"
 #include "keyproc.h"
 #include "proc.h"
 #include "reportproc.h"
@@ -196,6 +197,12 @@ proc_main(const char *role, const char *layout, const char *user,
 		if (!sign)
 			return 2;
 		return reportproc_main(PROC_FD_CTL, PROC_FD_SIGN, user);
+	}
+	if (strcmp(role, "acme") == 0) {
+		/* It keeps its uid and file system: it writes the state
+		   directory and resolves the CA's name (acme_proc.h). */
+		log_init(foreground, verbose, "serve[acme]");
+		return acmeproc_main(PROC_FD_CTL, user);
 	}
 	if (strcmp(role, "server") != 0)
 		return 2;

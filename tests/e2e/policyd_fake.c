@@ -245,6 +245,7 @@ resolve_via_name(enum resolve_via v)
 /* mtasts serve's process mains, which proc.c names; never called. */
 int keyproc_main(int ctl_fd, int sign_fd);
 int reportproc_main(int ctl_fd, int peer_fd, const char *user);
+int acmeproc_main(int ctl_fd, const char *user);
 int server_run(const int *fds, size_t nfds, int metrics_fd, int log_fd,
                int ctl_fd, int key_fd);
 
@@ -261,6 +262,14 @@ reportproc_main(int ctl_fd, int peer_fd, const char *user)
 {
 	(void)ctl_fd;
 	(void)peer_fd;
+	(void)user;
+	abort();
+}
+
+int
+acmeproc_main(int ctl_fd, const char *user)
+{
+	(void)ctl_fd;
 	(void)user;
 	abort();
 }
