@@ -43,7 +43,7 @@
 #include "ctl.h"
 #include "serve.h"
 
-#define JOBS_MAX      4     /* jobs stepped at once */
+#define JOBS_MAX      16    /* jobs stepped at once */
 #define REPLY_WAIT_MS 10000 /* for the server's OK */
 #define IDLE_MAX      60    /* seconds between two looks when idle */
 #define FDS_MAX       8
@@ -636,10 +636,36 @@ sched_conf(struct aproc *p)
 		p->sched.pace_burst = p->conf.burst;
 }
 
+/*
+ * After a reload that changed acme-renew-age, the idle domains that hold
+ * a certificate and are not backing off get a renewal time by the new
+ * rule: kept domains would otherwise keep the time the old one gave.
+ */
+static void
+doms_reschedule(struct aproc *p, int64_t now)
+{
+	char next[32];
+	size_t i;
+
+	for (i = 0; i < p->ndoms; i++) {
+		struct dom *d = &p->doms[i];
+
+		if (d->job != NULL || d->booked || d->st.not_after == 0 ||
+		    d->st.failures > 0)
+			continue;
+		d->due = d->st.renew_at = renew_time(p, d, now);
+		fmt_time(d->due, next, sizeof(next));
+		log_info("acme: %s: renewal at %s", d->name, next);
+		dom_publish(p, d);
+	}
+}
+
 static void
 configure(struct aproc *p, const uint8_t *body, size_t len, int64_t now)
 {
 	struct acme_proc_conf c;
+	uint32_t old_age = p->conf.renew_age;
+	bool was = p->configured;
 
 	if (acme_conf_decode(body, len, &c) != 0) {
 		log_warnx("acme: a malformed configuration from the parent");
@@ -671,6 +697,8 @@ configure(struct aproc *p, const uint8_t *body, size_t len, int64_t now)
 		fatalx("acme: out of memory");
 	log_info("acme: %zu domains, directory %s", p->ndoms,
 	         p->conf.directory);
+	if (was && old_age != p->conf.renew_age)
+		doms_reschedule(p, now);
 }
 
 /* A new channel to the server: every domain's state goes to it. */
