@@ -291,6 +291,91 @@ EOF
 	bash "$WORLD_SH" down >/dev/null 2>&1
 fi
 
+heading "9. Publish with a certificate mtasts serve gets itself (ACME)"
+# The local internet with pebble, an ACME test CA (RFC 8555), on
+# 127.0.0.85; `mtasts serve` on 127.0.0.84:443 with `acme yes` gets the
+# certificate of mta-sts.acme-demo.test over TLS-ALPN-01 (RFC 8737) on
+# its own port 443 (tests/world/domains-acme/acme-demo.test.domain).
+if [ "$(id -u)" -ne 0 ]; then
+	echo "(skipped: the local internet needs root for its network namespace)"
+elif ! command -v pebble >/dev/null; then
+	echo "(skipped: pebble is not installed)"
+elif ! eval "$(WORLD_SMTP=0 WORLD_DOMAINS=$ROOT/tests/world/domains-acme \
+    bash "$WORLD_SH" up 2>"$WORK/world.log")"; then
+	printf '%sthe world did not come up:%s\n' "$R" "$N"
+	tail -5 "$WORK/world.log"
+	steps=$((steps + 1))
+	bad=$((bad + 1))
+else
+	tail -1 "$WORK/world.log"
+	w() { bash "$WORLD_SH" exec "$@"; }
+	A=$WORK/acme
+	mkdir -p "$A"
+	# pebble's own HTTPS certificate, from the world's CA.
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	    -keyout "$A/pebble.key" -subj /CN=acme.test -out "$A/pebble.csr" \
+	    2>/dev/null
+	openssl x509 -req -in "$A/pebble.csr" -CA "$WORLD_DIR/pki/ca.pem" \
+	    -CAkey "$WORLD_DIR/pki/ca.key" -CAcreateserial -days 1 \
+	    -out "$A/pebble.pem" -extfile <(printf \
+	    'subjectAltName=IP:127.0.0.85\n') 2>/dev/null
+	cat >"$A/pebble.json" <<EOC
+{"pebble": {"listenAddress": "127.0.0.85:14000",
+ "managementListenAddress": "127.0.0.85:15000",
+ "certificate": "$A/pebble.pem", "privateKey": "$A/pebble.key",
+ "httpPort": 80, "tlsPort": 443}}
+EOC
+	setsid ip netns exec "$WORLD_NS" env PEBBLE_VA_NOSLEEP=1 pebble \
+	    -config "$A/pebble.json" -dnsserver 127.0.0.1:53 \
+	    </dev/null >"$A/pebble.log" 2>&1 &
+	for _ in $(seq 100); do
+		w curl -sf --cacert "$WORLD_CA" -o "$A/root.pem" \
+		    https://127.0.0.85:15000/roots/0 && break
+		sleep 0.1
+	done
+	printf 'version: STSv1\nmode: enforce\nmx: mx1.acme-demo.test\nmax_age: 86400\n' \
+	    >"$A/mta-sts.txt"
+	cat >"$A/mtasts.conf" <<EOC
+listen 127.0.0.84:443
+acme yes
+acme-directory https://127.0.0.85:14000/dir
+acme-ca-file $WORLD_CA
+acme-contact mailto:hostmaster@acme-demo.test
+acme-state-dir $A/state
+domain acme-demo.test {
+	policy $A/mta-sts.txt
+}
+EOC
+	echo "\$ cat mtasts.conf"
+	cat "$A/mtasts.conf"
+	step 0 "$MTASTS" serve -n -c "$A/mtasts.conf"
+	setsid ip netns exec "$WORLD_NS" "$MTASTS" serve -d -c "$A/mtasts.conf" \
+	    </dev/null >"$A/serve.log" 2>&1 &
+	for _ in $(seq 300); do
+		w sh -c "openssl s_client -connect 127.0.0.84:443 \
+		    -servername mta-sts.acme-demo.test -CAfile $A/root.pem \
+		    -verify_return_error </dev/null >/dev/null 2>&1" && break
+		sleep 0.2
+	done
+	grep -E "certificate issued|new ACME certificate" "$A/serve.log" | tail -2
+	step 0 "$MTASTS" serve -n -c "$A/mtasts.conf"
+	echo "\$ openssl s_client -connect mta-sts.acme-demo.test:443 ..."
+	w sh -c "openssl s_client -connect 127.0.0.84:443 \
+	    -servername mta-sts.acme-demo.test -CAfile $A/root.pem \
+	    -verify_return_error </dev/null 2>/dev/null" |
+	    grep -E "^ *[0-9] s:|Verify return code" | tee "$A/chain.out"
+	check "the served chain leads to pebble's root, verified" \
+	    grep -q "Verify return code: 0 (ok)" "$A/chain.out"
+	echo "\$ curl https://mta-sts.acme-demo.test/.well-known/mta-sts.txt"
+	policy=$(w curl -s --cacert "$A/root.pem" \
+	    https://mta-sts.acme-demo.test/.well-known/mta-sts.txt)
+	printf '%s\n' "$policy"
+	check "the policy is served over the certificate from the ACME CA" \
+	    grep -q "^mode: enforce" <<<"$policy"
+	pkill -f -- "serve -d -c $A/mtasts.conf"
+	bash "$WORLD_SH" down >/dev/null 2>&1
+fi
+
 echo
 if [ "$bad" -eq 0 ]; then
 	printf '%sdemo: all %d steps behaved as expected%s\n' "$G" "$steps" "$N"
