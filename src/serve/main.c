@@ -50,6 +50,7 @@
 
 #include "ctl.h"
 #include "parent_acme.h"
+#include "parent_io.h"
 #include "proc.h"
 #include "reportproc.h"
 #include "serve.h"
@@ -100,7 +101,6 @@ struct parent {
 };
 
 static void start_child(struct parent *p);
-static time_t monotime(void);
 static void describe_status(int status, char *buf, size_t size);
 
 static void
@@ -245,60 +245,6 @@ keys_stop(struct parent *p)
 
 /* ---- the report process (reportproc.c) ---- */
 
-/*
- * Hands the server process its end of a socketpair to a report process:
- * the frame "MTSR" with the descriptor on its first octet (SCM_RIGHTS).
- */
-static int
-send_report_fd(int ctl_fd, int fd)
-{
-	uint8_t frame[CTL_FRAME_HDR + 4];
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cbuf;
-	struct iovec iov = {frame, sizeof(frame)};
-	struct cmsghdr *cm;
-	struct msghdr msg;
-
-	ctl_header_encode(4, frame);
-	memcpy(frame + CTL_FRAME_HDR, "MTSR", 4);
-	memset(&msg, 0, sizeof(msg));
-	memset(&cbuf, 0, sizeof(cbuf));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf.buf;
-	msg.msg_controllen = sizeof(cbuf.buf);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (sendmsg(ctl_fd, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(frame)) {
-		log_warn("cannot hand the report channel to the server");
-		return -1;
-	}
-	return 0;
-}
-
-/* Writes all of buf; 0 or -1. */
-static int
-write_all(int fd, const uint8_t *buf, size_t len)
-{
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < len) {
-		n = write(fd, buf + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		off += (size_t)n;
-	}
-	return 0;
-}
-
 /* Stops the report process; the server sees its channel close. */
 static void
 report_stop(struct parent *p)
@@ -344,11 +290,11 @@ report_start(struct parent *p)
 	ctl[1] = peer[1] = -1;
 	p->report_ctl = ctl[0];
 	ctl[0] = -1;
-	p->report_started = monotime();
+	p->report_started = parent_monotime();
 	if ((p->report_store = strdup(t->store)) == NULL ||
 	    reportproc_conf_encode(t->store, t->max_body, &conf, &len) != 0 ||
-	    write_all(p->report_ctl, conf, len) != 0 ||
-	    send_report_fd(p->ctl_fd, peer[0]) != 0) {
+	    parent_write_all(p->report_ctl, conf, len) != 0 ||
+	    parent_send_fd(p->ctl_fd, "MTSR", peer[0]) != 0) {
 		log_warnx("cannot set up the report process");
 		free(conf);
 		report_stop(p);
@@ -403,7 +349,7 @@ report_restart_cb(evutil_socket_t fd, short what, void *arg)
 static void
 report_ended(struct parent *p, int status)
 {
-	time_t ran = monotime() - p->report_started;
+	time_t ran = parent_monotime() - p->report_started;
 	char why[128];
 
 	describe_status(status, why, sizeof(why));
@@ -512,15 +458,6 @@ reload_issued(void *arg)
 	reload(arg);
 }
 
-static time_t
-monotime(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 /* The control channel to a server process that has gone. */
 static void
 ctl_close(struct parent *p)
@@ -624,7 +561,7 @@ static void
 child_ended(struct parent *p, int status)
 {
 	struct timeval tv = {0, 0};
-	time_t ran = monotime() - p->child_started;
+	time_t ran = parent_monotime() - p->child_started;
 	char why[128];
 
 	/* Replies it sent before it died: did it ever serve? */
@@ -875,7 +812,7 @@ start_child(struct parent *p)
 		goto retry;
 	}
 	p->child = pid;
-	p->child_started = monotime();
+	p->child_started = parent_monotime();
 	p->ctl_fd = sp[0];
 	if ((p->ctl_ev = event_new(p->base, p->ctl_fd, EV_READ | EV_PERSIST,
 	                           parent_ctl, p)) == NULL ||

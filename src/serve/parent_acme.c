@@ -29,70 +29,13 @@
 #include "acme_msg.h"
 #include "ctl.h"
 #include "parent_acme.h"
+#include "parent_io.h"
 #include "proc.h"
 #include "serve.h"
 
 #define BACKOFF_MAX    30 /* as the report process's (main.c) */
 #define STABLE_SECONDS 60
 #define FILE_MAX       (1024 * 1024)
-
-static time_t
-monotime(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-int
-pacme_send_fd(int ch, const char *tag, int fd)
-{
-	uint8_t frame[CTL_FRAME_HDR + 4];
-	union {
-		struct cmsghdr hdr;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} cbuf;
-	struct iovec iov = {frame, sizeof(frame)};
-	struct cmsghdr *cm;
-	struct msghdr msg;
-
-	ctl_header_encode(4, frame);
-	memcpy(frame + CTL_FRAME_HDR, tag, 4);
-	memset(&msg, 0, sizeof(msg));
-	memset(&cbuf, 0, sizeof(cbuf));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cbuf.buf;
-	msg.msg_controllen = sizeof(cbuf.buf);
-	cm = CMSG_FIRSTHDR(&msg);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	if (sendmsg(ch, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(frame)) {
-		log_warn("cannot hand over a %.4s channel", tag);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-write_all(int fd, const uint8_t *buf, size_t len)
-{
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < len) {
-		n = write(fd, buf + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		off += (size_t)n;
-	}
-	return 0;
-}
 
 static int
 name_cmp(const void *a, const void *b)
@@ -167,7 +110,7 @@ reload_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	pa->last_reload = monotime();
+	pa->last_reload = parent_monotime();
 	pa->reload(pa->arg);
 }
 
@@ -176,7 +119,7 @@ static void
 reload_soon(struct parent_acme *pa)
 {
 	struct timeval tv = {0, 0};
-	time_t since = monotime() - pa->last_reload;
+	time_t since = parent_monotime() - pa->last_reload;
 
 	if (evtimer_pending(pa->reload_ev, NULL))
 		return; /* one is coming: it takes this one along */
@@ -275,8 +218,8 @@ pacme_server_started(struct parent_acme *pa)
 		log_warn("socketpair");
 		return;
 	}
-	if (pacme_send_fd(*pa->server_ctl, ACME_SERVER_TAG, sp[0]) == 0)
-		pacme_send_fd(pa->fd, ACME_CHAN_TAG, sp[1]);
+	if (parent_send_fd(*pa->server_ctl, ACME_SERVER_TAG, sp[0]) == 0)
+		parent_send_fd(pa->fd, ACME_CHAN_TAG, sp[1]);
 	close(sp[0]);
 	close(sp[1]);
 }
@@ -296,12 +239,12 @@ start(struct parent_acme *pa)
 	pa->pid = proc_spawn("acme", &f, pa->user, pa->foreground, pa->verbose);
 	close(ctl[1]);
 	pa->fd = ctl[0];
-	pa->started = monotime();
+	pa->started = parent_monotime();
 	if (pa->pid < 0 ||
 	    (pa->ev = event_new(pa->base, pa->fd, EV_READ | EV_PERSIST, read_cb,
 	                        pa)) == NULL ||
 	    event_add(pa->ev, NULL) != 0 ||
-	    write_all(pa->fd, pa->conf, pa->conf_len) != 0) {
+	    parent_write_all(pa->fd, pa->conf, pa->conf_len) != 0) {
 		log_warnx("cannot start the acme process");
 		stop(pa);
 		return -1;
@@ -373,7 +316,8 @@ pacme_sync(struct parent_acme *pa, const struct serve_conf *conf)
 	free(pa->conf);
 	pa->conf = frame;
 	pa->conf_len = len;
-	if (pa->fd >= 0 && write_all(pa->fd, pa->conf, pa->conf_len) != 0) {
+	if (pa->fd >= 0 &&
+	    parent_write_all(pa->fd, pa->conf, pa->conf_len) != 0) {
 		log_warn("acme process: configuration");
 		stop(pa); /* SIGCHLD matches nothing: restarted here */
 		retry(pa);
@@ -391,7 +335,7 @@ pacme_reaped(struct parent_acme *pa, pid_t pid, int status)
 
 	if (pid != pa->pid || pid <= 0)
 		return false;
-	ran = monotime() - pa->started;
+	ran = parent_monotime() - pa->started;
 	if (ran >= STABLE_SECONDS)
 		pa->backoff = 0;
 	log_warnx("acme process %ld %s %d after %lld s; restarting in %u s",

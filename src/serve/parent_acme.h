@@ -74,12 +74,6 @@ bool pacme_reaped(struct parent_acme *pa, pid_t pid, int status);
 void pacme_stop(struct parent_acme *pa);
 
 /*
- * Sends a 4-octet frame `tag` with descriptor fd (SCM_RIGHTS) on
- * channel ch, as the report channel's "MTSR" is sent.  0 or -1.
- */
-int pacme_send_fd(int ch, const char *tag, int fd);
-
-/*
  * `mtasts serve -n`: one line per ACME domain of conf on out, from the
  * state directory: the certificate's notAfter, the next renewal, the
  * failures and the last error, or that there is no certificate yet.
