@@ -315,8 +315,14 @@ add_rules(scmp_filter_ctx ctx, const int *calls, size_t n)
 static int
 allow_fionread(scmp_filter_ctx ctx)
 {
-	int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-	                          SCMP_A1(SCMP_CMP_EQ, FIONREAD));
+	/* Spelt out: SCMP_A1() leaves datum_b to the compiler (clang's
+	   -Wmissing-field-initializers). */
+	const struct scmp_arg_cmp cmp = {.arg = 1,
+	                                 .op = SCMP_CMP_EQ,
+	                                 .datum_a = FIONREAD,
+	                                 .datum_b = 0};
+	int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	                                &cmp);
 
 	if (rc != 0) {
 		errno = -rc;
