@@ -154,10 +154,9 @@ on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* The value of header line h[0..n) when its name is `name`, trimmed, in
-   out[0..size); false when not that header or the value does not fit. */
-static bool
-header_value(const char *h, size_t n, const char *name, char *out, size_t size)
+bool
+acme_header_value(const char *h, size_t n, const char *name, char *out,
+                  size_t size)
 {
 	size_t k = strlen(name), i, j;
 
@@ -167,7 +166,12 @@ header_value(const char *h, size_t n, const char *name, char *out, size_t size)
 		;
 	for (j = n; j > i && isspace((unsigned char)h[j - 1]); j--)
 		;
-	if (j - i >= size)
+	/* RFC 9110 §5.5: CR, LF and NUL are invalid in a field value; a
+	   NUL would cut the C string short of what the CA sent (a nonce
+	   taken in part, a value that ends in a blank). */
+	if (j - i >= size || memchr(h + i, '\0', j - i) != NULL ||
+	    memchr(h + i, '\r', j - i) != NULL ||
+	    memchr(h + i, '\n', j - i) != NULL)
 		return false;
 	memcpy(out, h + i, j - i);
 	out[j - i] = '\0';
@@ -181,12 +185,13 @@ on_header(char *h, size_t size, size_t nmemb, void *arg)
 	size_t n = size * nmemb;
 	char loc[ACME_URL_MAX + 1];
 
-	if (header_value(h, n, "Replay-Nonce", x->nonce, sizeof(x->nonce)) &&
+	if (acme_header_value(h, n, "Replay-Nonce", x->nonce,
+	                      sizeof(x->nonce)) &&
 	    !acme_token_valid(x->nonce, strlen(x->nonce)))
 		x->nonce[0] = '\0'; /* RFC 8555 §6.5.1: base64url */
-	(void)header_value(h, n, "Retry-After", x->retry_after,
-	                   sizeof(x->retry_after));
-	if (header_value(h, n, "Location", loc, sizeof(loc))) {
+	(void)acme_header_value(h, n, "Retry-After", x->retry_after,
+	                        sizeof(x->retry_after));
+	if (acme_header_value(h, n, "Location", loc, sizeof(loc))) {
 		free(x->r.location);
 		x->r.location = strdup(loc);
 	}

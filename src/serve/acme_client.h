@@ -20,7 +20,8 @@
  * CA's problem type and detail when there is one) and the CA's
  * Retry-After in c->retry_after, for the caller's log and back-off.
  *
- * acme_retry_after_parse() and acme_cert_id() are pure, for the tests.
+ * acme_retry_after_parse(), acme_cert_id() and acme_header_value() are
+ * pure, for the tests and fuzz_acme_client.
  */
 #ifndef MTS_SERVE_ACME_CLIENT_H
 #define MTS_SERVE_ACME_CLIENT_H
@@ -120,6 +121,15 @@ int acme_client_post(struct acme_client *c, const char *url,
 int acme_client_renewal_info(struct acme_client *c, X509 *cert, int64_t now,
                              struct acme_renewal_info *out,
                              int64_t *retry_secs);
+
+/*
+ * The value of the header line h[0..n) (as libcurl hands it, with its
+ * CRLF) when its field name is `name` (case-insensitive), without the
+ * blanks around it, in out[0..size) NUL-terminated; false when the line
+ * is another header or the value does not fit.  Pure, for the tests.
+ */
+bool acme_header_value(const char *h, size_t n, const char *name, char *out,
+                       size_t size);
 
 /*
  * A Retry-After value (RFC 9110 §10.2.3): delay-seconds or an

@@ -19,7 +19,6 @@
  * after its timeout is owed and skipped when it arrives, so replies
  * never get out of step.
  */
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -41,6 +40,7 @@
 #include "acme_sched.h"
 #include "acme_state.h"
 #include "ctl.h"
+#include "sandbox.h"
 #include "serve.h"
 
 #define JOBS_MAX      16    /* jobs stepped at once */
@@ -835,10 +835,12 @@ acmeproc_main(int ctl_fd, const char *user)
 	p.env.responder = &p.responder;
 	acme_pace_init(&p.pace);
 	acme_sched_conf_init(&p.sched);
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-		fatal("acme: PR_SET_NO_NEW_PRIVS");
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("acme: curl_global_init");
+	/* No new privileges and the seccomp filter (sandbox_linux.c), before
+	   any thread: libcurl's resolver threads start under it. */
+	if (sandbox_seccomp_acme() != 0)
+		fatalx("acme: the process cannot enter its sandbox");
 	log_debug("acme process started");
 	for (;;) {
 		wait = p.configured ? run(&p, (int64_t)time(NULL)) : IDLE_MAX;

@@ -245,26 +245,69 @@ acme_state_account_key(const char *dir)
 	return key;
 }
 
+/*
+ * A URL kept in a state file as the CA's documents have it (acme_json.c's
+ * K_URL): https, printable ASCII without space, at most ACME_URL_MAX
+ * octets, so that what is read back is what was written (a damaged file
+ * must not put a control character or a megabyte into every JWS "kid").
+ */
+static bool
+url_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n <= 8 || n > ACME_URL_MAX || strncmp(s, "https://", 8) != 0)
+		return false;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* The line of buf[0..len) that starts at buf, as a new string when it
+   is a URL (url_ok()) ended by a newline; NULL otherwise. */
+static char *
+url_line(const char *buf, size_t len)
+{
+	const char *nl = memchr(buf, '\n', len);
+	char *u;
+
+	if (nl == NULL || !url_ok(buf, (size_t)(nl - buf)))
+		return NULL;
+	if ((u = malloc((size_t)(nl - buf) + 1)) == NULL)
+		return NULL;
+	memcpy(u, buf, (size_t)(nl - buf));
+	u[nl - buf] = '\0';
+	return u;
+}
+
+int
+acme_state_account_parse(const char *buf, size_t len, const char *directory,
+                         char **url)
+{
+	size_t dlen = strlen(directory);
+	char *u;
+
+	/* The account belongs to the CA on its first line. */
+	if (len <= dlen + 1 || memcmp(buf, directory, dlen) != 0 ||
+	    buf[dlen] != '\n' ||
+	    (u = url_line(buf + dlen + 1, len - dlen - 1)) == NULL)
+		return -1;
+	*url = u;
+	return 0;
+}
+
 int
 acme_state_account_get(const char *dir, const char *directory, char **url)
 {
-	char path[PATH_SIZE], *buf = NULL, *nl, *u;
-	size_t len, dlen = strlen(directory);
-	int rc = -1;
+	char path[PATH_SIZE], *buf = NULL;
+	size_t len;
+	int rc;
 
 	snprintf(path, sizeof(path), "%s/account", dir);
 	if (acme_state_read(path, ACME_STATE_FILE_MAX, &buf, &len) != 0)
 		return -1;
-	/* The account belongs to the CA on its first line. */
-	if (len > dlen + 1 && memcmp(buf, directory, dlen) == 0 &&
-	    buf[dlen] == '\n' && (nl = strchr(buf + dlen + 1, '\n')) != NULL &&
-	    nl > buf + dlen + 1) {
-		*nl = '\0';
-		if ((u = strdup(buf + dlen + 1)) != NULL) {
-			*url = u;
-			rc = 0;
-		}
-	}
+	rc = acme_state_account_parse(buf, len, directory, url);
 	free(buf);
 	return rc;
 }
@@ -289,29 +332,38 @@ acme_state_account_put(const char *dir, const char *directory, const char *url)
 }
 
 int
+acme_state_dom_parse(const uint8_t *buf, size_t len, const char *domain,
+                     struct acme_dom_state *out)
+{
+	struct acme_msg m;
+	size_t n;
+
+	if (acme_msg_decode(buf, len, &m) != 0 || m.type != ACME_MSG_STATE ||
+	    strcmp(m.name, domain) != 0)
+		return -1;
+	out->not_after = m.not_after;
+	out->renew_at = m.renew_at;
+	out->failures = m.failures;
+	n = m.cert_len < ACME_ERROR_MAX ? m.cert_len : ACME_ERROR_MAX;
+	if (n > 0) /* an empty error has no blob (NULL) */
+		memcpy(out->last_error, m.cert, n);
+	out->last_error[n] = '\0';
+	return 0;
+}
+
+int
 acme_state_dom_get(const char *dir, const char *domain,
                    struct acme_dom_state *out)
 {
 	char path[PATH_SIZE], *buf = NULL;
-	struct acme_msg m;
-	size_t len, n;
-	int rc = -1;
+	size_t len;
+	int rc;
 
 	if (acme_state_path_of(dir, domain, ".state", path, sizeof(path)) !=
 	        0 ||
 	    acme_state_read(path, ACME_MSG_MAX, &buf, &len) != 0)
 		return -1;
-	if (acme_msg_decode((const uint8_t *)buf, len, &m) == 0 &&
-	    m.type == ACME_MSG_STATE && strcmp(m.name, domain) == 0) {
-		out->not_after = m.not_after;
-		out->renew_at = m.renew_at;
-		out->failures = m.failures;
-		n = m.cert_len < ACME_ERROR_MAX ? m.cert_len : ACME_ERROR_MAX;
-		if (n > 0) /* an empty error has no blob (NULL) */
-			memcpy(out->last_error, m.cert, n);
-		out->last_error[n] = '\0';
-		rc = 0;
-	}
+	rc = acme_state_dom_parse((const uint8_t *)buf, len, domain, out);
 	free(buf);
 	return rc;
 }
@@ -353,22 +405,18 @@ acme_asn1_time(const ASN1_TIME *t, int64_t *out)
 }
 
 int
-acme_state_cert_get(const char *dir, const char *domain, X509 **leaf,
-                    int64_t *not_before, int64_t *not_after)
+acme_state_cert_parse(const char *buf, size_t len, X509 **leaf,
+                      int64_t *not_before, int64_t *not_after)
 {
-	char path[PATH_SIZE], *buf = NULL;
 	const char *begin;
 	int64_t nb, na;
 	X509 *x = NULL;
 	BIO *bio = NULL;
-	size_t len;
 	int rc = -1;
 
-	if (acme_state_path_of(dir, domain, ".pem", path, sizeof(path)) != 0 ||
-	    acme_state_read(path, ACME_STATE_FILE_MAX, &buf, &len) != 0)
-		return -1;
 	/* The leaf is the first certificate, after the key. */
-	if ((begin = strstr(buf, "-----BEGIN CERTIFICATE-----")) == NULL ||
+	if (len > ACME_STATE_FILE_MAX || buf[len] != '\0' ||
+	    (begin = strstr(buf, "-----BEGIN CERTIFICATE-----")) == NULL ||
 	    (bio = BIO_new_mem_buf(begin, (int)(buf + len - begin))) == NULL ||
 	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL ||
 	    acme_asn1_time(X509_get0_notBefore(x), &nb) != 0 ||
@@ -384,6 +432,21 @@ acme_state_cert_get(const char *dir, const char *domain, X509 **leaf,
 out:
 	X509_free(x);
 	BIO_free(bio);
+	return rc;
+}
+
+int
+acme_state_cert_get(const char *dir, const char *domain, X509 **leaf,
+                    int64_t *not_before, int64_t *not_after)
+{
+	char path[PATH_SIZE], *buf = NULL;
+	size_t len;
+	int rc;
+
+	if (acme_state_path_of(dir, domain, ".pem", path, sizeof(path)) != 0 ||
+	    acme_state_read(path, ACME_STATE_FILE_MAX, &buf, &len) != 0)
+		return -1;
+	rc = acme_state_cert_parse(buf, len, leaf, not_before, not_after);
 	free_secret(buf, len);
 	if (rc != 0)
 		errno = EINVAL;
@@ -410,24 +473,32 @@ acme_state_cert_put(const char *dir, const char *domain, const char *key_pem,
 }
 
 int
+acme_state_order_parse(const char *buf, size_t len, char **url)
+{
+	char *u;
+
+	if ((u = url_line(buf, len)) == NULL)
+		return -1;
+	*url = u;
+	return 0;
+}
+
+int
 acme_state_order_get(const char *dir, const char *domain, char **url)
 {
-	char path[PATH_SIZE], *buf = NULL, *nl;
+	char path[PATH_SIZE], *buf = NULL;
 	size_t len;
+	int rc;
 
 	if (acme_state_path_of(dir, domain, ".order", path, sizeof(path)) !=
 	        0 ||
 	    acme_state_read(path, ACME_URL_MAX + 2, &buf, &len) != 0)
 		return -1;
-	if ((nl = strchr(buf, '\n')) == NULL || nl == buf ||
-	    strncmp(buf, "https://", 8) != 0) {
-		free(buf);
+	rc = acme_state_order_parse(buf, len, url);
+	free(buf);
+	if (rc != 0)
 		errno = EINVAL;
-		return -1;
-	}
-	*nl = '\0';
-	*url = buf;
-	return 0;
+	return rc;
 }
 
 int

@@ -102,6 +102,22 @@ EVP_PKEY *acme_state_order_key_get(const char *dir, const char *domain);
 int acme_state_order_key_put(const char *dir, const char *domain,
                              EVP_PKEY *key);
 
+/*
+ * The parsers of the files above, pure, for the tests and fuzz_acme_state:
+ * buf[0..len) is a file's content (buf[len] == '\0' for the certificate,
+ * as acme_state_read() leaves it).  A URL read back is held to what the
+ * CA's documents are (https, printable ASCII without space, at most
+ * ACME_URL_MAX octets) and ended by a newline.  0 with the out-params
+ * written, or -1.
+ */
+int acme_state_account_parse(const char *buf, size_t len, const char *directory,
+                             char **url);
+int acme_state_order_parse(const char *buf, size_t len, char **url);
+int acme_state_dom_parse(const uint8_t *buf, size_t len, const char *domain,
+                         struct acme_dom_state *out);
+int acme_state_cert_parse(const char *buf, size_t len, X509 **leaf,
+                          int64_t *not_before, int64_t *not_after);
+
 /* A certificate's notBefore or notAfter as seconds since the epoch. */
 int acme_asn1_time(const ASN1_TIME *t, int64_t *out);
 

@@ -58,6 +58,19 @@ int sandbox_seccomp_policyd(bool sqlite);
 /* Its filter alone, in every build (for its test); 0, or -1 logged. */
 int sandbox_filter_load_policyd(bool sqlite);
 
+/*
+ * sandbox_seccomp() for the acme process, which keeps its uid and the
+ * file system: the server's calls, its state directory's atomic writes,
+ * the files it reads (acme-ca-file, the trust store, the resolver's),
+ * libcurl's resolver threads and getaddrinfo(3)'s DNS.  No execve, no
+ * setuid family, no mount or chroot, no listen or accept.  On every
+ * thread.  0, or -1 logged.
+ */
+int sandbox_seccomp_acme(void);
+
+/* Its filter alone, in every build (for its test); 0, or -1 logged. */
+int sandbox_filter_load_acme(void);
+
 /* Whether this is a sanitizer build (its sandbox is wider; see above). */
 bool sandbox_sanitized(void);
 

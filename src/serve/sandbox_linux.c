@@ -26,6 +26,7 @@
  * itself in both builds (sandbox_filter_load()).
  */
 #define _GNU_SOURCE
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 
 #include <errno.h>
@@ -230,6 +231,63 @@ static const int allowed_policyd[] = {
     SCMP_SYS(rt_sigtimedwait),
 };
 
+/*
+ * What the acme process adds (acme_proc.c), which keeps the file system
+ * and its uid (acme_proc.h):
+ *   - its state directory's atomic writes (acme_state.c): a temporary
+ *     file made, fchmod, written, fsync'd, renamed, the directory
+ *     fsync'd; orders' files removed; the directories made at start;
+ *   - the files it reads: acme-ca-file, /etc/ssl/certs (OpenSSL's
+ *     lookups by hash), and glibc's resolver's /etc/hosts,
+ *     /etc/resolv.conf, /etc/nsswitch.conf and gai.conf;
+ *   - libcurl's threaded resolver: a thread per look-up (clone, clone3,
+ *     set_robust_list, rseq) woken through a socketpair; getaddrinfo's
+ *     DNS over UDP (sendmmsg for A and AAAA at once) and its look at the
+ *     interfaces' addresses (a netlink socket, bound to the kernel's
+ *     port: the one bind(2) it makes);
+ *   - NSS modules dlopen'd on first use (openat, mmap, pread64).
+ * Not there: execve, ptrace, the setuid family, mount, chroot, listen,
+ * accept (it has no listener: bind is for netlink; a socket bound by a
+ * taken-over process still could not accept), ioctl but FIONREAD.
+ */
+static const int allowed_acme[] = {
+    /* files */
+    SCMP_SYS(openat),
+    SCMP_SYS(open),
+    SCMP_SYS(pread64),
+    SCMP_SYS(fsync),
+    SCMP_SYS(fdatasync),
+    SCMP_SYS(rename),
+    SCMP_SYS(renameat),
+    SCMP_SYS(renameat2),
+    SCMP_SYS(unlink),
+    SCMP_SYS(unlinkat),
+    SCMP_SYS(mkdir),
+    SCMP_SYS(mkdirat),
+    SCMP_SYS(fchmod),
+    SCMP_SYS(stat),
+    SCMP_SYS(lstat),
+    SCMP_SYS(statx),
+    SCMP_SYS(access),
+    SCMP_SYS(faccessat),
+    SCMP_SYS(faccessat2),
+    SCMP_SYS(getdents64),
+    /* the resolver reads the host name when it reads resolv.conf */
+    SCMP_SYS(uname),
+    /* libcurl's resolver threads */
+    SCMP_SYS(clone),
+    SCMP_SYS(clone3),
+    SCMP_SYS(set_robust_list),
+    SCMP_SYS(rseq),
+    SCMP_SYS(socketpair),
+    /* libcurl wakes a transfer through one of these, by version */
+    SCMP_SYS(pipe2),
+    SCMP_SYS(eventfd2),
+    /* getaddrinfo(3) */
+    SCMP_SYS(bind),
+    SCMP_SYS(sendmmsg),
+};
+
 static int
 add_rules(scmp_filter_ctx ctx, const int *calls, size_t n)
 {
@@ -251,13 +309,37 @@ add_rules(scmp_filter_ctx ctx, const int *calls, size_t n)
 }
 
 /*
+ * ioctl(2) for FIONREAD alone (glibc's resolver sizes a UDP answer with
+ * it); any other request kills the process like any call not allowed.
+ */
+static int
+allow_fionread(scmp_filter_ctx ctx)
+{
+	/* Spelt out: SCMP_A1() leaves datum_b to the compiler (clang's
+	   -Wmissing-field-initializers). */
+	const struct scmp_arg_cmp cmp = {.arg = 1,
+	                                 .op = SCMP_CMP_EQ,
+	                                 .datum_a = FIONREAD,
+	                                 .datum_b = 0};
+	int rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+	                                &cmp);
+
+	if (rc != 0) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Loads the allowlist and, when extra is not NULL, n_extra more (and
  * extra2's n_extra2).  tsync: on every thread of the process (the
- * policyd worker's libunbound thread), not only the caller.
+ * policyd worker's libunbound thread), not only the caller.  fionread:
+ * ioctl(FIONREAD) too.
  */
 static int
 filter_load_ex(const int *extra, size_t n_extra, const int *extra2,
-               size_t n_extra2, bool tsync)
+               size_t n_extra2, bool tsync, bool fionread)
 {
 	scmp_filter_ctx ctx;
 	int rc;
@@ -277,7 +359,8 @@ filter_load_ex(const int *extra, size_t n_extra, const int *extra2,
 	if (add_rules(ctx, allowed, sizeof(allowed) / sizeof(allowed[0])) !=
 	        0 ||
 	    (extra != NULL && add_rules(ctx, extra, n_extra) != 0) ||
-	    (extra2 != NULL && add_rules(ctx, extra2, n_extra2) != 0)) {
+	    (extra2 != NULL && add_rules(ctx, extra2, n_extra2) != 0) ||
+	    (fionread && allow_fionread(ctx) != 0)) {
 		log_warn("sandbox: seccomp_rule_add");
 		seccomp_release(ctx);
 		return -1;
@@ -295,7 +378,7 @@ filter_load_ex(const int *extra, size_t n_extra, const int *extra2,
 static int
 filter_load(const int *extra, size_t n_extra)
 {
-	return filter_load_ex(extra, n_extra, NULL, 0, false);
+	return filter_load_ex(extra, n_extra, NULL, 0, false, false);
 }
 
 int
@@ -355,7 +438,7 @@ sandbox_filter_load_policyd(bool sqlite)
 	                      sqlite ? sizeof(allowed_sqlite) /
 	                              sizeof(allowed_sqlite[0]) :
 	                               0,
-	                      true);
+	                      true, false);
 }
 
 int
@@ -365,4 +448,20 @@ sandbox_seccomp_policyd(bool sqlite)
 
 	return rc != 0 ? (rc < 0 ? -1 : 0) :
 			 sandbox_filter_load_policyd(sqlite);
+}
+
+int
+sandbox_filter_load_acme(void)
+{
+	return filter_load_ex(allowed_acme,
+	                      sizeof(allowed_acme) / sizeof(allowed_acme[0]),
+	                      NULL, 0, true, true);
+}
+
+int
+sandbox_seccomp_acme(void)
+{
+	int rc = no_new_privs();
+
+	return rc != 0 ? (rc < 0 ? -1 : 0) : sandbox_filter_load_acme();
 }

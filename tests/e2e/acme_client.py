@@ -12,6 +12,14 @@
 #
 #   acme_client.py MTASTS
 #
+# The acme process runs in its sandbox (sandbox_seccomp_acme()): every
+# thread shows NoNewPrivs 1 and Seccomp 2 in /proc, and one scenario
+# names the CA by a DNS name that glibc resolves through a stub DNS
+# server here (a private mount namespace's /etc/resolv.conf), so that
+# libcurl's resolver threads, NSS and DNS over UDP run under the filter.
+# A sanitizer build (MTS_SANITIZED=1, or the process saying so) loads no
+# filter: those checks are skipped.
+#
 # Pebble runs with PEBBLE_VA_ALWAYS_VALID=1 (no validation: the order
 # flow alone; the server side of TLS-ALPN-01 is helper D's and the
 # world's), PEBBLE_VA_NOSLEEP=1 and PEBBLE_AUTHZREUSE=0.
@@ -34,6 +42,10 @@ import urllib.request
 MTASTS = sys.argv[1]
 N = 0
 FAILED = 0
+SKIPPED = 0
+# The CA's name in the DNS scenario, and the stub server's address.
+CA_NAME = "ca.acme-e2e.test"
+DNS_ADDR = "127.0.0.236"
 
 
 def ok(cond, name):
@@ -43,6 +55,13 @@ def ok(cond, name):
         FAILED += 1
     print(("ok" if cond else "not ok") + " %d - %s" % (N, name), flush=True)
     return cond
+
+
+def skip(name, why):
+    global N, SKIPPED
+    N += 1
+    SKIPPED += 1
+    print("ok %d - %s # SKIP %s" % (N, name, why), flush=True)
 
 
 def diag(msg):
@@ -76,7 +95,8 @@ class Pebble:
             "ec_paramgen_curve:P-256", "-nodes", "-keyout", d + "/srv.key",
             "-out", d + "/srv.csr", "-subj", "/CN=localhost", check=True)
         with open(d + "/ext", "w") as f:
-            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:%s\n"
+                    % CA_NAME)
         run("openssl", "x509", "-req", "-in", d + "/srv.csr", "-CA",
             d + "/ca.pem", "-CAkey", d + "/ca.key", "-CAcreateserial",
             "-out", d + "/srv.pem", "-days", "2", "-extfile", d + "/ext",
@@ -173,7 +193,7 @@ def conf_body(directory, ca_file, state_dir, domains, rate=300,
 class Acme:
     """The acme process, its parent (us) and its server (us)."""
 
-    def __init__(self, top, conf, hold_alpn=None):
+    def __init__(self, top, conf, hold_alpn=None, wrap=()):
         self.events = []  # (time, verb, name, body)
         self.lock = threading.Lock()
         self.hold_alpn = hold_alpn  # a name whose ALPN-ADD is not answered
@@ -182,8 +202,8 @@ class Acme:
         self.err = open(os.path.join(top, "acme.%d.log" % time.time_ns()), "w+")
         fd = child.fileno()
         self.proc = subprocess.Popen(
-            [MTASTS, "serve", "--process", "acme", "--layout", "0,0,0,0",
-             "-d", "-vv"],
+            list(wrap) + [MTASTS, "serve", "--process", "acme", "--layout",
+                          "0,0,0,0", "-d", "-vv"],
             stdin=subprocess.DEVNULL, stdout=self.err, stderr=self.err,
             pass_fds=(3,) if fd == 3 else (fd, 3),
             preexec_fn=(lambda: os.dup2(fd, 3)) if fd != 3 else None)
@@ -370,6 +390,7 @@ def scenario_three(top, pebble):
     ok(acct[0] == pebble.directory and acct[1].startswith("https://"),
        "the account URL is kept with its directory")
     ok(a.proc.poll() is None, "the process runs on after issuing")
+    check_sandbox(a, "three domains")
     a.stop()
     ok(a.proc.returncode == 0,
        "it exits 0 when the parent closes its end (%s)" % a.proc.returncode)
@@ -505,6 +526,174 @@ def scenario_pacing(top, pebble):
     a.stop()
 
 
+# ---- the sandbox ----
+
+def sanitized(a):
+    """A sanitizer build loads no filter (sandbox_linux.c)."""
+    return (os.environ.get("MTS_SANITIZED", "0") == "1" or
+            "sanitizer build: no seccomp filter" in a.log())
+
+
+def task_status(pid):
+    """{tid: (NoNewPrivs, Seccomp)} of every thread of pid now."""
+    out = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return out
+    for tid in tids:
+        nnp = sec = None
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    if line.startswith("NoNewPrivs:"):
+                        nnp = line.split()[1]
+                    elif line.startswith("Seccomp:"):
+                        sec = line.split()[1]
+        except OSError:
+            continue  # a resolver thread that just ended
+        out[tid] = (nnp, sec)
+    return out
+
+
+class Sampler:
+    """Reads every thread's status while the process works, so that
+    libcurl's short-lived resolver threads are seen too."""
+
+    def __init__(self, pid):
+        self.pid = pid
+        self.seen = {}
+        self.stop = threading.Event()
+        self.t = threading.Thread(target=self.run, daemon=True)
+        self.t.start()
+
+    def run(self):
+        while not self.stop.is_set():
+            self.seen.update(task_status(self.pid))
+            time.sleep(0.002)
+
+    def done(self):
+        self.stop.set()
+        self.t.join()
+        return self.seen
+
+
+def check_sandbox(a, label, seen=None, min_threads=1):
+    """NoNewPrivs 1 and Seccomp 2 (a filter) on every thread; at least
+    min_threads of them seen."""
+    if sanitized(a):
+        skip("%s: NoNewPrivs 1 and Seccomp 2 on every thread" % label,
+             "sanitizer build: no seccomp filter")
+        return
+    st = dict(seen or {})
+    st.update(task_status(a.proc.pid))
+    vals = set(st.values())
+    ok(len(st) >= min_threads and vals == {("1", "2")},
+       "%s: NoNewPrivs 1 and Seccomp 2 on every thread (%d threads seen: "
+       "%s)" % (label, len(st), sorted(vals)))
+
+
+# ---- a stub DNS server for the CA's name ----
+
+class DnsStub:
+    """Answers A CA_NAME with 127.0.0.1 and AAAA with ::1 (RFC 1035
+    §4.1); anything else NXDOMAIN.  Counts the questions for CA_NAME."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((DNS_ADDR, 53))
+        self.asked = 0
+        threading.Thread(target=self.run, daemon=True).start()
+
+    def run(self):
+        while True:
+            try:
+                q, peer = self.sock.recvfrom(512)
+            except OSError:
+                return
+            if len(q) < 17:
+                continue
+            i, labels = 12, []
+            while i < len(q) and q[i] != 0:
+                labels.append(q[i + 1:i + 1 + q[i]].decode("ascii", "replace"))
+                i += 1 + q[i]
+            if i + 5 > len(q):
+                continue
+            qtype = struct.unpack(">H", q[i + 1:i + 3])[0]
+            question = q[12:i + 5]
+            name = ".".join(labels).lower().rstrip(".")
+            ours = name == CA_NAME
+            if ours:
+                self.asked += 1
+            rcode = 0 if ours else 3
+            ans = b""
+            if ours and qtype == 1:
+                ans = (b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 60, 4) +
+                       socket.inet_aton("127.0.0.1"))
+            elif ours and qtype == 28:
+                # Two addresses: glibc sorts them (RFC 6724), which reads
+                # the interfaces' addresses over netlink; curl tries ::1,
+                # where pebble does not listen, then 127.0.0.1.
+                ans = (b"\xc0\x0c" + struct.pack(">HHIH", 28, 1, 60, 16) +
+                       socket.inet_pton(socket.AF_INET6, "::1"))
+            # Late, so that libcurl's resolver thread lives long enough
+            # for the test to read its status.
+            time.sleep(0.3)
+            # QR AA RD RA, the question echoed, one answer or none.
+            hdr = q[:2] + struct.pack(">HHHHH", 0x8580 | rcode, 1,
+                                      1 if ans else 0, 0, 0)
+            try:
+                self.sock.sendto(hdr + question + ans, peer)
+            except OSError:
+                pass
+
+    def close(self):
+        self.sock.close()
+
+
+def scenario_dns(top, pebble):
+    """The directory by name: getaddrinfo in the sandbox."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        skip("the CA by its DNS name", "needs root and unshare(1)")
+        return
+    try:
+        stub = DnsStub()
+    except OSError as e:
+        skip("the CA by its DNS name", "cannot bind %s:53 (%s)" % (DNS_ADDR, e))
+        return
+    try:
+        resolv = os.path.join(top, "resolv.conf")
+        with open(resolv, "w") as f:
+            f.write("nameserver %s\noptions attempts:2 timeout:2\n" % DNS_ADDR)
+        os.chmod(resolv, 0o644)
+        # A private mount namespace whose /etc/resolv.conf names the stub.
+        wrap = ["unshare", "-m", "sh", "-c",
+                'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv]
+        state = os.path.join(top, "state7")
+        d = "dns.example"
+        directory = "https://%s:%d/dir" % (CA_NAME, pebble.port)
+        a = Acme(top, conf_body(directory, pebble.ca_file, state, [d]),
+                 wrap=wrap)
+        sampler = Sampler(a.proc.pid)
+        got = a.wait(lambda: len(a.of("ISSUED", d)) == 1, 60)
+        seen = sampler.done()
+        ok(got, "the CA named %s: a certificate for %s" % (CA_NAME, d)) or \
+            diag(a.log())
+        ok(stub.asked > 0, "the CA's name was looked up in the DNS (%d "
+           "questions)" % stub.asked)
+        ok(a.proc.poll() is None, "the process runs on after its DNS "
+           "look-ups (%s)" % a.proc.returncode)
+        # Two at least: the main thread and a resolver thread.
+        check_sandbox(a, "the CA by name", seen, min_threads=2)
+        if got:
+            check_cert(top, pebble, state, d, "the CA by name")
+        a.stop()
+        ok(a.proc.returncode == 0, "it exits 0 when the parent closes its "
+           "end (%s)" % a.proc.returncode)
+    finally:
+        stub.close()
+
+
 def scenarios(top, pebble):
     scenario_three(top, pebble)
     scenario_resume(top, pebble)
@@ -512,6 +701,7 @@ def scenarios(top, pebble):
     scenario_pacing(top, pebble)
     scenario_dead(top)
     scenario_nonces(top)
+    scenario_dns(top, pebble)
     bad = []
     for name in os.listdir(top):
         if name.startswith("acme.") and name.endswith(".log"):

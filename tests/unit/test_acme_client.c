@@ -162,10 +162,56 @@ test_cert_id(void)
 	tap_ok(acme_cert_id(NULL, &id) == -1, "ACME-ARI: NULL has no certID");
 }
 
+/*
+ * acme_header_value(): a header line as libcurl hands it (with its
+ * CRLF).  A value with a NUL, a CR or a LF inside (RFC 9110 §5.5) is
+ * refused: before, a NUL cut the value short ("abc\0xyz" gave "abc").
+ */
+/* A row: the line, its length (NULs inside), what is taken. */
+#define ROW(line, want)                                                        \
+	{                                                                      \
+		line, sizeof(line) - 1, want                                   \
+	}
+
+static void
+test_header_value(void)
+{
+	static const struct {
+		const char *line;
+		size_t len;
+		const char *want; /* NULL: refused */
+	} rows[] = {
+	    ROW("Retry-After: 120\r\n", "120"),
+	    ROW("retry-after:\t 120 \t\r\n", "120"),
+	    ROW("Retry-After:\r\n", ""),
+	    ROW("Retry-After 120\r\n", NULL),
+	    ROW("Retry-Afte: 120\r\n", NULL),
+	    ROW("Retry-After: 1\0 20\r\n", NULL),
+	    ROW("Retry-After: 12\r0\r\n", NULL),
+	    ROW("Retry-After: 12\n0\r\n", NULL),
+	    ROW("Retry-After: 0123456789\r\n", NULL), /* over size 8 */
+	};
+	char out[8];
+	size_t i;
+	bool got;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(out, 'x', sizeof(out));
+		got = acme_header_value(rows[i].line, rows[i].len,
+		                        "Retry-After", out, sizeof(out));
+		tap_ok(rows[i].want == NULL ?
+		           !got :
+		           got && strcmp(out, rows[i].want) == 0,
+		       "header value, row %zu: %s", i,
+		       rows[i].want == NULL ? "refused" : rows[i].want);
+	}
+}
+
 int
 main(void)
 {
 	test_retry_after();
 	test_cert_id();
+	test_header_value();
 	return tap_done();
 }

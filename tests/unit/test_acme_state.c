@@ -20,6 +20,7 @@
 #include <openssl/pem.h>
 
 #include "acme_csr.h"
+#include "acme_json.h"
 #include "acme_state.h"
 #include "tap.h"
 
@@ -280,6 +281,79 @@ test_cert(void)
 	free(pem);
 }
 
+/*
+ * The parsers alone (acme_state_*_parse()): a URL read back is held to
+ * what the CA's documents are (https, printable ASCII without space, at
+ * most ACME_URL_MAX octets).  Before, any line after "https://" was
+ * taken: a control character, a space, a megabyte-long account URL.
+ */
+static void
+test_parse(void)
+{
+	static const struct {
+		const char *text;
+		bool ok;
+		const char *what;
+	} orders[] = {
+	    {"https://ca/order/7\n", true, "an order URL"},
+	    {"https://ca/order/7\nmore\n", true, "a line after it"},
+	    {"https://ca/order 7\n", false, "a space"},
+	    {"https://ca/order/\x01\n", false, "a control character"},
+	    {"https://ca/order/\x7f\n", false, "DEL"},
+	    {"https://ca/order/\xc3\xa9\n", false, "a non-ASCII octet"},
+	    {"https://ca/order/7\r\n", false, "a CR before the newline"},
+	    {"https://\n", false, "no host"},
+	    {"\n", false, "an empty line"},
+	    {"", false, "nothing"},
+	};
+	static const char dir_url[] = "https://ca/dir";
+	char *url, *big, text[64];
+	size_t i, n;
+
+	for (i = 0; i < sizeof(orders) / sizeof(orders[0]); i++) {
+		url = NULL;
+		tap_ok((acme_state_order_parse(orders[i].text,
+		                               strlen(orders[i].text),
+		                               &url) == 0) == orders[i].ok,
+		       "ACME-STATE parse: order file, %s: %s", orders[i].what,
+		       orders[i].ok ? "taken" : "refused");
+		free(url);
+		url = NULL;
+		snprintf(text, sizeof(text), "%s\n%s", dir_url, orders[i].text);
+		tap_ok((acme_state_account_parse(text, strlen(text), dir_url,
+		                                 &url) == 0) == orders[i].ok,
+		       "ACME-STATE parse: account file, %s: %s", orders[i].what,
+		       orders[i].ok ? "taken" : "refused");
+		free(url);
+	}
+	/* "https://ca/dir\n" then a URL of n octets and "\n". */
+	n = ACME_URL_MAX + 1;
+	big = malloc(sizeof(dir_url) + n + 2);
+	if (big == NULL) {
+		tap_diag("out of memory");
+		return;
+	}
+	memcpy(big, dir_url, sizeof(dir_url) - 1);
+	big[sizeof(dir_url) - 1] = '\n';
+	memcpy(big + sizeof(dir_url), "https://", 8);
+	memset(big + sizeof(dir_url) + 8, 'a', n - 8);
+	big[sizeof(dir_url) + n] = '\n';
+	big[sizeof(dir_url) + n + 1] = '\0';
+	url = NULL;
+	tap_ok(acme_state_account_parse(big, sizeof(dir_url) + n + 1, dir_url,
+	                                &url) == -1 &&
+	           url == NULL,
+	       "ACME-STATE parse: an account URL over ACME_URL_MAX is refused");
+	/* One octet less: taken. */
+	memmove(big + sizeof(dir_url) + n - 1, big + sizeof(dir_url) + n, 2);
+	tap_ok(acme_state_account_parse(big, sizeof(dir_url) + n, dir_url,
+	                                &url) == 0 &&
+	           strlen(url) == ACME_URL_MAX,
+	       "ACME-STATE parse: an account URL of ACME_URL_MAX is taken");
+	free(url);
+	free(big);
+}
+
 static void
 rm_rf(const char *d)
 {
@@ -305,6 +379,7 @@ main(void)
 	test_order();
 	test_dom_state();
 	test_cert();
+	test_parse();
 	rm_rf(tmpl);
 	return tap_done();
 }

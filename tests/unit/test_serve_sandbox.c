@@ -7,6 +7,7 @@
  * SIGSYS, the whole process and at once.  The empty chroot needs root:
  * skipped otherwise.  Prints TAP.
  */
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -258,6 +259,136 @@ check_report_filters(void)
 	       "report process, SQLite: chdir(2) killed by SIGSYS");
 }
 
+/* ---- the acme process's filter ---- */
+
+static int
+in_acme_sandbox(int (*fn)(int), int fd)
+{
+	int status = -1;
+	pid_t pid;
+
+	if ((pid = fork()) == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+		    sandbox_filter_load_acme() != 0)
+			_exit(90);
+		_exit(fn(fd));
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return status;
+}
+
+/* What acme_state.c does: a directory made, a file written atomically
+   (temporary, fchmod, write, fsync, rename, the directory synced), the
+   directory listed, the file removed (never a directory). */
+static int
+acme_state_files(int fd)
+{
+	static const char dir[] = "/tmp/mtasts-sandbox-acme";
+	DIR *d;
+	int f, n = 0;
+
+	(void)fd;
+	if (mkdir(dir, 0700) != 0)
+		return 1;
+	if ((f = open("/tmp/mtasts-sandbox-acme/x.tmp",
+	              O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return 2;
+	if (fchmod(f, 0644) != 0 || write(f, "state", 5) != 5 ||
+	    fsync(f) != 0 || fdatasync(f) != 0 || close(f) != 0)
+		return 3;
+	if (rename("/tmp/mtasts-sandbox-acme/x.tmp",
+	           "/tmp/mtasts-sandbox-acme/x") != 0)
+		return 4;
+	if ((f = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fsync(f) != 0 || close(f) != 0)
+		return 5;
+	if ((d = opendir(dir)) == NULL)
+		return 6;
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	if (n != 3)
+		return 7;
+	if (unlink("/tmp/mtasts-sandbox-acme/x") != 0)
+		return 8;
+	return 0;
+}
+
+/* glibc's resolver: ioctl(FIONREAD) on its UDP socket. */
+static int
+acme_fionread(int fd)
+{
+	int s, avail = -1;
+
+	(void)fd;
+	if ((s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
+		return 1;
+	if (ioctl(s, FIONREAD, &avail) != 0 || avail != 0)
+		return 2;
+	close(s);
+	return 0;
+}
+
+/* Any other ioctl(2) request. */
+static int
+acme_other_ioctl(int fd)
+{
+	int flags = 0;
+
+	(void)fd;
+	return ioctl(1, FIONBIO, &flags) == 0 ? 10 : 11;
+}
+
+/* A listener: bind is allowed (netlink), listen is not. */
+static int
+acme_listen(int fd)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET};
+	int s;
+
+	(void)fd;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(s, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+		return 1;
+	return listen(s, 1) == 0 ? 10 : 11;
+}
+
+static int
+call_chroot(int fd)
+{
+	(void)fd;
+	return chroot("/") == 0 ? 10 : 11;
+}
+
+static void
+check_acme_filter(void)
+{
+	int status;
+
+	status = in_acme_sandbox(acme_state_files, -1);
+	tap_ok(exited(status, 0),
+	       "acme process: its state directory's atomic writes, listing "
+	       "and removals (status %d)",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	(void)unlink("/tmp/mtasts-sandbox-acme/x.tmp");
+	(void)unlink("/tmp/mtasts-sandbox-acme/x");
+	(void)rmdir("/tmp/mtasts-sandbox-acme");
+	tap_ok(exited(in_acme_sandbox(acme_fionread, -1), 0),
+	       "acme process: ioctl(FIONREAD) on a socket (glibc's resolver)");
+	tap_ok(killed_by_sigsys(in_acme_sandbox(acme_other_ioctl, -1)),
+	       "acme process: ioctl(FIONBIO) killed by SIGSYS");
+	tap_ok(killed_by_sigsys(in_acme_sandbox(acme_listen, -1)),
+	       "acme process: bind(2) allowed, listen(2) killed by SIGSYS");
+	tap_ok(killed_by_sigsys(in_acme_sandbox(call_execve, -1)),
+	       "acme process: execve(2) killed by SIGSYS");
+	tap_ok(killed_by_sigsys(in_acme_sandbox(call_setuid, -1)),
+	       "acme process: setuid(2) killed by SIGSYS");
+	tap_ok(killed_by_sigsys(in_acme_sandbox(call_chroot, -1)),
+	       "acme process: chroot(2) killed by SIGSYS");
+}
+
 int
 main(void)
 {
@@ -300,5 +431,6 @@ main(void)
 		       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	}
 	check_report_filters();
+	check_acme_filter();
 	return tap_done();
 }
