@@ -301,8 +301,6 @@ test_conf(void)
 	    "CONF 1\ndirectory d\nstate-dir s\nhttp01 0\nchallenge http-01\n",
 	    "CONF 1\ndirectory d\nstate-dir s\nhttp01 1\nchallenge dns-01\n",
 	    "CONF 1\ndirectory d\nstate-dir s\nhttp01 1\nchallenge \n",
-	    "CONF 1\ndirectory d\nstate-dir s\nhttp01 1\n"
-	    "challenge tls-alpn-01\nchallenge http-01\n",
 	    "CONF 1\ndirectory d\nstate-dir s\ndomain a..b\n",
 	    "CONF 1\ndirectory d\ndirectory e\nstate-dir s\n",
 	    "CONF 1\ndirectory d\nstate-dir s",     /* no final newline */
@@ -315,6 +313,14 @@ test_conf(void)
 		           d.directory == NULL,
 		       "CONF refused: \"%s\"", show(bad[i]));
 	}
+	static const char twice[] =
+	    "CONF 1\ndirectory d\nstate-dir s\nhttp01 1\n"
+	    "challenge tls-alpn-01\nchallenge http-01\n";
+	memset(&d, 0, sizeof(d));
+	tap_ok(acme_conf_decode((const uint8_t *)twice, strlen(twice), &d) !=
+	               0 &&
+	           d.directory == NULL,
+	       "CONF refused: challenge twice");
 }
 
 static void
