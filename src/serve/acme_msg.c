@@ -440,7 +440,8 @@ acme_conf_encode(const struct acme_proc_conf *c, uint8_t **out, size_t *len)
 
 	if (!value_ok(c->directory) || !value_ok(c->state_dir) ||
 	    (c->contact != NULL && !value_ok(c->contact)) ||
-	    (c->ca_file != NULL && !value_ok(c->ca_file)))
+	    (c->ca_file != NULL && !value_ok(c->ca_file)) ||
+	    (c->prefer_http01 && !c->http01))
 		return -1;
 	for (i = 0; i < c->name_count; i++)
 		if (!name_ok(c->names[i], strlen(c->names[i])))
@@ -457,6 +458,7 @@ acme_conf_encode(const struct acme_proc_conf *c, uint8_t **out, size_t *len)
 	gb_num(&g, "burst", c->burst);
 	gb_num(&g, "renew-age", c->renew_age);
 	gb_num(&g, "http01", c->http01 ? 1 : 0);
+	gb_add(&g, "challenge", c->prefer_http01 ? "http-01" : "tls-alpn-01");
 	for (i = 0; i < c->name_count; i++)
 		gb_add(&g, "domain", c->names[i]);
 	if (g.failed) {
@@ -524,9 +526,26 @@ add_name(struct acme_proc_conf *c, const char *name, size_t *cap)
 	return 0;
 }
 
+/* The challenge line: each value once, "tls-alpn-01" or "http-01"
+   (*seen: 0 none yet, 1 tls-alpn-01, 2 http-01). */
+static int
+set_challenge(uint32_t *seen, const char *value)
+{
+	if (*seen != 0)
+		return -1;
+	if (strcmp(value, "tls-alpn-01") == 0)
+		*seen = 1;
+	else if (strcmp(value, "http-01") == 0)
+		*seen = 2;
+	else
+		return -1;
+	return 0;
+}
+
 /* One "key value" line of a CONF body. */
 static int
-conf_line(struct acme_proc_conf *c, char *line, size_t *cap, uint32_t *http01)
+conf_line(struct acme_proc_conf *c, char *line, size_t *cap, uint32_t *http01,
+          uint32_t *challenge)
 {
 	char *value = strchr(line, ' ');
 
@@ -551,6 +570,8 @@ conf_line(struct acme_proc_conf *c, char *line, size_t *cap, uint32_t *http01)
 		return set_number(&c->renew_age, value);
 	if (strcmp(line, "http01") == 0)
 		return set_number(http01, value) != 0 || *http01 > 1 ? -1 : 0;
+	if (strcmp(line, "challenge") == 0)
+		return set_challenge(challenge, value);
 	if (strcmp(line, "domain") == 0)
 		return add_name(c, value, cap);
 	return -1;
@@ -562,7 +583,7 @@ acme_conf_decode(const uint8_t *body, size_t len, struct acme_proc_conf *out)
 	static const char head[] = "CONF 1\n";
 	struct acme_proc_conf c;
 	size_t off = sizeof(head) - 1, cap = 0;
-	uint32_t http01 = 0;
+	uint32_t http01 = 0, challenge = 0;
 	char *line = NULL;
 
 	if (body == NULL || len > ACME_CONF_MAX || len < off ||
@@ -579,15 +600,19 @@ acme_conf_decode(const uint8_t *body, size_t len, struct acme_proc_conf *out)
 			goto fail;
 		memcpy(line, body + off, n);
 		line[n] = '\0';
-		if (conf_line(&c, line, &cap, &http01) != 0)
+		if (conf_line(&c, line, &cap, &http01, &challenge) != 0)
 			goto fail;
 		free(line);
 		line = NULL;
 		off += n + 1;
 	}
-	if (c.directory == NULL || c.state_dir == NULL)
+	/* http-01 first with no listener to answer it is not a
+	   configuration conf.c lets through. */
+	if (c.directory == NULL || c.state_dir == NULL ||
+	    (challenge == 2 && http01 != 1))
 		goto fail;
 	c.http01 = http01 == 1;
+	c.prefer_http01 = challenge == 2;
 	*out = c;
 	return 0;
 fail:

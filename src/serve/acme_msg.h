@@ -124,14 +124,18 @@ struct acme_proc_conf {
 	uint32_t burst;       /* of which this many at once */
 	uint32_t renew_age;   /* renew at this age (seconds); 0: 2/3 or ARI */
 	bool http01;          /* an acme-http-listen exists */
+	bool prefer_http01;   /* acme-challenge http-01: answer http-01 when
+	                         offered, tls-alpn-01 only when it is not */
 	char **names;         /* policy domains, lower case, sorted, unique */
 	size_t name_count;
 };
 
 /*
  * The CONF body: the line "CONF\n", then "key value\n" lines (directory,
- * contact, ca-file, state-dir, rate, window, burst, renew-age, http01)
- * and one "domain NAME\n" per name.  Values may not hold control bytes.
+ * contact, ca-file, state-dir, rate, window, burst, renew-age, http01,
+ * challenge) and one "domain NAME\n" per name.  challenge is
+ * "tls-alpn-01" or "http-01" (prefer_http01; absent: tls-alpn-01), and
+ * http-01 only with http01 1.  Values may not hold control bytes.
  * A new body in *out; 0, or -1 (invalid field, over ACME_CONF_MAX, out
  * of memory).
  */
@@ -140,7 +144,8 @@ int acme_conf_encode(const struct acme_proc_conf *conf, uint8_t **out,
 /*
  * Decodes a CONF body into *out (allocated; acme_conf_free() it).  0, or
  * -1 when malformed (unknown key, a required key missing: directory and
- * state-dir; a bad name; a number out of range), *out untouched.
+ * state-dir; a bad name; a number out of range; challenge http-01
+ * without http01 1), *out untouched.
  */
 int acme_conf_decode(const uint8_t *body, size_t len,
                      struct acme_proc_conf *out);

@@ -305,11 +305,12 @@ step_handle(struct acme_job *job, const struct acme_job_env *env, int64_t now)
 }
 
 /* The challenge of a pending authorization that this server answers:
-   tls-alpn-01, else http-01 when there is a listener for it. */
+   tls-alpn-01, else http-01 when there is a listener for it; http-01
+   first under acme-challenge http-01 (a TLS load balancer in front). */
 static const struct acme_challenge *
-pick(const struct acme_authz *a, bool http01)
+pick(const struct acme_authz *a, const struct acme_job_env *env)
 {
-	const struct acme_challenge *h = NULL;
+	const struct acme_challenge *t = NULL, *h = NULL;
 	size_t i;
 
 	for (i = 0; i < a->nchallenges; i++) {
@@ -317,12 +318,14 @@ pick(const struct acme_authz *a, bool http01)
 
 		if (c->token == NULL)
 			continue;
-		if (strcmp(c->type, "tls-alpn-01") == 0)
-			return c;
-		if (strcmp(c->type, "http-01") == 0 && http01)
+		if (strcmp(c->type, "tls-alpn-01") == 0 && t == NULL)
+			t = c;
+		if (strcmp(c->type, "http-01") == 0 && env->http01 && h == NULL)
 			h = c;
 	}
-	return h;
+	if (h != NULL && (env->prefer_http01 || t == NULL))
+		return h;
+	return t;
 }
 
 /* The ADD message of the challenge: a new body in *body, or -1. */
@@ -438,7 +441,7 @@ step_authz(struct acme_job *job, const struct acme_job_env *env, int64_t now)
 		rc = ++job->polls > ACME_POLL_MAX ?
 		    fail(job, env, "authorization", "still pending") :
 		    wait_poll(job, &r, now);
-	} else if ((c = pick(&a, env->http01)) == NULL) {
+	} else if ((c = pick(&a, env)) == NULL) {
 		rc = fail(job, env, "authorization",
 		          "no tls-alpn-01 challenge (nor http-01 with a "
 		          "listener)");

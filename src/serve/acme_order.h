@@ -60,7 +60,8 @@ struct acme_job;
 struct acme_job_env {
 	struct acme_client *client; /* with the account (kid) set */
 	const char *state_dir;
-	bool http01;
+	bool http01;        /* http-01 can be answered (a listener) */
+	bool prefer_http01; /* and is answered first when offered */
 	const struct acme_responder *responder;
 };
 

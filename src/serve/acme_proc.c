@@ -690,6 +690,7 @@ configure(struct aproc *p, const uint8_t *body, size_t len, int64_t now)
 	p->configured = true;
 	p->env.state_dir = p->conf.state_dir;
 	p->env.http01 = p->conf.http01;
+	p->env.prefer_http01 = p->conf.prefer_http01;
 	sched_conf(p);
 	if (acme_state_init(p->conf.state_dir) != 0)
 		log_warn("acme: state directory %s", p->conf.state_dir);

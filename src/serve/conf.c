@@ -934,6 +934,27 @@ kw_acme_http_listen(struct parser *p, const struct stmt *st)
 	return 0;
 }
 
+/*
+ * Which challenge the acme process answers when the CA offers both.
+ * tls-alpn-01 (RFC 8737) needs nothing but the TLS listener; http-01
+ * (RFC 8555 §8.3) is for a host whose port 443 is a TLS load balancer's
+ * that cannot pass the acme-tls/1 handshake through to serve.
+ */
+static int
+kw_acme_challenge(struct parser *p, const struct stmt *st)
+{
+	if (strcmp(st->argv[0], "tls-alpn-01") == 0)
+		p->conf->acme.prefer_http01 = false;
+	else if (strcmp(st->argv[0], "http-01") == 0)
+		p->conf->acme.prefer_http01 = true;
+	else
+		return conf_fail(p, st->line,
+		                 "acme-challenge: tls-alpn-01 or http-01, not "
+		                 "'%s'",
+		                 st->argv[0]);
+	return 0;
+}
+
 bool
 conf_domain_acme(const struct serve_conf *conf, const struct conf_domain *d)
 {
@@ -955,6 +976,8 @@ acme_used(const struct serve_conf *c)
 			return true;
 	return false;
 }
+
+static const struct keyword *find_top(const char *name, size_t *i);
 
 /*
  * What the acme-* keys need of the whole file, then their defaults.
@@ -999,6 +1022,14 @@ acme_finish(struct parser *p)
 			                 k < c->listen_count ? "listen" :
 			                                       "metrics");
 	}
+	/* http-01 is answered only on an acme-http-listen: without one the
+	   CA's request to port 80 would find nobody. */
+	if (a->prefer_http01 && a->http_count == 0) {
+		(void)find_top("acme-challenge", &i);
+		return conf_fail(p, p->first[i],
+		                 "acme-challenge http-01 needs an "
+		                 "acme-http-listen");
+	}
 	if (!acme_used(c))
 		return 0;
 	if (a->directory == NULL &&
@@ -1015,6 +1046,7 @@ static const struct keyword top_keywords[] = {
     {"acme", false, false, false, kw_acme, 1},
     {"acme-burst", false, false, false, kw_acme_burst, 1},
     {"acme-ca-file", false, false, false, kw_acme_ca_file, 1},
+    {"acme-challenge", false, false, false, kw_acme_challenge, 1},
     {"acme-contact", false, false, false, kw_acme_contact, 1},
     {"acme-directory", false, false, false, kw_acme_directory, 1},
     {"acme-http-listen", true, false, false, kw_acme_http_listen, 1},

@@ -47,6 +47,8 @@
  *     acme-renew-age 0               # seconds; 0: 2/3 of the lifetime
  *                                    # or the CA's renewal window
  *     acme-http-listen 0.0.0.0:80    # optional: answer HTTP-01 there
+ *     acme-challenge tls-alpn-01     # or http-01 (needs acme-http-listen):
+ *                                    # the challenge answered first
  */
 #ifndef MTS_SERVE_CONF_H
 #define MTS_SERVE_CONF_H
@@ -126,6 +128,7 @@ struct conf_acme {
 	unsigned renew_age;   /* seconds; 0 (default): 2/3 or ARI */
 	struct conf_listen http[CONF_ACME_HTTP_MAX]; /* HTTP-01 listeners */
 	size_t http_count;
+	bool prefer_http01; /* acme-challenge http-01 (default tls-alpn-01) */
 };
 
 struct serve_conf {

@@ -74,6 +74,7 @@ conf_frame(const struct serve_conf *conf, uint8_t **out, size_t *len)
 	pc.burst = a->burst;
 	pc.renew_age = a->renew_age;
 	pc.http01 = a->http_count > 0;
+	pc.prefer_http01 = a->prefer_http01;
 	if (acme_conf_encode(&pc, &body, &blen) != 0 ||
 	    (frame = malloc(CTL_FRAME_HDR + blen)) == NULL)
 		goto out;

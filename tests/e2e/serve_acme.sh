@@ -26,6 +26,11 @@
 #   resume    the serve processes killed with SIGKILL while orders are in
 #             flight; the next start resumes from the state directory and
 #             issues every certificate.
+#   http01    `acme-challenge http-01` with an acme-http-listen on port 80:
+#             pebble validates over HTTP (the access log has its GETs,
+#             /metrics counts http-01 answers and no tls-alpn-01 one) and
+#             the chains verify; then the default beside an
+#             acme-http-listen still answers tls-alpn-01 only.
 #
 # shellcheck disable=SC2153 # WORLD_*: from world.sh up
 set -u
@@ -420,6 +425,88 @@ done
 is "$resumed" "${#pending[@]}" "each order in progress is resumed, not made anew"
 left=$(find "$STATE/certs" -name '*.order' | wc -l)
 is "$left" 0 "no order is left in progress"
+stop_serve
+stop_pebble
+
+# ---- http01: HTTP-01 first (acme-challenge), then the default ----------
+
+# answered METRICS TYPE: mtasts_acme_challenges_answered_total of TYPE.
+answered() {
+	sed -n "s/^mtasts_acme_challenges_answered_total{type=\"$2\"} \([0-9]*\)\$/\1/p" \
+	    <<<"$1"
+}
+# challenge_gets LOG: the access log's GETs of an HTTP-01 token answered
+# 200 (RFC 8555 §8.3), one per line.
+challenge_gets() {
+	grep -s ' "GET /\.well-known/acme-challenge/[A-Za-z0-9_-]*" 200 ' "$1"
+}
+# http01_serve NAME STATE EXTRA DOMAIN...: a serve with acme-http-listen
+# on $SERVE_ADDR:80 (pebble's httpPort) and an access log; 0 once every
+# DOMAIN serves a chain that verifies against pebble's root.
+http01_serve() {
+	local name=$1 state=$2 extra=$3 d out
+	shift 3
+	serve_conf "$T/$name.conf" "$state" \
+	    "acme-http-listen $SERVE_ADDR:80\naccess-log $T/$name-access.log\n$extra" \
+	    "$@"
+	if out=$(in_world "$MTASTS" serve -n -c "$T/$name.conf" 2>&1); then
+		ok 0 "$name: serve -n accepts the configuration"
+	else
+		ok 1 "$name: serve -n accepts the configuration"
+		printf '%s\n' "$out" | sed 's/^/# /'
+	fi
+	start_serve "$T/$name.conf"
+	if wait_for 90 issued "$state" "$@"; then
+		ok 0 "$name: every domain gets its certificate from pebble"
+	else
+		ok 1 "$name: every domain gets its certificate from pebble"
+		tail -20 "$T/serve.log" | sed 's/^/# serve: /'
+		tail -20 "$T/pebble.log" | sed 's/^/# pebble: /'
+	fi
+	for d in "$@"; do
+		wait_for 20 served_serial "mta-sts.$d" >/dev/null
+		ok $? "$name: mta-sts.$d serves a chain that verifies against pebble's root"
+	done
+	metrics=$(in_world curl -s "http://$SERVE_ADDR:9461/metrics")
+}
+
+# pebble offers http-01, dns-01 and tls-alpn-01 for every name: which
+# one is answered is serve's choice alone.  A new state directory per
+# serve is a new account, so no authorization of another is reused.
+start_pebble PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0
+ok $? "pebble runs again, offering every challenge type"
+
+http01_serve http01 "$T/state-http01" 'acme-challenge http-01\n' \
+    acme-1.test acme-2.test
+got=$(answered "$metrics" http-01)
+ok $((${got:-0} >= 2 ? 0 : 1)) \
+    "http01: /metrics counts the http-01 answers (${got:-none}, want >= 2)"
+is "$(answered "$metrics" tls-alpn-01)" 0 \
+    "http01: /metrics counts no tls-alpn-01 answer"
+like "$metrics" 'mtasts_acme_challenges_pending\{type="http-01"\} 0' \
+    "http01: no HTTP-01 token is left installed"
+# The access log is flushed once a second.
+wait_for 10 challenge_gets "$T/http01-access.log" >/dev/null
+ok $? "http01: the access log has pebble's GET of /.well-known/acme-challenge/"
+gets=$(challenge_gets "$T/http01-access.log" | grep -c -e 'mta-sts\.acme-1\.test' -e 'mta-sts\.acme-2\.test')
+ok $((gets >= 2 ? 0 : 1)) \
+    "http01: those GETs name both mta-sts hosts ($gets)"
+body=$(in_world curl -s --cacert "$T/pebble-root.pem" \
+    https://mta-sts.acme-1.test/.well-known/mta-sts.txt)
+like "$body" "mx: mx1\.acme-1\.test" \
+    "http01: curl gets acme-1.test's policy over the certificate HTTP-01 got"
+stop_serve
+
+# The default with a listener beside it: tls-alpn-01 still first.
+http01_serve alpn "$T/state-alpn" "" acme-3.test
+got=$(answered "$metrics" tls-alpn-01)
+ok $((${got:-0} >= 1 ? 0 : 1)) \
+    "alpn: /metrics counts the tls-alpn-01 answer (${got:-none})"
+is "$(answered "$metrics" http-01)" 0 \
+    "alpn: /metrics counts no http-01 answer despite the acme-http-listen"
+sleep 1.5 # the access log's flush
+got=$(challenge_gets "$T/alpn-access.log" | wc -l)
+is "$got" 0 "alpn: no GET of /.well-known/acme-challenge/ in the access log"
 stop_serve
 stop_pebble
 

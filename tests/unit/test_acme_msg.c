@@ -178,6 +178,19 @@ test_decoder_refusals(void)
 	tap_ok(refused(NULL, 0), "NULL is refused");
 }
 
+/* Whether the body b[0..n) has the line `line` after its first. */
+static bool
+has_line(const uint8_t *b, size_t n, const char *line)
+{
+	size_t k = strlen(line), i;
+
+	for (i = 0; i + k + 2 <= n; i++)
+		if (b[i] == '\n' && memcmp(b + i + 1, line, k) == 0 &&
+		    b[i + 1 + k] == '\n')
+			return true;
+	return false;
+}
+
 static void
 test_conf(void)
 {
@@ -207,11 +220,67 @@ test_conf(void)
 	           strcmp(d.state_dir, c.state_dir) == 0 &&
 	           d.rate_orders == 300 && d.rate_window == 10800 &&
 	           d.burst == 5 && d.renew_age == 0 && d.http01 &&
-	           d.name_count == 2 && strcmp(d.names[1], "b.example") == 0,
+	           !d.prefer_http01 && d.name_count == 2 &&
+	           strcmp(d.names[1], "b.example") == 0,
 	       "CONF round trip, every field");
 	free(b);
 	acme_conf_free(&d);
 	tap_ok(d.names == NULL && d.directory == NULL, "acme_conf_free zeroes");
+
+	c.prefer_http01 = true;
+	memset(&d, 0, sizeof(d));
+	tap_ok(acme_conf_encode(&c, &b, &n) == 0 &&
+	           acme_conf_decode(b, n, &d) == 0 && d.http01 &&
+	           d.prefer_http01,
+	       "CONF round trip, http-01 first");
+	tap_ok(d.directory != NULL && has_line(b, n, "challenge http-01"),
+	       "the preference is the line \"challenge http-01\"");
+	free(b);
+	acme_conf_free(&d);
+	c.http01 = false;
+	tap_ok(acme_conf_encode(&c, &b, &n) != 0,
+	       "http-01 first without a listener is refused");
+	c.prefer_http01 = false;
+	memset(&d, 0, sizeof(d));
+	tap_ok(acme_conf_encode(&c, &b, &n) == 0 &&
+	           has_line(b, n, "challenge tls-alpn-01") &&
+	           acme_conf_decode(b, n, &d) == 0 && !d.http01 &&
+	           !d.prefer_http01,
+	       "CONF round trip, tls-alpn-01 and no listener");
+	free(b);
+	acme_conf_free(&d);
+	c.http01 = true;
+
+	static const struct {
+		const char *name, *body;
+		bool http01, prefer;
+	} goods[] = {
+	    {"neither line: no listener, tls-alpn-01",
+	     "CONF 1\ndirectory d\nstate-dir s\n", false, false},
+	    {"no challenge line: tls-alpn-01",
+	     "CONF 1\ndirectory d\nstate-dir s\nhttp01 1\n", true, false},
+	    {"challenge tls-alpn-01 with a listener",
+	     "CONF 1\ndirectory d\nstate-dir s\nhttp01 1\n"
+	     "challenge tls-alpn-01\n",
+	     true, false},
+	    {"challenge http-01 with a listener",
+	     "CONF 1\ndirectory d\nstate-dir s\nhttp01 1\n"
+	     "challenge http-01\n",
+	     true, true},
+	    {"challenge http-01 before http01 1",
+	     "CONF 1\nchallenge http-01\ndirectory d\nhttp01 1\n"
+	     "state-dir s\n",
+	     true, true},
+	};
+	for (size_t i = 0; i < sizeof(goods) / sizeof(goods[0]); i++) {
+		memset(&d, 0, sizeof(d));
+		tap_ok(acme_conf_decode((const uint8_t *)goods[i].body,
+		                        strlen(goods[i].body), &d) == 0 &&
+		           d.http01 == goods[i].http01 &&
+		           d.prefer_http01 == goods[i].prefer,
+		       "CONF read: %s", goods[i].name);
+		acme_conf_free(&d);
+	}
 
 	c.contact = "mailto:a\nrate 1";
 	tap_ok(acme_conf_encode(&c, &b, &n) != 0,
@@ -228,6 +297,10 @@ test_conf(void)
 	    "CONF 1\ndirectory d\nstate-dir s\nfoo 1\n",
 	    "CONF 1\ndirectory d\nstate-dir s\nrate 4294967296\n",
 	    "CONF 1\ndirectory d\nstate-dir s\nhttp01 2\n",
+	    "CONF 1\ndirectory d\nstate-dir s\nchallenge http-01\n",
+	    "CONF 1\ndirectory d\nstate-dir s\nhttp01 0\nchallenge http-01\n",
+	    "CONF 1\ndirectory d\nstate-dir s\nhttp01 1\nchallenge dns-01\n",
+	    "CONF 1\ndirectory d\nstate-dir s\nhttp01 1\nchallenge \n",
 	    "CONF 1\ndirectory d\nstate-dir s\ndomain a..b\n",
 	    "CONF 1\ndirectory d\ndirectory e\nstate-dir s\n",
 	    "CONF 1\ndirectory d\nstate-dir s",     /* no final newline */
@@ -240,6 +313,14 @@ test_conf(void)
 		           d.directory == NULL,
 		       "CONF refused: \"%s\"", show(bad[i]));
 	}
+	static const char twice[] =
+	    "CONF 1\ndirectory d\nstate-dir s\nhttp01 1\n"
+	    "challenge tls-alpn-01\nchallenge http-01\n";
+	memset(&d, 0, sizeof(d));
+	tap_ok(acme_conf_decode((const uint8_t *)twice, strlen(twice), &d) !=
+	               0 &&
+	           d.directory == NULL,
+	       "CONF refused: challenge twice");
 }
 
 static void

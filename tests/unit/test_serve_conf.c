@@ -399,6 +399,26 @@ static const struct conf_error_case {
      L CK "domain a.test {\npolicy /p\n"
           "acme-state-dir /s\n}\n",
      6, "acme-state-dir is not allowed in a domain block"},
+    {"acme-challenge dns-01", MIN "acme-challenge dns-01\n", 7,
+     "acme-challenge: tls-alpn-01 or http-01, not 'dns-01'"},
+    {"acme-challenge in upper case", MIN "acme-challenge HTTP-01\n", 7,
+     "acme-challenge: tls-alpn-01 or http-01, not 'HTTP-01'"},
+    {"acme-challenge two arguments", MIN "acme-challenge http-01 tls-alpn-01\n",
+     7, "acme-challenge: one argument expected"},
+    {"acme-challenge twice",
+     MIN "acme-http-listen *\nacme-challenge http-01\n"
+         "acme-challenge tls-alpn-01\n",
+     9, "acme-challenge given twice (first at line 8)"},
+    {"acme-challenge http-01 without acme-http-listen",
+     MIN "acme yes\nacme-challenge http-01\n", 8,
+     "acme-challenge http-01 needs an acme-http-listen"},
+    {"acme-challenge http-01 without acme-http-listen, acme off",
+     MIN "acme-challenge http-01\nacme-rate 10 60\n", 7,
+     "acme-challenge http-01 needs an acme-http-listen"},
+    {"acme-challenge in a block",
+     L CK "domain a.test {\npolicy /p\n"
+          "acme-challenge http-01\n}\n",
+     6, "acme-challenge is not allowed in a domain block"},
 };
 
 static const char *
@@ -622,7 +642,8 @@ check_defaults(void)
 static const struct conf_ok_case {
 	const char *name;
 	const char *text;
-	const char *what; /* "listen" "domain" "dir" "cc" "path" "num" */
+	const char *what; /* "listen" "domain" "dir" "cc" "path" "num"
+	                     "acme" "challenge" */
 	const char *want; /* listen "host port", domain name, ... */
 } oks[] = {
     /* Addresses. */
@@ -757,6 +778,19 @@ static const struct conf_ok_case {
     {"acme-http-listen on the TLS address, another port",
      MIN "acme-http-listen 127.0.0.1\n", "acme",
      "off - - - - 300/10800 5 0 http[127.0.0.1 80] d[-1:n]"},
+    /* acme-challenge: which challenge is answered first. */
+    {"acme-challenge: tls-alpn-01 by default", MIN, "challenge", "tls-alpn-01"},
+    {"acme-challenge: tls-alpn-01 by default beside a listener",
+     MIN "acme yes\nacme-http-listen *\n", "challenge", "tls-alpn-01"},
+    {"acme-challenge tls-alpn-01 without a listener",
+     MIN "acme-challenge tls-alpn-01\n", "challenge", "tls-alpn-01"},
+    {"acme-challenge http-01 with a listener",
+     MIN "acme yes\nacme-http-listen 127.0.0.84:80\n"
+         "acme-challenge http-01\n",
+     "challenge", "http-01"},
+    {"acme-challenge http-01 before its listener",
+     MIN "acme-challenge http-01\nacme-http-listen [::1]\n", "challenge",
+     "http-01"},
 };
 
 #define OR_DASH(s) ((s) != NULL ? (s) : "-")
@@ -809,6 +843,9 @@ describe(const struct serve_conf *c, const char *what, char *out, size_t size)
 		snprintf(out, size, "%s", c->access_log);
 	else if (strcmp(what, "acme") == 0)
 		describe_acme(c, out, size);
+	else if (strcmp(what, "challenge") == 0)
+		snprintf(out, size, "%s",
+		         c->acme.prefer_http01 ? "http-01" : "tls-alpn-01");
 	else
 		snprintf(out, size, "%u %u %u", c->max_connections,
 		         c->idle_timeout, c->read_timeout);
