@@ -451,10 +451,15 @@ step_authz(struct acme_job *job, const struct acme_job_env *env, int64_t now)
 		free(job->chal_url);
 		if ((job->chal_url = strdup(c->url)) == NULL)
 			rc = fail(job, env, "challenge", "out of memory");
-		else if (c->status != ACME_STATUS_PENDING)
-			/* Answered already (a resumed order): poll it. */
-			job->step = S_POLL, job->polls = 0;
-		else if ((rc = install(job, env, now)) < 0)
+		else if (c->status != ACME_STATUS_PENDING) {
+			/* Answered already, by the process this one replaced
+			   (a resumed order): the CA may not have validated
+			   yet, and the new server holds no challenge, so it is
+			   set up again before the polling. */
+			if ((rc = install(job, env, now)) < 0)
+				job->step = S_POLL, job->polls = 0,
+				rc = ACME_JOB_MORE;
+		} else if ((rc = install(job, env, now)) < 0)
 			job->step = S_RESPOND, rc = ACME_JOB_MORE;
 	}
 	acme_authz_free(&a);

@@ -55,6 +55,7 @@ struct dom {
 	int64_t not_before; /* of the certificate served; 0: none */
 	int64_t due;        /* the next order (idle) */
 	bool booked;        /* due is a pacing slot already taken */
+	bool retried;       /* a failed resumed order was retried at once */
 	struct acme_dom_state st;
 	struct acme_job *job;
 	int64_t wake; /* of the job */
@@ -502,6 +503,7 @@ job_step(struct aproc *p, struct dom *d, int64_t now)
 	enum acme_job_result r = acme_job_step(d->job, &p->env, now);
 	char why[ACME_CLIENT_WHY + 64];
 	int64_t retry;
+	bool resumed;
 
 	switch (r) {
 	case ACME_JOB_MORE:
@@ -517,7 +519,21 @@ job_step(struct aproc *p, struct dom *d, int64_t now)
 	case ACME_JOB_FAILED:
 		snprintf(why, sizeof(why), "%s", acme_job_why(d->job));
 		retry = acme_job_retry_after(d->job);
+		resumed = acme_job_resumed(d->job);
 		job_end(p, d);
+		/* A resumed order that failed most likely failed for the
+		   restart: the CA validated while no server answered.  One
+		   new order at once, not counted, once per domain and
+		   process; any other failure backs off. */
+		if (resumed && !d->retried && retry <= now) {
+			d->retried = true;
+			log_warnx(
+			    "acme: %s: the resumed order failed (%s); a new "
+			    "one at once",
+			    d->name, why);
+			d->due = now;
+			break;
+		}
 		dom_failed(p, d, why, retry, now);
 		break;
 	}
