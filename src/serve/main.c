@@ -931,6 +931,7 @@ serve_main(int argc, char **argv)
 	parent_events(&p);
 	pacme_init(&p.acme, p.base, p.user, p.foreground, p.verbose, &p.ctl_fd,
 	           reload_issued, &p);
+	p.acme.http01_bound = p.http01;
 	p.generation = 1;
 	start_child(&p);
 	pacme_sync(&p.acme, &p.conf);

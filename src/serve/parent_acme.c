@@ -48,7 +48,8 @@ name_cmp(const void *a, const void *b)
  * domains, sorted.  0 with a new frame in *out, or -1 (logged).
  */
 static int
-conf_frame(const struct serve_conf *conf, uint8_t **out, size_t *len)
+conf_frame(const struct parent_acme *pa, const struct serve_conf *conf,
+           uint8_t **out, size_t *len)
 {
 	const struct conf_acme *a = &conf->acme;
 	struct acme_proc_conf pc;
@@ -73,8 +74,12 @@ conf_frame(const struct serve_conf *conf, uint8_t **out, size_t *len)
 	pc.rate_window = a->rate_window;
 	pc.burst = a->burst;
 	pc.renew_age = a->renew_age;
-	pc.http01 = a->http_count > 0;
-	pc.prefer_http01 = a->prefer_http01;
+	/* The listeners that are bound, not the ones a reload names. */
+	pc.http01 = pa->http01_bound > 0;
+	pc.prefer_http01 = a->prefer_http01 && pc.http01;
+	if (a->prefer_http01 && !pc.http01)
+		log_warnx("acme-challenge http-01 needs the acme-http-listen "
+		          "bound at start: tls-alpn-01 until a restart");
 	if (acme_conf_encode(&pc, &body, &blen) != 0 ||
 	    (frame = malloc(CTL_FRAME_HDR + blen)) == NULL)
 		goto out;
@@ -312,7 +317,7 @@ pacme_sync(struct parent_acme *pa, const struct serve_conf *conf)
 		event_del(pa->restart_ev);
 		return;
 	}
-	if (conf_frame(conf, &frame, &len) != 0)
+	if (conf_frame(pa, conf, &frame, &len) != 0)
 		return; /* the last CONF stands */
 	free(pa->conf);
 	pa->conf = frame;

@@ -37,7 +37,10 @@ struct parent_acme {
 	struct event *ev, *restart_ev, *reload_ev;
 	time_t started, last_reload;
 	unsigned backoff;
-	bool wanted;   /* some domain uses ACME */
+	bool wanted; /* some domain uses ACME */
+	/* HTTP-01 listeners bound at start (they change only on restart):
+	   what the acme process may answer, whatever a reload says. */
+	size_t http01_bound;
 	uint8_t *conf; /* the last CONF frame, header and body */
 	size_t conf_len;
 	uint8_t in[8 + 1024]; /* frames read, not yet whole */

@@ -223,5 +223,29 @@ wait "$PID"
 ok $? "the server stops cleanly"
 PID=
 
+# A reload that adds an acme-http-listen and prefers http-01: the
+# listener is bound only at start, so the acme process is not told to
+# answer http-01 (nobody would listen) and the log says why.
+grep -v '^acme-http-listen' "$T/mtasts.conf" >"$T/nohttp.conf"
+start "$T/nohttp.conf" "$T/serve2.log"
+ok $? "a server without acme-http-listen starts"
+{
+	cat "$T/nohttp.conf"
+	printf 'acme-http-listen 127.0.0.1:%s\nacme-challenge http-01\n' \
+	    "$HPORT"
+} >"$T/nohttp.conf.new"
+mv "$T/nohttp.conf.new" "$T/nohttp.conf"
+kill -HUP "$PID"
+for _ in $(seq 50); do
+	grep -q "acme-challenge http-01 needs" "$T/serve2.log" && break
+	sleep 0.1
+done
+grep -q "acme-challenge http-01 needs the acme-http-listen bound at start" \
+    "$T/serve2.log"
+ok $? "a reload adding acme-http-listen with http-01: tls-alpn-01 until a restart"
+kill -TERM "$PID"
+wait "$PID"
+PID=
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
