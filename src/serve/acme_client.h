@@ -134,8 +134,9 @@ bool acme_header_value(const char *h, size_t n, const char *name, char *out,
 /*
  * A Retry-After value (RFC 9110 §10.2.3): delay-seconds or an
  * HTTP-date, as an absolute time seen at `now`.  0 and *out, or -1
- * (*out untouched) when it is neither or lies before now.  Delays over
- * ten years are refused.
+ * (*out untouched) when it is neither.  A date already past means now
+ * (the CA's clock may differ from ours); a delay over ten years is
+ * refused.
  */
 int acme_retry_after_parse(const char *value, int64_t now, int64_t *out);
 
