@@ -12,10 +12,11 @@
 #   serve_acme.sh MTASTS WORLD_SH
 #
 # Scenarios, each on a serve and a pebble of its own:
-#   first     3 domains get their first certificate while pebble rejects
-#             a share of good nonces and sleeps at random before each
-#             validation; each served chain verifies, covers its name;
-#             `serve -n`, /metrics and the state directory say so; a
+#   first     3 domains (one a domains-dir entry) get their first
+#             certificate while pebble rejects a share of good nonces
+#             and sleeps at random before each validation; each served
+#             chain verifies and covers its name; `serve -n`, /metrics
+#             and the state directory say so; a
 #             ClientHello offering only acme-tls/1 when no challenge is
 #             pending fails; a keep-alive connection opened before ...
 #   renew     ... a reload with `acme-renew-age` renews every domain: new
@@ -227,7 +228,13 @@ issued() { # issued STATE_DIR DOMAIN...: every certificate file is there
 # ---- first: three domains, nonces rejected, random VA sleeps -----------
 
 STATE=$T/state-first
-serve_conf "$T/first.conf" "$STATE" "" acme-1.test acme-2.test acme-3.test
+# acme-3.test is a domains-dir entry without a certificate of its own:
+# the global `acme yes` gets it one as well.
+mkdir -p "$T/ddir/acme-3.test"
+printf 'version: STSv1\nmode: enforce\nmx: mx1.acme-3.test\nmax_age: 86400\n' \
+    >"$T/ddir/acme-3.test/mta-sts.txt"
+serve_conf "$T/first.conf" "$STATE" "domains-dir $T/ddir\n" \
+    acme-1.test acme-2.test
 if start_pebble PEBBLE_WFE_NONCEREJECT=30; then
 	ok 0 "pebble runs in the world, rejecting 30 % of good nonces"
 else
@@ -294,8 +301,8 @@ in_world python3 "$HERE/keepalive_probe.py" "$SERVE_ADDR" \
 PROBE_PID=$!
 wait_for 10 grep -qs '^first 200' "$T/probe.out"
 ok $? "a keep-alive connection gets acme-1.test's policy before the renewal"
-serve_conf "$T/first.conf" "$STATE" 'acme-renew-age 20\n' \
-    acme-1.test acme-2.test acme-3.test
+serve_conf "$T/first.conf" "$STATE" \
+    "domains-dir $T/ddir\nacme-renew-age 20\n" acme-1.test acme-2.test
 kill -HUP "$SERVE_PID"
 renewed() {
 	local i=0 d s
