@@ -607,14 +607,13 @@ doms_rebuild(struct aproc *p, const struct acme_proc_conf *c, int64_t now)
 {
 	struct dom *nd;
 	size_t i, j = 0;
-	int cmp;
 
 	if ((nd = calloc(c->name_count + 1, sizeof(*nd))) == NULL)
 		return -1;
 	for (i = 0; i < c->name_count; i++) {
 		/* Both lists are sorted (acme_msg.h). */
 		while (j < p->ndoms &&
-		       (cmp = strcmp(p->doms[j].name, c->names[i])) < 0) {
+		       strcmp(p->doms[j].name, c->names[i]) < 0) {
 			if (p->doms[j].job != NULL)
 				job_end(p, &p->doms[j]);
 			free(p->doms[j].name);

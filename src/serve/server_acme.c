@@ -308,9 +308,10 @@ acme_state_http(const struct acme_state *a, const char *token, size_t n,
 static bool
 offers_acme(const unsigned char *ext, size_t len)
 {
-	size_t list, i, n;
+	size_t i, n;
 
-	if (len < 2 || (list = (size_t)ext[0] << 8 | ext[1]) != len - 2)
+	/* The list's length must be the rest of the extension. */
+	if (len < 2 || ((size_t)ext[0] << 8 | ext[1]) != len - 2)
 		return false;
 	for (i = 2; i < len; i += n) {
 		n = ext[i++];
@@ -330,10 +331,9 @@ offers_acme(const unsigned char *ext, size_t len)
 static bool
 sni_host(const unsigned char *ext, size_t len, const char **name, size_t *n)
 {
-	size_t list, k;
+	size_t k;
 
-	if (len < 5 || (list = (size_t)ext[0] << 8 | ext[1]) != len - 2 ||
-	    ext[2] != 0)
+	if (len < 5 || ((size_t)ext[0] << 8 | ext[1]) != len - 2 || ext[2] != 0)
 		return false;
 	k = (size_t)ext[3] << 8 | ext[4];
 	if (k == 0 || k > len - 5)
