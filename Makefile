@@ -19,7 +19,7 @@ MESON ?= meson
 NINJA ?= ninja
 CLANG_FORMAT ?= clang-format
 BUILD ?= build
-FUZZ_TIME ?= 30
+FUZZ_TIME ?= 20
 export FUZZ_TIME
 
 .PHONY: all demo test fuzz bench install format clean

@@ -21,7 +21,7 @@
 # one failure.  The last line printed is "N passed, N failed"; the exit
 # status is 1 when anything failed.
 #
-# Environment: FUZZ_TIME (seconds per fuzz target, default 30),
+# Environment: FUZZ_TIME (seconds per fuzz target, default 20),
 # FUZZ_JOBS (fuzz targets run at once, default the number of cores),
 # MTS_BUILD_PREFIX (default "build-": build dirs are <prefix>ci,
 # <prefix>asan, <prefix>fuzz, each removed and made anew on every run).
@@ -30,7 +30,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$PWD
 PREFIX=${MTS_BUILD_PREFIX:-build-}
-FUZZ_TIME=${FUZZ_TIME:-30}
+FUZZ_TIME=${FUZZ_TIME:-20}
 FUZZ_JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 ALL_STAGES="deps plain asan tidy format man fuzz"
 
