@@ -17,6 +17,15 @@
 
 #include "fuzz.h"
 
+/* A blob as a C string; an empty one may be NULL (nothing to copy). */
+static void
+copy_text(char *dst, const uint8_t *src, size_t len)
+{
+	if (len != 0)
+		memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 static int
 reencode(const struct acme_msg *m, uint8_t **out, size_t *len)
 {
@@ -32,14 +41,12 @@ reencode(const struct acme_msg *m, uint8_t **out, size_t *len)
 	case ACME_MSG_ALPN_DEL:
 		return acme_msg_alpn_del(m->name, out, len);
 	case ACME_MSG_HTTP_ADD:
-		memcpy(err, m->cert, m->cert_len);
-		err[m->cert_len] = '\0';
+		copy_text(err, m->cert, m->cert_len);
 		return acme_msg_http_add(m->name, err, out, len);
 	case ACME_MSG_HTTP_DEL:
 		return acme_msg_http_del(m->name, out, len);
 	case ACME_MSG_STATE:
-		memcpy(err, m->cert, m->cert_len);
-		err[m->cert_len] = '\0';
+		copy_text(err, m->cert, m->cert_len); /* may be empty: NULL */
 		return acme_msg_state(m->name, m->not_after, m->renew_at,
 		                      m->failures, err, out, len);
 	}
