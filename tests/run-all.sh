@@ -12,6 +12,10 @@
 #   format  clang-format --dry-run -Werror on every C source, one check each
 #   man     mandoc -Tlint on every man page, one check each
 #   fuzz    clang libFuzzer build, each fuzz target for FUZZ_TIME seconds
+#   deb     the Debian packages: built twice (the builds must be byte for
+#           byte the same), lintian, `make install`'s units against the
+#           package's, then installed, removed and purged with apt in a
+#           throwaway root (tests/deb/install.sh)
 #
 # Counting (docs/TESTING.md): every TAP "ok" / "not ok" line of every
 # meson test is one pass / failure; a test that meson judges failed
@@ -32,7 +36,7 @@ ROOT=$PWD
 PREFIX=${MTS_BUILD_PREFIX:-build-}
 FUZZ_TIME=${FUZZ_TIME:-20}
 FUZZ_JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
-ALL_STAGES="deps plain asan tidy format man fuzz"
+ALL_STAGES="deps plain asan tidy format man deb fuzz"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
@@ -438,6 +442,132 @@ stage_man()
 		    done
 	done
 	say "$n pages checked"
+	stage_end
+}
+
+# count_tap LOG: counts a TAP script's output like meson's tests are
+# counted; a log without a plan line is one failure more.
+count_tap()
+{
+	local log=$1 line p=0 f=0 s=0
+	while IFS= read -r line; do
+		case $line in
+		"not ok"*) f=$((f + 1)); say "  $line" ;;
+		"ok"*"# SKIP"*) s=$((s + 1)) ;;
+		"ok"*) p=$((p + 1)) ;;
+		esac
+	done <"$log"
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	SKIPPED=$((SKIPPED + s))
+	say "  $log: $p ok, $f not ok, $s skipped"
+	if ! grep -q '^1\.\.[0-9]' "$log"; then
+		show_tail "$log"
+		fail "deb: $log has no TAP plan: the script stopped early"
+	fi
+}
+
+# The Debian packages (debian/, scripts/build-deb.sh, issue 14).  Two
+# builds of the same tree with the same SOURCE_DATE_EPOCH (debian/
+# changelog's, which dpkg-buildpackage exports), the second in another
+# directory, time zone, locale and umask, must give the same bytes;
+# lintian must report no error and no warning; the units, sysusers.d and
+# tmpfiles.d files `make install` installs must be the package's but for
+# the program's directory; and the packages must install, remove and
+# purge cleanly (tests/deb/install.sh).
+stage_deb()
+{
+	local dir=${PREFIX}deb tool f b sum1 sum2 u mi pkg n=0
+	stage_begin deb "Debian packages: two builds, lintian, units, install"
+	for tool in dpkg-buildpackage dh lintian; do
+		if ! command -v "$tool" >/dev/null 2>&1; then
+			fail "deb: $tool is not installed (./quickstart test installs it)"
+			stage_end
+			return
+		fi
+	done
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	dir=$ROOT/$dir
+	say "\$ scripts/build-deb.sh $dir/dist-a"
+	if ! WORKDIR=$dir/work-a sh scripts/build-deb.sh "$dir/dist-a" \
+	    >"$dir/build-a.log" 2>&1; then
+		show_build_failure "$dir/build-a.log"
+		fail "deb: the package build failed (log: $dir/build-a.log)"
+		stage_end
+		return
+	fi
+	pass
+	say "\$ (umask 002; TZ=Pacific/Chatham LC_ALL=C.UTF-8 scripts/build-deb.sh ...)"
+	if ! (umask 0002 && TZ=Pacific/Chatham LC_ALL=C.UTF-8 \
+	    WORKDIR=$dir/elsewhere/w/work-b sh scripts/build-deb.sh \
+	    "$dir/dist-b") >"$dir/build-b.log" 2>&1; then
+		show_build_failure "$dir/build-b.log"
+		fail "deb: the second package build failed (log: $dir/build-b.log)"
+		stage_end
+		return
+	fi
+	for f in "$dir"/dist-a/*.deb; do
+		b=${f##*/}
+		n=$((n + 1))
+		sum1=$(sha256sum <"$f")
+		sum2=$(sha256sum <"$dir/dist-b/$b" 2>/dev/null)
+		if [ "$sum1" = "$sum2" ]; then
+			pass
+			say "  $b: the same in both builds (sha256 ${sum1%% *})"
+		else
+			fail "deb: $b differs between two builds of one tree" \
+			    "(compare $f and $dir/dist-b/$b with diffoscope)"
+		fi
+	done
+	[ "$n" -ge 3 ] || fail "deb: $n packages built, 3 expected and their -dbgsym"
+
+	# lintian: every tag shown; an error or a warning fails.
+	say "\$ lintian --fail-on error,warning --display-info --pedantic $dir/dist-a/*.changes"
+	if lintian --fail-on error,warning --display-info --pedantic \
+	    "$dir"/dist-a/*.changes >"$dir/lintian.log" 2>&1; then
+		pass
+	else
+		fail "deb: lintian reports errors or warnings"
+	fi
+	grep -v '^running with root privileges' "$dir/lintian.log" | sed 's/^/| /'
+
+	# make install's units (meson install, tag systemd) against the
+	# package's, with /usr/local/bin for /usr/bin.
+	mi=$dir/make-install
+	pkg=$dir/deb-root
+	if ! meson setup "$mi" --prefix /usr/local -Dtests=false \
+	    >"$dir/mi-setup.log" 2>&1 ||
+	    ! meson install -C "$mi" --no-rebuild --tags systemd \
+	    --destdir "$mi/root" >"$dir/mi-install.log" 2>&1; then
+		show_tail "$dir/mi-install.log"
+		fail "deb: meson install --tags systemd failed (logs in $dir)"
+	else
+		dpkg-deb -x "$dir"/dist-a/mtasts_*.deb "$pkg"
+		for u in systemd/system/mtasts-serve.service \
+		    systemd/system/mtasts-policyd.service \
+		    systemd/system/mtasts-report-imap.service \
+		    systemd/system/mtasts-report-imap.timer \
+		    sysusers.d/mtasts.conf tmpfiles.d/mtasts.conf; do
+			case $u in
+			systemd/*) b=$pkg/lib/$u ;;
+			*) b=$pkg/usr/lib/$u ;;
+			esac
+			if [ -f "$mi/root/usr/local/lib/$u" ] && [ -f "$b" ] &&
+			    sed 's#/usr/local/bin/#/usr/bin/#g' \
+			    "$mi/root/usr/local/lib/$u" | cmp -s - "$b"; then
+				pass
+				say "  $u: make install's is the package's"
+			else
+				fail "deb: make install's $u is not the package's" \
+				    "(compare $mi/root/usr/local/lib/$u and $b)"
+			fi
+		done
+	fi
+
+	say "\$ tests/deb/install.sh $dir/dist-a"
+	bash tests/deb/install.sh "$dir/dist-a" >"$dir/install.log" 2>&1
+	count_tap "$dir/install.log"
 	stage_end
 }
 
