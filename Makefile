@@ -8,7 +8,11 @@
 #   make test       the whole check suite CI runs (tests/run-all.sh)
 #   make fuzz       build the fuzz targets, run each for FUZZ_TIME seconds
 #   make bench      run every bench/*.sh
-#   make install    meson install from build/ (DESTDIR honoured)
+#   make install    meson install from build/ (DESTDIR honoured): the
+#                   program, the library, the manual, the systemd units,
+#                   sysusers.d and tmpfiles.d files, example configurations
+#   make deb        the Debian packages into dist/ (scripts/build-deb.sh;
+#                   ./quickstart deb installs their build dependencies)
 #   make format     clang-format -i on the tracked C sources
 #   make clean      remove the build directories
 #
@@ -22,7 +26,7 @@ BUILD ?= build
 FUZZ_TIME ?= 20
 export FUZZ_TIME
 
-.PHONY: all demo test fuzz bench install format clean
+.PHONY: all demo test fuzz bench install deb format clean
 
 all:
 	@if [ ! -f $(BUILD)/build.ninja ]; then \
@@ -53,9 +57,14 @@ bench: all
 install: all
 	$(MESON) install -C $(BUILD)
 	@getent passwd mtasts >/dev/null 2>&1 || echo "make install:" \
-	    "mtasts serve runs as the user mtasts: make it with useradd" \
-	    "--system --user-group --no-create-home --home-dir /nonexistent" \
-	    "--shell /usr/sbin/nologin mtasts (mtasts-serve(8), FILES)"
+	    "mtasts serve and policyd run as the user mtasts, in" \
+	    "/var/lib/mtasts and /var/log/mtasts: make them with" \
+	    "systemd-sysusers mtasts.conf && systemd-tmpfiles --create" \
+	    "mtasts.conf, then systemctl daemon-reload (the units are" \
+	    "installed, not enabled; mtasts-serve(8), FILES)"
+
+deb:
+	sh scripts/build-deb.sh dist
 
 # The files tests/run-all.sh checks: those git tracks or would track in
 # a git checkout, else every C file outside the build directories.
@@ -72,4 +81,4 @@ format:
 	    xargs -r $(CLANG_FORMAT) -i
 
 clean:
-	rm -rf build build-ci build-asan build-fuzz build-tidy
+	rm -rf build build-ci build-asan build-fuzz build-tidy build-deb dist
