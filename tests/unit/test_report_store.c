@@ -909,6 +909,32 @@ sleep_ms(long ms)
 		;
 }
 
+/*
+ * Waits until the store holds more than `before` reports or the writer
+ * has ended, polling for at most 60 s.  The kills below come this long
+ * after the writer's first report: a fixed delay from its start alone
+ * fell before its first commit when a loaded machine ran the sanitizer
+ * build, and nothing was left to check.
+ */
+static void
+wait_for_report(const char *url, int64_t before, pid_t pid)
+{
+	siginfo_t info;
+	int i;
+
+	for (i = 0; i < 3000; i++) {
+		if (sql_int(url, "SELECT count(*) FROM reports") > before)
+			return;
+		/* Ended (not reaped: test_kill's waitpid says how). */
+		info.si_pid = 0;
+		if (waitid(P_PID, (id_t)pid, &info,
+		           WEXITED | WNOHANG | WNOWAIT) == 0 &&
+		    info.si_pid != 0)
+			return;
+		sleep_ms(20);
+	}
+}
+
 static void
 test_kill(void)
 {
@@ -917,6 +943,7 @@ test_kill(void)
 	const char *url = fresh("kill");
 	struct store *s;
 	size_t i, killed = 0;
+	int64_t before;
 	int status;
 	pid_t pid;
 
@@ -927,9 +954,11 @@ test_kill(void)
 	}
 	store_close(s);
 	for (i = 0; i < sizeof(delays) / sizeof(delays[0]); i++) {
+		before = sql_int(url, "SELECT count(*) FROM reports");
 		fflush(stdout);
 		if ((pid = fork()) == 0)
 			big_writer(url, (int)i);
+		wait_for_report(url, before, pid);
 		sleep_ms(delays[i]);
 		kill(pid, SIGKILL);
 		if (waitpid(pid, &status, 0) == pid && WIFSIGNALED(status) &&
