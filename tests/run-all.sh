@@ -25,15 +25,6 @@
 # one failure.  The last line printed is "N passed, N failed"; the exit
 # status is 1 when anything failed.
 #
-# While the plain stage runs (its end-to-end tests wait on servers and
-# clocks far more than they compute), the tidy and deb stages run beside
-# it at nice 19, so that they take only the processor it leaves; their
-# output and counts are printed when the plain stage ends.  Not beside
-# the asan stage: its sanitized tests compute more (beside it, two tests
-# that killed a writer at fixed delays from its start lost their margin;
-# they now wait for its first report).  MTS_SERIAL=1 runs every stage
-# alone, in order.
-#
 # Environment: FUZZ_TIME (seconds per fuzz target, default 20),
 # FUZZ_JOBS (fuzz targets run at once, default the number of cores),
 # MTS_BUILD_PREFIX (default "build-": build dirs are <prefix>ci,
@@ -722,75 +713,8 @@ for tool in meson ninja python3; do
 		FAILED=$((FAILED + 1))
 	fi
 done
-# bg_start STAGE...: runs the stages in a subshell at nice 19, their
-# output into a file and their counts and summary lines into others.
-bg_start()
-{
-	BG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mtasts-stages.XXXXXX")
-	BG_STAGES="$*"
-	(
-		PASSED=0 FAILED=0 SKIPPED=0 SUMMARY=()
-		renice -n 19 -p "$BASHPID" >/dev/null 2>&1
-		for st in "$@"; do
-			"stage_$st"
-		done
-		printf '%s\n' "${SUMMARY[@]}" >"$BG_DIR/summary"
-		echo "$PASSED $FAILED $SKIPPED" >"$BG_DIR/counts"
-	) >"$BG_DIR/out" 2>&1 </dev/null &
-	BG_PID=$!
-	say ""
-	say "==== stages $BG_STAGES: started beside the next stage, at nice 19"
-}
-
-# bg_join: waits for bg_start's stages, prints what they printed, and
-# adds their counts.
-bg_join()
-{
-	local p f s line
-	[ -n "${BG_PID:-}" ] || return 0
-	wait "$BG_PID"
-	BG_PID=""
-	cat "$BG_DIR/out"
-	if read -r p f s <"$BG_DIR/counts" 2>/dev/null; then
-		PASSED=$((PASSED + p))
-		FAILED=$((FAILED + f))
-		SKIPPED=$((SKIPPED + s))
-		while IFS= read -r line; do
-			SUMMARY+=("$line  (beside plain)")
-		done <"$BG_DIR/summary"
-	else
-		fail "stages $BG_STAGES ended without their counts"
-	fi
-	rm -rf "$BG_DIR"
-}
-
-# requested STAGE: whether the run asked for it.
-requested()
-{
-	case " ${stages[*]} " in
-	*" $1 "*) return 0 ;;
-	esac
-	return 1
-}
-
 if [ "$FAILED" -eq 0 ]; then
-	beside=()
-	if [ "${MTS_SERIAL:-0}" != 1 ] && requested plain; then
-		for st in tidy deb; do
-			! requested "$st" || beside+=("$st")
-		done
-	fi
-	BG_PID=""
 	for st in "${stages[@]}"; do
-		case " ${beside[*]} " in
-		*" $st "*) continue ;;
-		esac
-		if [ "$st" = plain ] && [ ${#beside[@]} -ne 0 ]; then
-			bg_start "${beside[@]}"
-			stage_plain
-			bg_join
-			continue
-		fi
 		"stage_$st"
 	done
 fi
