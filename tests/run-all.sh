@@ -163,6 +163,16 @@ with open(sys.argv[1], encoding='utf-8', errors='replace') as fh:
         note = '' if result == 'OK' else '  <-- ' + result
         print('  %-28s %4d ok, %d not ok, %d skipped%s'
               % (t.get('name', '?'), p, f, s, note))
+        if f:
+            # What the failed test said: its "not ok" lines and its
+            # diagnostics ("# ..."), which meson's console log leaves
+            # out and a fresh root takes away with the build directory.
+            said = [l for l in (t.get('stdout') or '').splitlines()
+                    if l.startswith('not ok') or l.startswith('#')]
+            for l in said[:40]:
+                print('    | ' + l[:300])
+            if len(said) > 40:
+                print('    | ... %d more lines' % (len(said) - 40))
         tp += p
         tf += f
         ts += s
