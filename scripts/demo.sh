@@ -99,6 +99,25 @@ check()
 	bad=$((bad + 1))
 }
 
+# world_up [VAR=VALUE...]: brings the local internet (tests/world) up
+# with these settings and takes its variables (WORLD_RESOLVER, ...);
+# false, and one bad step with the tail of its log, when it does not.
+world_up()
+{
+	if eval "$(env "$@" bash "$WORLD_SH" up 2>"$WORK/world.log")"; then
+		tail -1 "$WORK/world.log"
+		return 0
+	fi
+	printf '%sthe world did not come up:%s\n' "$R" "$N"
+	tail -5 "$WORK/world.log"
+	steps=$((steps + 1))
+	bad=$((bad + 1))
+	return 1
+}
+
+# w COMMAND...: runs it in the world's network namespace.
+w() { bash "$WORLD_SH" exec "$@"; }
+
 # The TXT data of OWNER in a zone file: its quoted strings concatenated
 # without spaces, as a resolver hands them over (RFC 8461 §3.1).
 zone_txt()
@@ -121,14 +140,7 @@ INTRO
 heading "1. Check a healthy and a broken domain in the local internet"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "(skipped: the local internet needs root for its network namespace)"
-elif ! eval "$(bash "$WORLD_SH" up 2>"$WORK/world.log")"; then
-	printf '%sthe world did not come up:%s\n' "$R" "$N"
-	tail -5 "$WORK/world.log"
-	steps=$((steps + 1))
-	bad=$((bad + 1))
-else
-	tail -1 "$WORK/world.log"
-	w() { bash "$WORLD_SH" exec "$@"; }
+elif world_up; then
 	step 0 w "$MTASTS" check --resolver "$WORLD_RESOLVER" \
 	    --trust-anchor "$WORLD_TA" --ca-file "$WORLD_CA" --timeout 5000 \
 	    example.test
@@ -239,15 +251,8 @@ heading "8. Send: Postfix asks mtasts policyd, and delivers over verified TLS"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 if [ "$(id -u)" -ne 0 ]; then
 	echo "(skipped: the local internet needs root for its network namespace)"
-elif ! eval "$(WORLD_SENDER=1 WORLD_DOMAINS=$ROOT/tests/world/domains-policyd \
-    bash "$WORLD_SH" up 2>"$WORK/world.log")"; then
-	printf '%sthe world did not come up:%s\n' "$R" "$N"
-	tail -5 "$WORK/world.log"
-	steps=$((steps + 1))
-	bad=$((bad + 1))
-else
-	tail -1 "$WORK/world.log"
-	w() { bash "$WORLD_SH" exec "$@"; }
+elif world_up WORLD_SENDER=1 \
+    "WORLD_DOMAINS=$ROOT/tests/world/domains-policyd"; then
 	mkdir -p "$WORK/policyd"
 	cat >"$WORK/policyd/policyd.conf" <<EOF
 listen inet:127.0.0.1:8461
@@ -300,15 +305,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "(skipped: the local internet needs root for its network namespace)"
 elif ! command -v pebble >/dev/null; then
 	echo "(skipped: pebble is not installed)"
-elif ! eval "$(WORLD_SMTP=0 WORLD_DOMAINS=$ROOT/tests/world/domains-acme \
-    bash "$WORLD_SH" up 2>"$WORK/world.log")"; then
-	printf '%sthe world did not come up:%s\n' "$R" "$N"
-	tail -5 "$WORK/world.log"
-	steps=$((steps + 1))
-	bad=$((bad + 1))
-else
-	tail -1 "$WORK/world.log"
-	w() { bash "$WORLD_SH" exec "$@"; }
+elif world_up WORLD_SMTP=0 \
+    "WORLD_DOMAINS=$ROOT/tests/world/domains-acme"; then
 	A=$WORK/acme
 	mkdir -p "$A"
 	# pebble's own HTTPS certificate, from the world's CA.
